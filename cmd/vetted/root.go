@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// env is what commands may touch of the outside world. Tests replace it.
+type env struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// Run runs the vetted command line with args (without the program name).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return run(ctx, args, &env{stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+func run(ctx context.Context, args []string, e *env) error {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetContext(ctx)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	err := root.Execute()
+	if err != nil && !isCodedError(err) && !started {
+		// Cobra rejected the command line (unknown command, wrong argument count,
+		// missing required flag) before any command ran.
+		return usageError(err)
+	}
+	return err
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "vetted",
+		Short:         "Vetted: a supply-chain-verifying registry for MCP servers",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.AddCommand(
+		newServeCmd(e),
+		newVerifyCmd(e),
+		newScanCmd(e),
+		newOSVCmd(e),
+		newToolsCmd(e),
+		newCheckCmd(e),
+		newProxyCmd(e),
+		newTokenCmd(e),
+	)
+	return root
+}
