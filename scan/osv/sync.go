@@ -682,3 +682,10 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// ValidateSyncOption applies one option to a scratch configuration and returns its error, so
+// that a CLI can report bad flags before starting.
+func ValidateSyncOption(o SyncOption) error {
+	var c syncConfig
+	return o(&c)
+}
