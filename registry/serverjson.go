@@ -87,7 +87,7 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 		return ServerDoc{}, &FieldError{Field: "version", Reason: "longer than 255 characters"}
 	case strings.EqualFold(doc.Version, "latest"):
 		return ServerDoc{}, &FieldError{Field: "version", Reason: `"latest" is reserved; publish a specific version`}
-	case versionRangeRE.MatchString(doc.Version):
+	case versionRangeRE.MatchString(strings.SplitN(doc.Version, "+", 2)[0]):
 		return ServerDoc{}, &FieldError{Field: "version", Reason: fmt.Sprintf("%q looks like a version range; publish a specific version", doc.Version)}
 	}
 	out := ServerDoc{Name: doc.Name, Version: doc.Version, Remotes: len(doc.Remotes)}
