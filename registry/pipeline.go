@@ -200,7 +200,7 @@ func (p *Pipeline) Evaluate(ctx context.Context, req PublishRequest) (*Evaluatio
 	if err := req.Authorizer.AuthorizePublish(doc.Name); err != nil {
 		return nil, fmt.Errorf("publish %s: %w: %w", doc.Name, ErrForbidden, err)
 	}
-	cd, err := ContentDigest(req.ServerJSON)
+	cd, err := CanonicalContentDigest(req.ServerJSON)
 	if err != nil {
 		return nil, err
 	}

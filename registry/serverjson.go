@@ -109,7 +109,7 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 // ContentDigest returns "sha256:<hex>" over the RFC 8785 canonical form of a server.json, so
 // that re-publishing the same document with different whitespace or key order is the same
 // content (idempotent) and anything else is a different one (a conflict).
-func ContentDigest(raw []byte) (string, error) {
+func CanonicalContentDigest(raw []byte) (string, error) {
 	c, err := jcs.Transform(raw)
 	if err != nil {
 		return "", fmt.Errorf("canonical server.json: %w: %w", ErrInvalid, err)

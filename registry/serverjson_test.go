@@ -65,15 +65,15 @@ func TestParseServerJSONRejects(t *testing.T) {
 }
 
 func TestContentDigestIgnoresFormatting(t *testing.T) {
-	a, _ := ContentDigest([]byte(okServer))
+	a, _ := CanonicalContentDigest([]byte(okServer))
 	var m map[string]any
 	json.Unmarshal([]byte(okServer), &m)
 	re, _ := json.MarshalIndent(m, "", "    ")
-	b, _ := ContentDigest(re)
+	b, _ := CanonicalContentDigest(re)
 	if a != b || !ValidDigest(a) {
 		t.Fatalf("%s != %s", a, b)
 	}
-	c, _ := ContentDigest([]byte(strings.Replace(okServer, "Weather", "Weather!", 1)))
+	c, _ := CanonicalContentDigest([]byte(strings.Replace(okServer, "Weather", "Weather!", 1)))
 	if c == a {
 		t.Fatal("different content, same digest")
 	}
@@ -112,7 +112,7 @@ func FuzzParseServerJSON(f *testing.F) {
 		if d.Name == "" || d.Version == "" {
 			t.Fatalf("accepted without name/version: %q", b)
 		}
-		if _, err := ContentDigest(b); err != nil {
+		if _, err := CanonicalContentDigest(b); err != nil {
 			t.Fatalf("accepted but not canonicalizable: %v", err)
 		}
 		if _, err := PinServerJSON(b, map[int]string{0: "x@sha256:00"}); err != nil {
