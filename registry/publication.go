@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -106,4 +107,65 @@ type EvidenceStore interface {
 	Blob(ctx context.Context, digest string) (Blob, error)
 	// AuditEvents returns up to limit events with Seq > after, in Seq order.
 	AuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error)
+}
+
+// Transition changes a version's status (and optionally its scan result, signed
+// attestation and served _meta) and records the audit event, in one transaction.
+type Transition struct {
+	Key Key
+	// From lists the statuses the version may be in; otherwise ErrConflict (empty: any).
+	From []Status
+	To   Status
+	At   time.Time
+	// Scan, when set, replaces the version's scan result.
+	Scan *ScanUpdate
+	// VSA, when set, replaces the registry's signed attestation; Vetted the served _meta.
+	VSA    json.RawMessage
+	Vetted json.RawMessage
+	// Audit is sealed onto the chain in the same transaction.
+	Audit AuditEvent
+}
+
+// ScanUpdate is a new scan result for a version.
+type ScanUpdate struct {
+	Snapshot string
+	Report   json.RawMessage
+	Summary  json.RawMessage
+}
+
+// RescanItem is a recorded version as a re-scan needs it.
+type RescanItem struct {
+	Key          Key
+	Status       Status
+	Snapshot     string
+	SBOMPackages json.RawMessage
+	Packages     []PinnedPackage
+}
+
+// LifecycleStore is what review, quarantine and continuous scanning need.
+type LifecycleStore interface {
+	// Transition applies t (see Transition).
+	Transition(ctx context.Context, t Transition) (Version, error)
+	// RescanItems returns the recorded versions in any of statuses with their SBOM package
+	// lists, ordered by name and version.
+	RescanItems(ctx context.Context, statuses ...Status) ([]RescanItem, error)
+	// ClaimJob claims job for holder until now+ttl if it is unclaimed, expired, or already
+	// held by holder, and if it last completed before notBefore (zero: any time). Exactly
+	// one of several replicas gets true.
+	ClaimJob(ctx context.Context, job, holder string, now time.Time, ttl time.Duration, notBefore time.Time) (bool, error)
+	// CompleteJob records that holder finished job at now and releases the claim.
+	CompleteJob(ctx context.Context, job, holder string, now time.Time) error
+}
+
+// CheckFrom returns ErrConflict when v's status is not one t allows.
+func CheckFrom(v Version, t Transition) error {
+	if len(t.From) == 0 {
+		return nil
+	}
+	for _, s := range t.From {
+		if v.Status == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s@%s is %s, not %v: %w", v.Name, v.Version, v.Status, t.From, ErrConflict)
 }
