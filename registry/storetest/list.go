@@ -52,7 +52,7 @@ func strictlyOrdered(t *testing.T, vs []registry.Version) {
 	t.Helper()
 	for i := 1; i < len(vs); i++ {
 		if !less(vs[i-1].Key(), vs[i].Key()) {
-			t.Fatalf("listing not strictly ordered by (name, version): %s then %s", keys(vs[i-1:i])[0], keys(vs[i:i+1])[0])
+			t.Fatalf("listing not strictly ordered by (name, version): %s then %s", keys(vs[i-1 : i])[0], keys(vs[i : i+1])[0])
 		}
 	}
 }
