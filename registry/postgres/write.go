@@ -150,8 +150,17 @@ func (s *Store) CreateVersions(ctx context.Context, vs []registry.Version) (int,
 	if err != nil {
 		return 0, err
 	}
+	if created >= analyzeAfter {
+		// Fresh statistics, so that the planner knows the tables are no longer tiny.
+		if _, err := s.pool.Exec(ctx, `ANALYZE servers, versions`); err != nil {
+			s.log.Warn("analyze after bulk create", "err", err)
+		}
+	}
 	return created, nil
 }
+
+// analyzeAfter is the size of a bulk create after which the tables are analyzed.
+const analyzeAfter = 1000
 
 // retries is how many times a write transaction is run again after a serialization
 // failure, a deadlock or a unique violation (a row another writer committed first; the

@@ -115,7 +115,7 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 		args = append(args, q.After.Name, q.After.Name, q.After.Version)
 	}
 	if q.Search != "" {
-		where = append(where, `name LIKE ? ESCAPE '\'`)
+		where = append(where, `name IN (SELECT name FROM servers WHERE name LIKE ? ESCAPE '\')`)
 		args = append(args, "%"+escapeLike(q.Search)+"%")
 	}
 	if !q.UpdatedSince.IsZero() {
