@@ -274,7 +274,7 @@ func testAuditTampering(t *testing.T, b Backend) {
 			b.Exec(t, s, `UPDATE audit_events SET subject = 'io.github.evil/x@1' WHERE seq = `+ph(1), 2)
 		}, 2, registry.ChainChanged},
 		{"changed data", func(t *testing.T, s PublishStore) {
-			b.Exec(t, s, `UPDATE audit_events SET data = `+ph(1)+` WHERE seq = `+ph(2), []byte(`{"decision":"rejected"}`), 3)
+			b.Exec(t, s, `UPDATE audit_events SET data = `+ph(1)+` WHERE seq = `+ph(2), []byte(`{"decision":"published"}`), 3)
 		}, 3, registry.ChainChanged},
 		{"removed", func(t *testing.T, s PublishStore) {
 			b.Exec(t, s, `DELETE FROM audit_events WHERE seq = `+ph(1), 2)
