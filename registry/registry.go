@@ -87,6 +87,8 @@ type ListQuery struct {
 	Search string
 	// UpdatedSince, when non-zero, keeps versions updated at or after it.
 	UpdatedSince time.Time
+	// Version, when set, keeps only versions with exactly this version string.
+	Version string
 	// LatestOnly keeps only the latest published version of each server.
 	LatestOnly bool
 	// Statuses keeps only these statuses; empty means StatusPublished only.

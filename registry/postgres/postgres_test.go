@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,9 +109,43 @@ func TestConcurrentOpen(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 	var n int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM `+schema+`.schema_migrations WHERE version = 1`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations has %d rows for migration 1 (err %v), want 1", n, err)
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM `+schema+`.schema_migrations`).Scan(&n); err != nil || n != migrationFiles(t) {
+		t.Fatalf("schema_migrations has %d rows (err %v), want one per file in migrations/ (%d)", n, err, migrationFiles(t))
 	}
+}
+
+// A database at an older schema gets the newer migrations on Open: here the last one is
+// undone by hand and must come back.
+func TestUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dsn, schema := newSchema(t)
+	open(t, dsn, schema).Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	last := 2 // 0002_version_index
+	if _, err := conn.Exec(ctx, `DROP INDEX `+schema+`.versions_version_name; DELETE FROM `+schema+`.schema_migrations WHERE version = `+strconv.Itoa(last)); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dsn, schema)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+schema+`.schema_migrations WHERE version = $1`, last).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("migration %d not re-applied: %d rows, err %v", last, n, err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'versions_version_name'`, schema).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("index of migration %d missing after the upgrade: %d, err %v", last, n, err)
+	}
+}
+
+func migrationFiles(t *testing.T) int {
+	t.Helper()
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations found: %v", err)
+	}
+	return len(files)
 }
 
 func TestOpenRejectsBadDSN(t *testing.T) {

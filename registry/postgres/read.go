@@ -101,6 +101,9 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 	if q.LatestOnly {
 		where = append(where, `is_latest`)
 	}
+	if q.Version != "" {
+		where = append(where, `version = `+arg(q.Version))
+	}
 	if q.After != nil {
 		n, v := arg(q.After.Name), arg(q.After.Version)
 		where = append(where, `name >= `+n+` AND (name > `+n+` OR version > `+v+`)`)

@@ -110,6 +110,10 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 	if q.LatestOnly {
 		where = append(where, `is_latest = 1`)
 	}
+	if q.Version != "" {
+		where = append(where, `version = ?`)
+		args = append(args, q.Version)
+	}
 	if q.After != nil {
 		where = append(where, `name >= ? AND (name > ? OR version > ?)`)
 		args = append(args, q.After.Name, q.After.Name, q.After.Version)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/vetted-dev/vetted/registry"
@@ -199,4 +200,28 @@ func testUpdatedSince(t *testing.T, s registry.Store) {
 	sameKeys(t, "updated since minute 45", walk(t, s, q, nil), name+"@1.0.0")
 	q.UpdatedSince = at(61)
 	sameKeys(t, "updated since minute 61", walk(t, s, q, nil))
+}
+
+func testExactVersion(t *testing.T, s registry.Store) {
+	all := seed(t, s, 9, 3)
+	var want []string
+	for _, k := range all {
+		if len(k) > 6 && k[len(k)-6:] == "@1.1.0" {
+			want = append(want, k)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("seed published no 1.1.0")
+	}
+	got := walk(t, s, registry.ListQuery{Limit: 2, Version: "1.1.0"}, nil)
+	sameKeys(t, "versions equal to 1.1.0", got, want...)
+	got = walk(t, s, registry.ListQuery{Limit: 2, Version: "1.1.0", Search: "org01"}, nil)
+	var narrowed []string
+	for _, k := range want {
+		if strings.Contains(k, "org01") {
+			narrowed = append(narrowed, k)
+		}
+	}
+	sameKeys(t, "versions equal to 1.1.0 in org01", got, narrowed...)
+	sameKeys(t, "a version nobody has", walk(t, s, registry.ListQuery{Limit: 2, Version: "9.9.9"}, nil))
 }

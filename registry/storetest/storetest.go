@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"Paging", testPaging},
 		{"PagingStableUnderInserts", testPagingStableUnderInserts},
 		{"LatestOnly", testLatestOnly},
+		{"ExactVersion", testExactVersion},
 		{"Search", testSearch},
 		{"UpdatedSince", testUpdatedSince},
 		{"ChangeSeq", testChangeSeq},
