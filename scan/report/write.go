@@ -180,8 +180,8 @@ func (r *Report) WriteSARIF(w io.Writer, artifactURI, toolVersion string) error 
 			}
 			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
 				ID: v.ID, Name: ruleName(v.ID), ShortDescription: sarifText{desc}, FullDescription: sarifText{desc},
-				HelpURI: "https://osv.dev/vulnerability/" + v.ID,
-				Help:    sarifText{v.ID + ": " + desc + " (aliases: " + strings.Join(v.Aliases, ", ") + ")"},
+				HelpURI:    "https://osv.dev/vulnerability/" + v.ID,
+				Help:       sarifText{v.ID + ": " + desc + " (aliases: " + strings.Join(v.Aliases, ", ") + ")"},
 				Properties: props,
 			})
 		}
