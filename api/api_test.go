@@ -113,18 +113,6 @@ func sortStrings(s []string) {
 	}
 }
 
-type storeFactory struct {
-	name string
-	new  func(t testing.TB) registry.Store
-}
-
-// storeFactories are the stores the API is tested against.
-func storeFactories() []storeFactory {
-	return []storeFactory{
-		{"mem", func(testing.TB) registry.Store { return newMemStore() }},
-	}
-}
-
 // problemText is the detail of a problem document and the locations and messages of its
 // errors, for asserting why a request failed.
 func problemText(t testing.TB, body string) string {

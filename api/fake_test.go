@@ -142,6 +142,7 @@ func (m *memStore) ListVersionsPage(_ context.Context, q registry.ListQuery) ([]
 		switch {
 		case v.Status != registry.StatusPublished,
 			q.LatestOnly && !v.IsLatest,
+			q.Version != "" && v.Version != q.Version,
 			q.Search != "" && !strings.Contains(strings.ToLower(v.Name), strings.ToLower(q.Search)),
 			!q.UpdatedSince.IsZero() && v.UpdatedAt.Before(q.UpdatedSince),
 			q.After != nil && (v.Name < q.After.Name || v.Name == q.After.Name && v.Version <= q.After.Version):

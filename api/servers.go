@@ -26,10 +26,6 @@ const (
 	defaultLimit    = 30
 	maxLimit        = 100
 	maxSearchLength = 200
-	// maxExactScanPages bounds the store pages one ?version=<exact> request scans.
-	maxExactScanPages = 10
-	// storePageLimit is the largest ListQuery.Limit (see registry.ListQuery).
-	storePageLimit = 1000
 )
 
 type listServersInput struct {
@@ -235,7 +231,7 @@ func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error
 // listPage returns the response for one page of the server list. k holds the raw query
 // parameters (limit already range-checked by huma); they are validated here.
 func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
-	q, exact, err := listQuery(k)
+	q, err := listQuery(k)
 	if err != nil {
 		return nil, err
 	}
@@ -246,29 +242,13 @@ func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
 	if e := g.list(k); e != nil {
 		return e, nil
 	}
-	var (
-		page []registry.Version
-		next *registry.Key
-	)
-	if exact == "" {
-		var more bool
-		page, more, err = s.store.ListVersionsPage(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		if more && len(page) > 0 {
-			last := page[len(page)-1]
-			next = &registry.Key{Name: last.Name, Version: last.Version}
-		}
-	} else {
-		page, next, err = s.scanExact(ctx, q, exact)
-		if err != nil {
-			return nil, err
-		}
+	page, more, err := s.store.ListVersionsPage(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	cursor := ""
-	if next != nil {
-		cursor = encodeCursor(*next)
+	if more && len(page) > 0 {
+		cursor = encodeCursor(page[len(page)-1].Key())
 	}
 	e, err := renderList(page, cursor)
 	if err != nil {
@@ -278,28 +258,27 @@ func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
 	return e, nil
 }
 
-// listQuery validates the raw list parameters. exact is the version filter when it names
-// one version (not "latest").
-func listQuery(k listKey) (q registry.ListQuery, exact string, err error) {
+// listQuery validates the raw list parameters.
+func listQuery(k listKey) (q registry.ListQuery, err error) {
 	if k.limit < 1 || k.limit > maxLimit {
-		return q, "", badParam("query.limit", k.limit, "must be between 1 and %d", maxLimit)
+		return q, badParam("query.limit", k.limit, "must be between 1 and %d", maxLimit)
 	}
 	q.Limit = k.limit
 	if k.cursor != "" {
 		after, err := decodeCursor(k.cursor)
 		if err != nil {
-			return q, "", badParam("query.cursor", k.cursor, "%v", err)
+			return q, badParam("query.cursor", k.cursor, "%v", err)
 		}
 		q.After = &after
 	}
 	if len(k.search) > maxSearchLength {
-		return q, "", badParam("query.search", k.search, "longer than %d characters", maxSearchLength)
+		return q, badParam("query.search", k.search, "longer than %d characters", maxSearchLength)
 	}
 	q.Search = k.search
 	if k.updatedSince != "" {
 		t, err := time.Parse(time.RFC3339, k.updatedSince)
 		if err != nil {
-			return q, "", badParam("query.updated_since", k.updatedSince,
+			return q, badParam("query.updated_since", k.updatedSince,
 				"expected an RFC 3339 timestamp such as 2025-08-07T13:15:04.280Z")
 		}
 		q.UpdatedSince = t.UTC()
@@ -310,42 +289,11 @@ func listQuery(k listKey) (q registry.ListQuery, exact string, err error) {
 		q.LatestOnly = true
 	default:
 		if err := validateVersion(k.version); err != nil {
-			return q, "", badParam("query.version", k.version, "%v", err)
+			return q, badParam("query.version", k.version, "%v", err)
 		}
-		exact = k.version
+		q.Version = k.version
 	}
-	return q, exact, nil
-}
-
-// scanExact serves ?version=<exact>: it walks the store's pages keeping that version, at
-// most maxExactScanPages pages per request; when it stops early the cursor resumes there.
-func (s *Server) scanExact(ctx context.Context, q registry.ListQuery, want string) ([]registry.Version, *registry.Key, error) {
-	limit := q.Limit
-	q.Limit = storePageLimit
-	var out []registry.Version
-	for pages := 0; ; pages++ {
-		page, more, err := s.store.ListVersionsPage(ctx, q)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, v := range page {
-			if v.Version != want {
-				continue
-			}
-			out = append(out, v)
-			if len(out) == limit {
-				return out, &registry.Key{Name: v.Name, Version: v.Version}, nil
-			}
-		}
-		if !more || len(page) == 0 {
-			return out, nil, nil
-		}
-		last := page[len(page)-1]
-		q.After = &registry.Key{Name: last.Name, Version: last.Version}
-		if pages+1 >= maxExactScanPages {
-			return out, q.After, nil
-		}
-	}
+	return q, nil
 }
 
 func unavailable(err error) error {
