@@ -127,8 +127,8 @@ func (l logsOnly) TimestampingAuthorities() []root.TimestampingAuthority {
 	return l.tm.TimestampingAuthorities()
 }
 func (l logsOnly) FulcioCertificateAuthorities() []root.CertificateAuthority { return nil }
-func (l logsOnly) RekorLogs() map[string]*root.TransparencyLog             { return l.tm.RekorLogs() }
-func (l logsOnly) CTLogs() map[string]*root.TransparencyLog                { return nil }
+func (l logsOnly) RekorLogs() map[string]*root.TransparencyLog               { return l.tm.RekorLogs() }
+func (l logsOnly) CTLogs() map[string]*root.TransparencyLog                  { return nil }
 func (l logsOnly) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, error) {
 	return nil, fmt.Errorf("no public keys in a trusted root")
 }

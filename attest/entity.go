@@ -256,7 +256,7 @@ func (l *legacy) Version() (string, error)  { return "v0.1", nil }
 func (l *legacy) SignatureContent() (verify.SignatureContent, error) {
 	return l.sig, nil
 }
-func (l *legacy) Timestamps() ([][]byte, error)         { return l.timestamps, nil }
+func (l *legacy) Timestamps() ([][]byte, error)       { return l.timestamps, nil }
 func (l *legacy) TlogEntries() ([]*tlog.Entry, error) { return l.entries, nil }
 func (l *legacy) VerificationContent() (verify.VerificationContent, error) {
 	if l.cert != nil {
@@ -284,7 +284,7 @@ func (keyHint) ValidAtTime(t time.Time, tm root.TrustedMaterial) bool {
 	v, err := tm.PublicKeyVerifier("")
 	return err == nil && v.ValidAtTime(t)
 }
-func (keyHint) Certificate() *x509.Certificate       { return nil }
-func (keyHint) Intermediates() []*x509.Certificate   { return nil }
+func (keyHint) Certificate() *x509.Certificate        { return nil }
+func (keyHint) Intermediates() []*x509.Certificate    { return nil }
 func (k keyHint) PublicKey() verify.PublicKeyProvider { return k }
 func (keyHint) Hint() string                          { return "" }

@@ -3,12 +3,12 @@ package intoto
 // Predicate types Vetted classifies. Classification uses the verified statement's
 // predicateType only; annotations on OCI manifests are hints, never evidence.
 const (
-	PredicateSPDX          = "https://spdx.dev/Document"
-	PredicateCycloneDX     = "https://cyclonedx.org/bom"
-	PredicateSLSAv02       = "https://slsa.dev/provenance/v0.2"
-	PredicateSLSAv1        = "https://slsa.dev/provenance/v1"
-	PredicateCosignSign    = "https://sigstore.dev/cosign/sign/v1"
-	PredicateToolManifest  = "https://vetted.dev/tool-manifest/v1"
+	PredicateSPDX         = "https://spdx.dev/Document"
+	PredicateCycloneDX    = "https://cyclonedx.org/bom"
+	PredicateSLSAv02      = "https://slsa.dev/provenance/v0.2"
+	PredicateSLSAv1       = "https://slsa.dev/provenance/v1"
+	PredicateCosignSign   = "https://sigstore.dev/cosign/sign/v1"
+	PredicateToolManifest = "https://vetted.dev/tool-manifest/v1"
 )
 
 // Kind is what a verified item proves.

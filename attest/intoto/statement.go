@@ -16,10 +16,10 @@ const (
 
 // Statement is an in-toto statement, keeping the predicate as the raw verified bytes.
 type Statement struct {
-	Type          string            `json:"_type"`
-	Subject       []Subject         `json:"subject"`
-	PredicateType string            `json:"predicateType"`
-	Predicate     json.RawMessage   `json:"predicate"`
+	Type          string          `json:"_type"`
+	Subject       []Subject       `json:"subject"`
+	PredicateType string          `json:"predicateType"`
+	Predicate     json.RawMessage `json:"predicate"`
 }
 
 // Subject is one artifact a statement is about.
