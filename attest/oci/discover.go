@@ -16,6 +16,7 @@ const (
 	SimpleSigningMediaType = "application/vnd.dev.cosign.simplesigning.v1+json"
 	DSSEMediaType          = "application/vnd.dsse.envelope.v1+json"
 	indexMediaType         = "application/vnd.oci.image.index.v1+json"
+	emptyMediaType         = "application/vnd.oci.empty.v1+json"
 )
 
 // Source says where a candidate was found.
@@ -156,9 +157,12 @@ func (c *Client) discoverReferrers(ctx context.Context, img *Image, d *Discovery
 	if err != nil {
 		return fmt.Errorf("oci: referrers of %s: %w", img.Digest, err)
 	}
+	// Registries report a referrer's artifactType from the manifest's artifactType or, failing
+	// that, its config media type; some report neither usefully. Descriptors whose type is
+	// unknown are fetched too, and all fetches count against the candidate cap.
 	var bundles []descriptor
 	for _, m := range idx.Manifests {
-		if isBundleType(m.ArtifactType) {
+		if isBundleType(m.ArtifactType) || m.ArtifactType == "" || m.ArtifactType == emptyMediaType {
 			bundles = append(bundles, m)
 		}
 	}
@@ -180,6 +184,9 @@ func (c *Client) discoverReferrers(ctx context.Context, img *Image, d *Discovery
 		if err != nil {
 			d.Skipped = append(d.Skipped, Skipped{Manifest: desc.Digest, Reason: err.Error()})
 			continue
+		}
+		if !isBundleType(m.ArtifactType) && (m.ArtifactType != "" || m.Config == nil || !isBundleType(m.Config.MediaType)) {
+			continue // another kind of referrer
 		}
 		if m.Subject == nil || m.Subject.Digest != img.Digest {
 			d.Skipped = append(d.Skipped, Skipped{Manifest: desc.Digest, Reason: "manifest subject is not the image"})

@@ -103,7 +103,9 @@ const (
 	ExtBuildTrigger        = 20
 )
 
-func fulcioOID(n int) asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, n} }
+func fulcioOID(n int) asn1.ObjectIdentifier {
+	return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, n}
+}
 
 // certProvider issues a certificate for the keypair's public key.
 type certProvider struct {
