@@ -339,3 +339,23 @@ func SimpleSigning(ref, digest string) []byte {
 
 var _ = hex.EncodeToString
 var _ = elliptic.P256
+
+// AddLogEntry appends another entry for b's envelope in the same virtual log, at logIndex,
+// with an inclusion promise only.
+func (s *Sigstore) AddLogEntry(t testing.TB, b *protobundle.Bundle, logIndex int64) {
+	t.Helper()
+	cert, err := x509.ParseCertificate(b.VerificationMaterial.GetCertificate().GetRawBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := b.GetDsseEnvelope()
+	env := &dsse.Envelope{PayloadType: pe.PayloadType, Payload: base64.StdEncoding.EncodeToString(pe.Payload)}
+	for _, sg := range pe.Signatures {
+		env.Signatures = append(env.Signatures, dsse.Signature{KeyID: sg.Keyid, Sig: base64.StdEncoding.EncodeToString(sg.Sig)})
+	}
+	tle, err := s.LogEntry(cert, env, time.Now(), logIndex, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.VerificationMaterial.TlogEntries = append(b.VerificationMaterial.TlogEntries, tle)
+}
