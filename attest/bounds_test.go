@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vetted-dev/vetted/attest"
-	"github.com/vetted-dev/vetted/attest/internal/sigtest"
+	"github.com/vetted-dev/vetted/attest/sigtest"
 )
 
 // zeros is an endless reader of JSON-ish bytes.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/vetted-dev/vetted/attest"
-	"github.com/vetted-dev/vetted/attest/internal/sigtest"
+	"github.com/vetted-dev/vetted/attest/sigtest"
 )
 
 const (

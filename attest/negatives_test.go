@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/vetted-dev/vetted/attest"
-	"github.com/vetted-dev/vetted/attest/internal/sigtest"
+	"github.com/vetted-dev/vetted/attest/sigtest"
 )
 
 // sigPolicy requires only a signature from the CI identity.

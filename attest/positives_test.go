@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
 	"github.com/vetted-dev/vetted/attest"
-	"github.com/vetted-dev/vetted/attest/internal/sigtest"
+	"github.com/vetted-dev/vetted/attest/sigtest"
 	"github.com/vetted-dev/vetted/attest/trustroot"
 	"github.com/vetted-dev/vetted/internal/testenv"
 )
