@@ -54,9 +54,9 @@ var specials = func() []special {
 }()
 
 var (
-	nat64   = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4  = netip.MustParsePrefix("2002::/16")
-	teredo  = netip.MustParsePrefix("2001::/32")
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4    = netip.MustParsePrefix("2002::/16")
+	teredo    = netip.MustParsePrefix("2001::/32")
 	ipv4Bcast = netip.MustParseAddr("255.255.255.255")
 )
 

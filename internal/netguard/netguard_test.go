@@ -86,12 +86,12 @@ func TestClassify(t *testing.T) {
 		{"::", "unspecified"},
 		{"224.0.0.1", "multicast"},
 		{"255.255.255.255", "broadcast"},
-		{"64:ff9b::a00:1", "private"},     // NAT64 of 10.0.0.1
-		{"2002:7f00:1::1", "loopback"},    // 6to4 of 127.0.0.1
-		{"::10.0.0.1", "private"},         // IPv4-compatible
-		{"64:ff9b::808:808", ""},          // NAT64 of 8.8.8.8
-		{"172.32.0.1", ""},                // just outside 172.16/12
-		{"100.128.0.1", ""},               // just outside 100.64/10
+		{"64:ff9b::a00:1", "private"},  // NAT64 of 10.0.0.1
+		{"2002:7f00:1::1", "loopback"}, // 6to4 of 127.0.0.1
+		{"::10.0.0.1", "private"},      // IPv4-compatible
+		{"64:ff9b::808:808", ""},       // NAT64 of 8.8.8.8
+		{"172.32.0.1", ""},             // just outside 172.16/12
+		{"100.128.0.1", ""},            // just outside 100.64/10
 	}
 	for _, tc := range tests {
 		t.Run(tc.addr, func(t *testing.T) {
