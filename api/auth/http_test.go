@@ -291,7 +291,10 @@ func TestHTTPAuthentication(t *testing.T) {
 		{name: "anonymous read", method: "GET", path: "/v0.1/servers", status: 200},
 		{name: "oversized body with Content-Length", token: sign(t, h.k1, h.claims()),
 			method: "POST", path: "/v0.1/publish", body: publishBody("io.github.acme/" + strings.Repeat("a", 2000)), status: 413, reason: "request body too large"},
-		{name: "oversized chunked body", token: sign(t, h.k1, h.claims()), mod: func(r *http.Request) { r.ContentLength = -1; r.Body = io.NopCloser(strings.NewReader(publishBody("io.github.acme/" + strings.Repeat("a", 2000)))) },
+		{name: "oversized chunked body", token: sign(t, h.k1, h.claims()), mod: func(r *http.Request) {
+			r.ContentLength = -1
+			r.Body = io.NopCloser(strings.NewReader(publishBody("io.github.acme/" + strings.Repeat("a", 2000))))
+		},
 			method: "POST", path: "/v0.1/publish", status: 413, reason: "request body too large"},
 	}
 	for _, tc := range tests {
