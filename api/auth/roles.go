@@ -129,6 +129,17 @@ func (e *DeniedError) Error() string {
 // Authorize decides whether p may do perm on resource (the server name for PermPublish,
 // otherwise usually ""). It returns nil or a *DeniedError; there is no other outcome.
 func Authorize(p *Principal, perm Permission, resource string) error {
+	return authorize(p, perm, resource, true)
+}
+
+// AuthorizeAny decides whether p holds perm for at least some resource: the check an
+// operation makes before it knows the resource (a publisher with no namespace at all holds
+// no publish permission). The handler then calls Authorize (or Require) with the resource.
+func AuthorizeAny(p *Principal, perm Permission) error {
+	return authorize(p, perm, "", false)
+}
+
+func authorize(p *Principal, perm Permission, resource string, scoped bool) error {
 	deny := func(reason string) error {
 		return &DeniedError{Principal: p.ID(), Anonymous: p == nil || p.Anonymous, Permission: perm, Resource: resource, Reason: reason}
 	}
@@ -145,6 +156,12 @@ func Authorize(p *Principal, perm Permission, resource string) error {
 		return deny(fmt.Sprintf("none of the caller's roles [%s] grants it", joinRoles(p.Roles)))
 	}
 	if perm != PermPublish || p.HasRole(RoleAdmin) {
+		return nil
+	}
+	if !scoped {
+		if len(p.Namespaces) == 0 {
+			return deny("the caller may publish in no namespace")
+		}
 		return nil
 	}
 	if resource == "" {

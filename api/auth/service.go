@@ -184,11 +184,20 @@ func PrincipalFrom(ctx context.Context) *Principal {
 // Require authorizes the request's principal for perm on resource. A denial is audit-logged
 // and returned as a *DeniedError, which huma (or WriteError) answers with 401 or 403.
 func Require(ctx context.Context, perm Permission, resource string) error {
+	return require(ctx, perm, resource, true)
+}
+
+// RequireAny is Require before the resource is known (see AuthorizeAny).
+func RequireAny(ctx context.Context, perm Permission) error {
+	return require(ctx, perm, "", false)
+}
+
+func require(ctx context.Context, perm Permission, resource string, scoped bool) error {
 	r, _ := ctx.Value(ctxKey{}).(*request)
 	if r == nil {
 		r = &request{logger: slog.New(slog.DiscardHandler)}
 	}
-	err := Authorize(r.principal, perm, resource)
+	err := authorize(r.principal, perm, resource, scoped)
 	var de *DeniedError
 	if errors.As(err, &de) {
 		de.challenge = r.challenge
