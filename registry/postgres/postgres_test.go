@@ -136,7 +136,7 @@ func TestUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	last := migrationFiles(t)
+	last := 2 // 0002_version_index
 	if _, err := conn.Exec(ctx, `DROP INDEX `+schema+`.versions_version_name; DELETE FROM `+schema+`.schema_migrations WHERE version = `+strconv.Itoa(last)); err != nil {
 		t.Fatal(err)
 	}
