@@ -55,6 +55,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newProxyCmd(e),
 		newTokenCmd(e),
 		newOpenAPICmd(e),
+		newBenchCmd(e),
 	)
 	return root
 }
