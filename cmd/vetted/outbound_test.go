@@ -3,8 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,6 +58,32 @@ func TestTargetHost(t *testing.T) {
 	} {
 		if got := targetHost(in); got != want {
 			t.Errorf("targetHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// vetted verify fetches through the guard too: an image on the metadata endpoint or on a
+// private address is refused before any connection.
+func TestVerifyOutboundGuard(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	os.WriteFile(filepath.Join(dir, "k.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
+	pol := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(pol, []byte("authorities:\n  - name: k\n    key: {path: k.pub}\nrequire: {signature: true}\n"), 0o600)
+	for ref, want := range map[string]string{
+		"169.254.169.254/acme/weather:v1": "cloud metadata endpoint",
+		"10.0.0.1:5000/acme/weather:v1":   "private address",
+		"[fd00:ec2::254]/acme/weather:v1": "cloud metadata endpoint",
+		"100.100.100.200/acme/weather:v1": "cloud metadata endpoint",
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"verify", ref, "--policy", pol}, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+		if err == nil || !strings.Contains(err.Error()+out.String()+errb.String(), want) {
+			t.Errorf("%s: want a refusal mentioning %q, got %v\n%s%s", ref, want, err, out.String(), errb.String())
 		}
 	}
 }
