@@ -57,6 +57,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newPublishCmd(e),
 		newResolveCmd(e),
 		newAuditCmd(e),
+		newOpenAPICmd(e),
 	)
 	return root
 }
