@@ -54,6 +54,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newCheckCmd(e),
 		newProxyCmd(e),
 		newTokenCmd(e),
+		newOpenAPICmd(e),
 	)
 	return root
 }
