@@ -50,7 +50,7 @@ func fixtureMirror(t *testing.T) string {
 	return dir
 }
 
-func runCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+func runScanCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }})
@@ -108,7 +108,7 @@ func TestScanCommand(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, tc.env, tc.args...)
+			code, stdout, stderr := runScanCLI(t, tc.env, tc.args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
 			}
@@ -140,7 +140,7 @@ func TestOSVSyncCommand(t *testing.T) {
 	defer srv.Close()
 	db := t.TempDir()
 
-	code, stdout, stderr := runCLI(t, nil, "osv", "sync", "--db", db, "--from", srv.URL, "--ecosystem", "npm", "--json")
+	code, stdout, stderr := runScanCLI(t, nil, "osv", "sync", "--db", db, "--from", srv.URL, "--ecosystem", "npm", "--json")
 	if code != 0 {
 		t.Fatalf("sync exit %d: %s %s", code, stdout, stderr)
 	}
@@ -157,16 +157,16 @@ func TestOSVSyncCommand(t *testing.T) {
 	}
 	// The synced mirror scans.
 	cern := testenv.SharedTestdata(t, "sbom", "cern-lhc-vdm-editor-e564943.cdx.json")
-	if code, stdout, _ := runCLI(t, nil, "scan", cern, "--osv-db", db); code != 0 || !strings.Contains(stdout, m.ID) || !strings.Contains(stdout, "GHSA-xvch-5gv4-984h") {
+	if code, stdout, _ := runScanCLI(t, nil, "scan", cern, "--osv-db", db); code != 0 || !strings.Contains(stdout, m.ID) || !strings.Contains(stdout, "GHSA-xvch-5gv4-984h") {
 		t.Fatalf("scan of the synced mirror: exit %d\n%s", code, stdout)
 	}
 	// A failing upstream: exit 1, current snapshot kept.
 	fail = true
-	code, _, stderr = runCLI(t, nil, "osv", "sync", "--db", db, "--from", srv.URL, "--ecosystem", "npm")
+	code, _, stderr = runScanCLI(t, nil, "osv", "sync", "--db", db, "--from", srv.URL, "--ecosystem", "npm")
 	if code != 1 || !strings.Contains(stderr, "502") || !strings.Contains(stderr, "current snapshot is unchanged") {
 		t.Fatalf("failed sync: exit %d, stderr %s", code, stderr)
 	}
-	if code, stdout, _ := runCLI(t, nil, "osv", "show", "--db", db); code != 0 || !strings.Contains(stdout, m.ID) || !strings.Contains(stdout, "npm") {
+	if code, stdout, _ := runScanCLI(t, nil, "osv", "show", "--db", db); code != 0 || !strings.Contains(stdout, m.ID) || !strings.Contains(stdout, "npm") {
 		t.Fatalf("show after failed sync: exit %d\n%s", code, stdout)
 	}
 	for _, tc := range []struct {
@@ -178,7 +178,7 @@ func TestOSVSyncCommand(t *testing.T) {
 		{[]string{"osv", "sync", "--db", db, "--ecosystem", "../x"}, "invalid ecosystem name"},
 		{[]string{"osv", "show", "--db", t.TempDir()}, "no OSV mirror"},
 	} {
-		if code, _, stderr := runCLI(t, nil, tc.args...); code != 2 || !strings.Contains(stderr, tc.msg) {
+		if code, _, stderr := runScanCLI(t, nil, tc.args...); code != 2 || !strings.Contains(stderr, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q, want 2 with %q", tc.args, code, stderr, tc.msg)
 		}
 	}
