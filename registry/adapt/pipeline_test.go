@@ -64,7 +64,22 @@ func (testTools) Inspect(m, prev []byte) (*registry.ToolReport, error) {
 	return r, nil
 }
 
+// osvIndex is a mirror where lodash is critically vulnerable before fixed.
+func osvIndex(t *testing.T, fixed string) *match.Index {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "npm"), 0o755)
+	os.WriteFile(filepath.Join(dir, "npm", "GHSA-test-0002.json"), []byte(strings.Replace(osvLodash, `"fixed":"4.17.21"`, `"fixed":"`+fixed+`"`, 1)), 0o644)
+	idx, err := scan.OpenIndex(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
 type e2e struct {
+	idx    *match.Index
+	sc     *adapt.Scanner
 	reg    *sigtest.Registry
 	key    *sigtest.Key
 	store  *sqlite.Store
@@ -86,17 +101,12 @@ func newE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "npm"), 0o755)
-	os.WriteFile(filepath.Join(dir, "npm", "GHSA-test-0002.json"), []byte(osvLodash), 0o644)
-	idx, err := scan.OpenIndex(ctx, dir)
+	f.idx = osvIndex(t, "4.17.21")
+	sc, err := adapt.NewScanner(func() *match.Index { return f.idx }, adapt.DefaultScanPolicy, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := adapt.NewScanner(func() *match.Index { return idx }, adapt.DefaultScanPolicy, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.sc = sc
 	f.store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "vetted.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -244,3 +254,70 @@ func hasCheck(cs []registry.Check, name string, o registry.Outcome, reason strin
 }
 
 var _ = time.Now
+
+func TestContinuousScanning(t *testing.T) {
+	f := newE2E(t)
+	ctx := context.Background()
+	res := f.publish(t, serverJSON("1.0.0", f.push(t, "1.0.0", true, f.key, spdx("4.17.21"), toolsV1)))
+	if res.Decision != registry.DecisionPublished {
+		t.Fatalf("%s %v", res.Decision, res.Checks)
+	}
+	k := registry.Key{Name: "io.github.acme/weather", Version: "1.0.0"}
+	m := registry.NewMonitor(f.store, f.sc, nil, nil)
+
+	// Same snapshot: nothing changes, nothing is audited.
+	rep, err := m.RescanAll(ctx)
+	if err != nil || rep.Scanned != 1 || len(rep.Changes) != 0 {
+		t.Fatalf("unchanged: %+v %v", rep, err)
+	}
+	// A new snapshot says 4.17.21 is affected too: quarantined, hidden, audited.
+	f.idx = osvIndex(t, "4.17.22")
+	rep, err = m.RescanAll(ctx)
+	if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Event != "quarantined" || !strings.Contains(rep.Changes[0].Reason, "GHSA-test-0002") {
+		t.Fatalf("quarantine: %+v %v", rep, err)
+	}
+	v, _ := f.store.GetVersion(ctx, k)
+	if v.Status != registry.StatusQuarantined {
+		t.Fatalf("status %s", v.Status)
+	}
+	if _, err := f.store.LatestPublished(ctx, k.Name); err == nil {
+		t.Fatal("a quarantined version is still served as latest")
+	}
+	rec, _ := f.store.VersionRecord(ctx, k)
+	if rec.ScanSnapshot != f.idx.SnapshotID() {
+		t.Fatalf("record snapshot %s, want %s", rec.ScanSnapshot, f.idx.SnapshotID())
+	}
+	var meta registry.VettedMeta
+	json.Unmarshal(v.Vetted, &meta)
+	if meta.Scan == nil || meta.Scan.SnapshotID != f.idx.SnapshotID() || meta.Scan.Outcome != registry.Fail {
+		t.Fatalf("served meta not updated: %s", v.Vetted)
+	}
+	// Re-scanning the same snapshot again changes nothing.
+	if rep, _ = m.RescanAll(ctx); len(rep.Changes) != 0 {
+		t.Fatalf("repeat: %+v", rep)
+	}
+	// The advisory is corrected in a newer snapshot: released.
+	f.idx = osvIndex(t, "4.17.21")
+	rep, err = m.RescanAll(ctx)
+	if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Event != "released" {
+		t.Fatalf("release: %+v %v", rep, err)
+	}
+	if l, err := f.store.LatestPublished(ctx, k.Name); err != nil || l.Version != "1.0.0" {
+		t.Fatalf("latest after release: %v", err)
+	}
+	es, _ := f.store.AuditEvents(ctx, 0, 100)
+	if len(es) != 3 || es[1].Type != registry.AuditQuarantine || es[2].Type != registry.AuditRelease {
+		t.Fatalf("audit: %+v", es)
+	}
+	if err := registry.VerifyChain(es); err != nil {
+		t.Fatal(err)
+	}
+	// A version a person quarantined (its scan passes) is not released by the scanner.
+	if _, err := f.store.Transition(ctx, registry.Transition{Key: k, To: registry.StatusQuarantined,
+		Audit: registry.AuditEvent{Type: registry.AuditQuarantine, Actor: "admin", Subject: "x", Data: json.RawMessage(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ = m.RescanAll(ctx); len(rep.Changes) != 0 {
+		t.Fatalf("manual quarantine released: %+v", rep)
+	}
+}
