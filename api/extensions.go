@@ -49,7 +49,7 @@ type scanInput struct {
 	ServerName  string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
 	Version     string `path:"version" doc:"URL-encoded server version, or 'latest'" example:"1.0.0"`
 	IfNoneMatch string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
-	Format string `query:"format" enum:"json,sarif" default:"json" doc:"Report format: Vetted's JSON report or SARIF 2.1.0"`
+	Format      string `query:"format" enum:"json,sarif" default:"json" doc:"Report format: Vetted's JSON report or SARIF 2.1.0"`
 }
 
 // bytesOutput writes a stored document as is.
@@ -121,6 +121,7 @@ func quoted(s string) string { return `"` + s + `"` }
 
 func registerExtensions(api huma.API, s *Server) {
 	ext := huma.NewGroup(api, ExtensionPrefix)
+	registerAdmin(ext, s)
 	base := "/servers/{serverName}/versions/{version}"
 	op := func(id, path, summary, desc, ct string) huma.Operation {
 		return withPermission(huma.Operation{
@@ -260,6 +261,28 @@ func registerExtensions(api huma.API, s *Server) {
 			es = []registry.AuditEvent{}
 		}
 		return &struct{ Body AuditPage }{Body: AuditPage{Events: es}}, nil
+	})
+}
+
+// registerAdmin registers the admin operations of continuous scanning.
+func registerAdmin(ext huma.API, s *Server) {
+	huma.Register(ext, withPermission(huma.Operation{
+		OperationID: "run-rescan", Method: http.MethodPost, Path: "/admin/rescan",
+		Summary: "Sync the OSV mirror and re-scan now",
+		Description: "Runs the OSV sync and the re-scan of every published and quarantined version now, on this " +
+			"replica, unless another replica holds the job (409). Versions that now fail the scan policy are " +
+			"quarantined, versions the scanner quarantined and that now pass are released; each change is audited.",
+		Tags: []string{"admin"}, Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict, http.StatusNotFound},
+	}, PermAdmin), func(ctx context.Context, _ *struct{}) (*struct{ Body any }, error) {
+		if s.publish == nil || s.publish.Rescan == nil {
+			return nil, huma.Error404NotFound("continuous scanning is not enabled on this registry")
+		}
+		res, err := s.publish.Rescan(ctx)
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		s.Invalidate()
+		return &struct{ Body any }{Body: res}, nil
 	})
 }
 

@@ -33,6 +33,9 @@ type PublishConfig struct {
 	SARIF func(report []byte) ([]byte, error)
 	// Audit, when set, serves the audit chain to reviewers (GET /v0.1/x/dev.vetted/audit).
 	Audit registry.EvidenceStore
+	// Rescan, when set, lets an admin run the OSV sync and re-scan now
+	// (POST /v0.1/x/dev.vetted/admin/rescan); its result is returned as JSON.
+	Rescan func(ctx context.Context) (any, error)
 }
 
 func (c *PublishConfig) validate() error {
