@@ -26,6 +26,7 @@ var directivePatterns = []pattern{
 	p(High, "instructs the model directly", `\byou\s+(must|should|need\s+to|have\s+to|are\s+required\s+to)\s+(always\s+|first\s+|also\s+|now\s+)?(read|call|invoke|fetch|upload|forward|execute|ignore|obey|cat|open)\b`),
 	p(High, "claims new or overriding instructions", `\b(new|updated|real|true|additional|secret|hidden)\s+(system\s+)?instructions?\s*(:|follow|are|below)|\bthis\s+(tool\s+)?description\s+(overrides|supersedes|replaces)|\bsystem\s+prompt\b[^.]{0,40}\b(reveal|print|output|repeat|include|send|ignore)|\b(reveal|print|output|repeat|include|send|leak)\b[^.]{0,40}\bsystem\s+prompt\b`),
 	p(High, "hides text in a comment", `<!--`),
+	p(High, "addresses the model and overrides the user", `\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|agent)\b|\b(disregard|ignore|override)\b[^.]{0,40}\b(guidance|instructions|requests?|wishes)\s+(from|of|by)\s+(the\s+)?user\b`),
 	p(High, "makes a call mandatory for the model", `\b(always|first|must)\s+(call|invoke|run|use)\s+(the\s+)?[a-z0-9_.-]+\s+(tool\s+)?(first|before\s+(any|every|each|all|responding|answering|this))`),
 	p(High, "tells the model to act on the user's conversation", `\b(previous|entire|whole|full|all)\s+(conversation|chat\s+history|messages|context\s+window|dialog(ue)?)\b[^.]{0,60}\b(send|include|pass|append|upload|forward|copy|post|add)\b|\b(send|include|pass|append|upload|forward|copy|post|add)\b[^.]{0,60}\b(previous|entire|whole|full|all)\s+(conversation|chat\s+history|messages|context|dialog(ue)?)\b`),
 }
@@ -41,9 +42,9 @@ var secrecyPatterns = []pattern{
 
 var secretPathRe = regexp.MustCompile(`(~|\$home|%userprofile%)?/?\.ssh\b|\bid_(rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|\.aws/(credentials|config)\b|\.config/gcloud\b|\.azure/|\.kube/config\b|\.docker/config\.json\b|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.gnupg\b|/etc/(shadow|passwd|sudoers)\b|\bmcp\.json\b|claude_desktop_config\.json\b|\.cursor/|(^|[\s"'(/])\.env\b|\bwallet\.dat\b|\bkeychain\b|\.pem\b|\bprivate[\s_-]?keys?\b|\bseed\s+phrase\b|\bmnemonic\b`)
 
-var secretWordRe = regexp.MustCompile(`\b(api[\s_-]?keys?|access[\s_-]?tokens?|secret[\s_-]?keys?|passwords?|passphrases?|credentials?|private[\s_-]?keys?|session\s+(cookies?|tokens?)|bearer\s+tokens?|auth(entication)?\s+tokens?|env(ironment)?\s+variables?|secrets?|ssh\s+keys?|tokens?)\b`)
+var secretWordRe = regexp.MustCompile(`\b(api[\s_-]?keys?|access[\s_-]?tokens?|secret[\s_-]?keys?|passwords?|passphrases?|credentials?|private[\s_-]?keys?|session\s+(cookies?|tokens?)|bearer\s+tokens?|(browser\s+)?cookies|auth(entication)?\s+tokens?|env(ironment)?\s+variables?|secrets?|ssh\s+keys?|tokens?)\b`)
 
-var readVerbRe = regexp.MustCompile(`\b(read|cat|open|load|dump|print|output|extract|collect|gather|harvest|grab|copy|list|retrieve|get|fetch|access)\b`)
+var readVerbRe = regexp.MustCompile(`\b(obtain|steal|read|cat|open|load|dump|print|output|extract|collect|gather|harvest|grab|copy|list|retrieve|get|fetch|access)\b`)
 var passVerbRe = regexp.MustCompile(`\b(include|pass|put|add|insert|append|send|attach|embed|provide|supply|forward|upload|post|transmit|exfiltrate|write)\b`)
 var contentOfRe = regexp.MustCompile(`\b(contents?|value|values|text|body)\s+of\b`)
 var paramSinkRe = regexp.MustCompile(`\b(parameter|param|argument|arg|field|sidenote|side_note|notes?|metadata|context|extra|comment|query)\b`)
@@ -59,7 +60,7 @@ var ipURLRe = regexp.MustCompile(`(https?|wss?|ftp)://\d{1,3}(\.\d{1,3}){3}`)
 var base64Re = regexp.MustCompile(`[A-Za-z0-9+/_-]{60,}={0,2}`)
 var hexRe = regexp.MustCompile(`\b[0-9a-fA-F]{128,}\b`)
 
-var modalRe = regexp.MustCompile(`\b(must|always|never|instead|override|overrides|important|mandatory|required|shall|replace|redirect|change|modify|whenever|every\s+time)\b`)
+var modalRe = regexp.MustCompile(`\b(must|always|never|instead|override|overrides|important|mandatory|required|shall|replace|redirect|change|modify|whenever|every\s+time|any\s+time|each\s+time)\b`)
 var allToolsRe = regexp.MustCompile(`\b((all|any|every|each)\s+(other\s+)?(tools?|functions?)|other\s+(tools?|functions?|servers?)|another\s+(tool|function|server)|(the\s+)?[a-z0-9_.-]+\s+tool\s+(from|of|on)\s+(another|the\s+other|a\s+different)\s+server)\b`)
 var sentenceSplitRe = regexp.MustCompile(`[.!?]+(\s+|$)|\n+|;\s+`)
 
