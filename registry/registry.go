@@ -73,6 +73,9 @@ type Key struct {
 	Version string
 }
 
+// Key returns the version's key.
+func (v Version) Key() Key { return Key{Name: v.Name, Version: v.Version} }
+
 // ListQuery selects versions for ListVersionsPage. Results are ordered by (Name, Version)
 // byte-wise ascending, which makes After a stable keyset cursor.
 type ListQuery struct {
@@ -80,10 +83,13 @@ type ListQuery struct {
 	After *Key
 	// Limit is the maximum number of versions returned (1..1000).
 	Limit int
-	// Search, when set, keeps servers whose name contains it (case-insensitive).
+	// Search, when set, keeps servers whose name contains it: ASCII letters match
+	// case-insensitively, every other character literally.
 	Search string
 	// UpdatedSince, when non-zero, keeps versions updated at or after it.
 	UpdatedSince time.Time
+	// Version, when set, keeps only versions with exactly this version string.
+	Version string
 	// LatestOnly keeps only the latest published version of each server.
 	LatestOnly bool
 	// Statuses keeps only these statuses; empty means StatusPublished only.
@@ -125,6 +131,15 @@ type Store interface {
 
 	// ChangeSeq returns a number that grows whenever anything visible to clients may have
 	// changed (a version created, a status changed). Caches compare it to decide whether
-	// what they hold is still current; it is cheap to call.
+	// what they hold is still current; it is cheap to call. Read it BEFORE reading the data
+	// it guards: the data is then at least as new as the number, never older.
 	ChangeSeq(ctx context.Context) (int64, error)
+}
+
+// BulkCreator is an optional capability of a Store: record many versions in one
+// transaction, with the rules of CreateVersion (identical content is skipped, different
+// content is ErrConflict and nothing is recorded). It seeds large data sets (benchmarks,
+// imports) far faster than one CreateVersion per version.
+type BulkCreator interface {
+	CreateVersions(ctx context.Context, vs []Version) (created int, err error)
 }

@@ -1,18 +1,162 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vetted-dev/vetted/internal/netguard"
+	"github.com/vetted-dev/vetted/scan/osv"
 )
 
-// TODO(owner of this command): replace this placeholder.
+// osvTransport is the transport "vetted osv sync" downloads with; nil means the default.
+// The guarded transport (internal/netguard) is wired in here.
+var osvTransport http.RoundTripper
+
 func newOSVCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "osv",
 		Short: "manage the offline OSV mirror",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("osv: not implemented yet")
+	}
+	cmd.AddCommand(newOSVSyncCmd(e), newOSVShowCmd(e))
+	return cmd
+}
+
+func newOSVSyncCmd(e *env) *cobra.Command {
+	var (
+		db, from string
+		ecos     []string
+		asJSON   bool
+		maxIncr  int
+	)
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "download the OSV database into a new snapshot and swap it in atomically",
+		Long: `Download each ecosystem's all.zip from the osv.dev bucket (or --from, a private mirror with
+the same layout), incrementally where the bucket's <Ecosystem>/modified_id.csv shows few changes,
+verify every archive, and make the new snapshot current atomically (DIR/current →
+DIR/snapshots/<id>). A failed or interrupted sync leaves the current snapshot in place.
+
+--json prints the new snapshot's manifest: {id, created, source, ecosystems: [{name, archive,
+sha256, size, records, latest, fetch}]}.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if db == "" {
+				db = e.getenv("VETTED_OSV_DB")
+			}
+			if db == "" {
+				return usageErrorf("osv sync: --db is required (or set VETTED_OSV_DB)")
+			}
+			opts := []osv.SyncOption{
+				osv.WithSyncLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))),
+				osv.WithMaxIncremental(maxIncr),
+			}
+			if from != "" {
+				opts = append(opts, osv.WithBaseURL(from))
+			}
+			if len(ecos) > 0 {
+				opts = append(opts, osv.WithEcosystems(ecos...))
+			}
+			rt := osvTransport
+			if rt == nil {
+				base := from
+				if base == "" {
+					base = osv.DefaultBaseURL
+				}
+				g, err := cliGuard(e, "", nil, []string{base}, netguard.MaxResponseBytes(4<<30), netguard.Timeout(30*time.Minute))
+				if err != nil {
+					return usageErrorf("osv sync: %v", err)
+				}
+				rt = g.RoundTripper()
+			}
+			opts = append(opts, osv.WithTransport(rt))
+			for _, o := range opts {
+				// Validate options up front so that bad flags are usage errors.
+				if err := osv.ValidateSyncOption(o); err != nil {
+					return usageErrorf("osv sync: %v", err)
+				}
+			}
+			res, err := osv.Sync(cmd.Context(), db, opts...)
+			if err != nil {
+				if errors.Is(err, osv.ErrFetch) || errors.Is(err, osv.ErrCorrupt) {
+					return checkFailed(fmt.Errorf("osv sync: %w (the current snapshot is unchanged)", err))
+				}
+				return fmt.Errorf("osv sync: %w", err)
+			}
+			return printManifest(e, res.Snapshot, asJSON, res.Changed)
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&db, "db", "", "mirror directory (default $VETTED_OSV_DB)")
+	fl.StringVar(&from, "from", "", "base URL to download from (default "+osv.DefaultBaseURL+")")
+	fl.StringArrayVar(&ecos, "ecosystem", nil, "ecosystem to sync (repeatable; default: all in ecosystems.txt)")
+	fl.IntVar(&maxIncr, "max-incremental", 2000, "changed records per ecosystem fetched one by one before downloading the whole archive (0: always whole)")
+	fl.BoolVar(&asJSON, "json", false, "print the snapshot manifest as JSON")
+	return cmd
+}
+
+func newOSVShowCmd(e *env) *cobra.Command {
+	var (
+		db     string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "show the mirror's current snapshot",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if db == "" {
+				db = e.getenv("VETTED_OSV_DB")
+			}
+			if db == "" {
+				return usageErrorf("osv show: --db is required (or set VETTED_OSV_DB)")
+			}
+			snap, err := osv.Open(db)
+			if errors.Is(err, osv.ErrNoMirror) {
+				return usageErrorf("osv show: %v", err)
+			}
+			if err != nil {
+				return checkFailed(fmt.Errorf("osv show: %w", err))
+			}
+			return printManifest(e, snap, asJSON, false)
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "", "mirror directory (default $VETTED_OSV_DB)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the snapshot manifest as JSON")
+	return cmd
+}
+
+func printManifest(e *env, snap *osv.Snapshot, asJSON, changed bool) error {
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(snap.Manifest)
+	}
+	state := "current"
+	if changed {
+		state = "new, now current"
+	}
+	fmt.Fprintf(e.stdout, "snapshot %s (%s)\n", snap.ID(), state)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tBYTES\tFETCH\tLATEST")
+	for _, x := range snap.Manifest.Ecosystems {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", x.Name, x.Records, x.Size, dash(x.Fetch), dash(x.Latest))
+	}
+	if n := len(snap.Manifest.Loose); n > 0 {
+		fmt.Fprintf(tw, "(loose records)\t%d\t\t\t\n", n)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -54,6 +54,10 @@ func newRootCmd(e *env) *cobra.Command {
 		newCheckCmd(e),
 		newProxyCmd(e),
 		newTokenCmd(e),
+		newPublishCmd(e),
+		newResolveCmd(e),
+		newAuditCmd(e),
+		newOpenAPICmd(e),
 	)
 	return root
 }

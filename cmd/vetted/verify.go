@@ -1,18 +1,98 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
+
+	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/policy"
 )
 
-// TODO(owner of this command): replace this placeholder.
+const verifyLong = `Verify the signatures, SBOM, provenance and tool-manifest attestations of an OCI image
+against a policy file, the way the registry does at publish time.
+
+The reference is resolved to a digest once; everything is verified against that digest.
+Signatures and attestations are found through the OCI 1.1 referrers API (or its tag
+fallback) and cosign's sha256-<hex>.sig / .att tags, and verified with sigstore-go.
+
+Exit status: 0 when the image passes the policy; 1 when it does not (each failed check is
+named) or when verification could not be carried out; 2 for bad usage or input (a bad
+reference, an unreadable or invalid policy).
+
+--json prints the result object: {ref, repository, digest, verifiedAt, passed,
+failures[{check, reason}], items[{kind, candidate, authority, signerIdentity, issuer,
+certificate, logEntries, timestamps, predicateType, subjectDigest}], rejected[{candidate,
+check, reason}], provenance{predicateType, builderId, buildType, sourceRepository, commit,
+ref, workflow, trigger, runner}, sbom, provenancePredicate, toolManifest
+({predicateType, item, predicate})}. Check names are stable: resolve, discovery, bundle,
+statement, subject, authority, identity, certificate, sct, tlog, timestamp, key, signature,
+predicate, builder, source-repository, ref, require.signature, require.sbom,
+require.provenance, require.tools.`
+
 func newVerifyCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify IMAGE",
+	var (
+		policyFile string
+		asJSON     bool
+		insecure   []string
+		sourceRepo string
+	)
+	cmd := &cobra.Command{
+		Use:   "verify IMAGE --policy FILE [--json]",
 		Short: "verify an OCI image against a policy",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("verify: not implemented yet")
+		Long:  verifyLong,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := args[0]
+			if policyFile == "" {
+				return usageErrorf("verify: --policy is required")
+			}
+			if _, err := name.ParseReference(ref); err != nil {
+				return usageErrorf("verify: bad image reference %q: %v", ref, err)
+			}
+			pol, err := policy.ParseFile(policyFile)
+			if err != nil {
+				return usageError(fmt.Errorf("verify: %w", err))
+			}
+			opts := []attest.Option{attest.WithInsecureRegistries(insecure...)}
+			if sourceRepo != "" {
+				opts = append(opts, attest.WithSourceRepository(sourceRepo))
+			}
+			guard, err := cliGuard(e, "", nil, append([]string{ref}, insecure...))
+			if err != nil {
+				return usageError(fmt.Errorf("verify: %w", err))
+			}
+			opts = append(opts, attest.WithTransport(guard.RoundTripper()))
+			res, err := attest.Verify(cmd.Context(), ref, pol, opts...)
+			if err != nil {
+				if errors.Is(err, policy.ErrInvalid) {
+					return usageError(fmt.Errorf("verify: %w", err))
+				}
+				return fmt.Errorf("verify: %w", err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprint(e.stdout, res.Summary())
+			}
+			if !res.Passed {
+				fmt.Fprintf(e.stderr, "verify: %s failed: %s\n", ref, strings.Join(res.FailedChecks(), ", "))
+				return checkFailedSilently()
+			}
+			return nil
 		},
 	}
+	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (YAML); key and trusted-root paths are relative to it")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verification result as JSON")
+	cmd.Flags().StringSliceVar(&insecure, "insecure-registry", nil, "registry (host:port) that may be reached over plain HTTP (loopback always may)")
+	cmd.Flags().StringVar(&sourceRepo, "source-repository", "", "repository URL the server claims (server.json repository.url); provenance must match it")
+	return cmd
 }

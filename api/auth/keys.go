@@ -1,0 +1,200 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// maxJWKSBytes bounds a fetched key set (the guarded transport bounds it too).
+const maxJWKSBytes = 1 << 20
+
+// keySource finds an issuer's verification keys by key id ("" means every key).
+type keySource interface {
+	keys(ctx context.Context, kid string) ([]jose.JSONWebKey, error)
+}
+
+// usableKeys keeps the public signature keys of supported types: RSA (2048 bits or more),
+// ECDSA P-256, Ed25519. Symmetric keys ("oct") and encryption keys never verify a token.
+func usableKeys(in []jose.JSONWebKey) []jose.JSONWebKey {
+	var out []jose.JSONWebKey
+	for _, k := range in {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		if !k.IsPublic() {
+			k = k.Public()
+		}
+		switch pk := k.Key.(type) {
+		case *rsa.PublicKey:
+			if pk.N.BitLen() < 2048 {
+				continue
+			}
+		case *ecdsa.PublicKey:
+			if pk.Curve != elliptic.P256() {
+				continue
+			}
+		case ed25519.PublicKey:
+		default:
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func selectKeys(set []jose.JSONWebKey, kid string) []jose.JSONWebKey {
+	if kid == "" {
+		return set
+	}
+	var out []jose.JSONWebKey
+	for _, k := range set {
+		if k.KeyID == kid {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// staticKeys is a fixed key set: the embedded issuer's.
+type staticKeys struct{ set []jose.JSONWebKey }
+
+func (s staticKeys) keys(_ context.Context, kid string) ([]jose.JSONWebKey, error) {
+	if ks := selectKeys(s.set, kid); len(ks) > 0 {
+		return ks, nil
+	}
+	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q", kid), nil)
+}
+
+// remoteKeys is an issuer's JWKS, found by discovery unless configured, cached for maxAge,
+// and refreshed early when a token names a key id it does not hold — at most once per
+// minRefresh, so that tokens with made-up key ids cannot make Vetted hammer the issuer.
+type remoteKeys struct {
+	issuer     string
+	jwksURL    string
+	client     *http.Client
+	now        func() time.Time
+	minRefresh time.Duration
+	maxAge     time.Duration
+
+	mu        sync.Mutex
+	set       []jose.JSONWebKey
+	fetchedAt time.Time
+	triedAt   time.Time
+	lastErr   error
+	fetches   int // for tests and metrics
+}
+
+func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if r.set == nil || now.Sub(r.fetchedAt) >= r.maxAge {
+		if err := r.refreshLocked(ctx, now); err != nil && r.set == nil {
+			return nil, err
+		}
+	}
+	if ks := selectKeys(r.set, kid); len(ks) > 0 {
+		return ks, nil
+	}
+	if kid == "" {
+		return nil, authnErr(ReasonUnknownKey, "the issuer's key set is empty", nil)
+	}
+	if now.Sub(r.triedAt) < r.minRefresh {
+		return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q (key set refresh rate-limited)", kid), nil)
+	}
+	if err := r.refreshLocked(ctx, now); err != nil {
+		return nil, err
+	}
+	if ks := selectKeys(r.set, kid); len(ks) > 0 {
+		return ks, nil
+	}
+	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q", kid), nil)
+}
+
+// refreshLocked fetches the key set unless a fetch was tried less than minRefresh ago.
+func (r *remoteKeys) refreshLocked(ctx context.Context, now time.Time) error {
+	if !r.triedAt.IsZero() && now.Sub(r.triedAt) < r.minRefresh {
+		if r.lastErr != nil {
+			return r.lastErr
+		}
+		return nil
+	}
+	r.triedAt = now
+	r.fetches++
+	set, err := r.fetch(ctx)
+	if err != nil {
+		r.lastErr = authnErr(ReasonKeysUnavailable, "cannot fetch the keys of "+r.issuer, err)
+		return r.lastErr
+	}
+	r.set, r.fetchedAt, r.lastErr = set, now, nil
+	return nil
+}
+
+func (r *remoteKeys) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+	jwksURL := r.jwksURL
+	if jwksURL == "" {
+		// Discovery; go-oidc requires the document's issuer to equal ours exactly.
+		p, err := oidc.NewProvider(oidc.ClientContext(ctx, r.client), r.issuer)
+		if err != nil {
+			return nil, fmt.Errorf("discovery: %w", err)
+		}
+		var meta struct {
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := p.Claims(&meta); err != nil {
+			return nil, fmt.Errorf("discovery: %w", err)
+		}
+		if meta.JWKSURI == "" {
+			return nil, fmt.Errorf("discovery: no jwks_uri")
+		}
+		jwksURL = meta.JWKSURI
+	}
+	u, err := url.Parse(jwksURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("jwks_uri %q is not an http(s) URL", jwksURL)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, jwksURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching JWKS: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetching JWKS: %s", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading JWKS: %w", err)
+	}
+	if len(body) > maxJWKSBytes {
+		return nil, fmt.Errorf("JWKS larger than %d bytes", maxJWKSBytes)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		return nil, fmt.Errorf("decoding JWKS: %w", err)
+	}
+	return usableKeys(set.Keys), nil
+}
+
+func (r *remoteKeys) fetchCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fetches
+}

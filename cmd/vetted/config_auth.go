@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/vetted-dev/vetted/api/auth"
+	"github.com/vetted-dev/vetted/internal/netguard"
+)
+
+// authConfig is the `auth:` section of vetted.yaml. Unknown keys are errors: a typo in
+// security configuration must not silently weaken it.
+//
+//	auth:
+//	  resource: https://vetted.example.com     # this registry's URL (RFC 9728 resource)
+//	  audience: https://vetted.example.com     # "aud" tokens must carry (default: resource)
+//	  anonymous_read: true                     # read API without a token (default true)
+//	  clock_skew: 60s                          # tolerance on exp/nbf/iat (default 60s)
+//	  issuers:
+//	    - issuer: https://token.actions.githubusercontent.com
+//	    - issuer: https://login.example.com
+//	      roles_claim: groups
+//	      role_mapping: {sec-team: reviewer, registry-admins: admin, staff: reader}
+//	  publishers:
+//	    - namespace: io.github.acme/*
+//	      issuer: https://token.actions.githubusercontent.com
+//	      claims: {repository_owner: acme}
+//	    - namespace: io.github.acme/weather
+//	      issuer: https://token.actions.githubusercontent.com
+//	      claims:
+//	        repository: acme/weather
+//	        workflow_ref: acme/weather/.github/workflows/release.yml@refs/heads/main
+//	        runner_environment: github-hosted
+//	  self_issuer: {disabled: false, issuer: https://vetted.example.com}
+//	  rate_limits:
+//	    per_identity: {rate: 20, burst: 60}
+//	    per_address: {rate: 50, burst: 100}
+//	  body_limits:
+//	    default: 1048576
+//	    routes: [{method: POST, path_prefix: /v0.1/publish, bytes: 4194304}]
+//	  trusted_proxies: [10.0.0.0/8]
+type authConfig struct {
+	Resource       string               `json:"resource,omitempty"`
+	Audience       string               `json:"audience,omitempty"`
+	AnonymousRead  *bool                `json:"anonymous_read,omitempty"`
+	ClockSkew      string               `json:"clock_skew,omitempty"`
+	Issuers        []auth.IssuerConfig  `json:"issuers,omitempty"`
+	Publishers     []auth.PublisherRule `json:"publishers,omitempty"`
+	SelfIssuer     selfIssuerConfig     `json:"self_issuer"`
+	RateLimits     rateLimitsConfig     `json:"rate_limits"`
+	BodyLimits     bodyLimitsConfig     `json:"body_limits"`
+	TrustedProxies []string             `json:"trusted_proxies,omitempty"`
+}
+
+type selfIssuerConfig struct {
+	Disabled bool   `json:"disabled,omitempty"`
+	Issuer   string `json:"issuer,omitempty"`
+}
+
+type rateLimitsConfig struct {
+	PerIdentity *auth.RateLimit `json:"per_identity,omitempty"`
+	PerAddress  *auth.RateLimit `json:"per_address,omitempty"`
+}
+
+type bodyLimitsConfig struct {
+	Default int64             `json:"default,omitempty"`
+	Routes  []auth.RouteLimit `json:"routes,omitempty"`
+}
+
+// readConfigSection decodes one top-level key of a YAML config file into v, strictly.
+// A missing key leaves v as it is.
+func readConfigSection(path, key string, v any) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(js, &top); err != nil {
+		return fmt.Errorf("config %s: want a mapping at the top: %w", path, err)
+	}
+	sec, ok := top[key]
+	if !ok || string(sec) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(sec))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("config %s: %s: %w", path, key, err)
+	}
+	return nil
+}
+
+// readAuthConfig reads the auth section of the config file at path.
+func readAuthConfig(path string) (authConfig, error) {
+	var c authConfig
+	err := readConfigSection(path, "auth", &c)
+	return c, err
+}
+
+// resourceURL is the registry's canonical URL: configured, or derived from the listen
+// address.
+func (c authConfig) resourceURL(addr string, tls bool) string {
+	if c.Resource != "" {
+		return c.Resource
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, ""
+	}
+	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	if port == "" {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+func (c authConfig) audience(resource string) string {
+	if c.Audience != "" {
+		return c.Audience
+	}
+	return resource
+}
+
+func (c authConfig) selfIssuer(resource string) string {
+	if c.SelfIssuer.Issuer != "" {
+		return c.SelfIssuer.Issuer
+	}
+	return resource
+}
+
+// buildAuth assembles the verifier and the HTTP auth service from the configuration: the
+// embedded issuer (key in dataDir) unless disabled, the configured issuers fetched through
+// the outbound guard, publisher rules, limits and the audit logger.
+func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, audit *slog.Logger) (*auth.Service, error) {
+	if u, err := url.Parse(resource); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("auth.resource %q: want this registry's http(s) URL", resource)
+	}
+	var vopts []auth.VerifierOption
+	var sopts []auth.ServiceOption
+	if !c.SelfIssuer.Disabled {
+		si, created, err := auth.LoadOrCreateSelfIssuer(dataDir, c.selfIssuer(resource))
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			audit.Info("created the embedded issuer key", slog.String("path", dataDir+"/"+auth.KeyFile))
+		}
+		vopts = append(vopts, si.VerifierOption())
+		sopts = append(sopts, auth.WithSelfIssuer(si))
+	}
+	var hosts []string
+	for _, ic := range c.Issuers {
+		vopts = append(vopts, auth.WithIssuer(ic))
+		for _, raw := range []string{ic.Issuer, ic.JWKSURL} {
+			if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
+				hosts = append(hosts, u.Hostname())
+			}
+		}
+	}
+	if len(hosts) > 0 {
+		g, err := guard.WithHosts(hosts...)
+		if err != nil {
+			return nil, fmt.Errorf("auth.issuers: %w", err)
+		}
+		vopts = append(vopts, auth.WithHTTPClient(g.Client()))
+	}
+	vopts = append(vopts, auth.WithPublisherRules(c.Publishers...), auth.WithVerifierLogger(audit))
+	if c.ClockSkew != "" {
+		d, err := time.ParseDuration(c.ClockSkew)
+		if err != nil {
+			return nil, fmt.Errorf("auth.clock_skew: %w", err)
+		}
+		vopts = append(vopts, auth.WithClockSkew(d))
+	}
+	v, err := auth.NewVerifier(c.audience(resource), vopts...)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if c.AnonymousRead != nil {
+		sopts = append(sopts, auth.WithAnonymousRead(*c.AnonymousRead))
+	}
+	perID, perAddr := auth.DefaultPerIdentity, auth.DefaultPerAddress
+	if c.RateLimits.PerIdentity != nil {
+		perID = *c.RateLimits.PerIdentity
+	}
+	if c.RateLimits.PerAddress != nil {
+		perAddr = *c.RateLimits.PerAddress
+	}
+	sopts = append(sopts, auth.WithRateLimits(perID, perAddr), auth.WithAuditLogger(audit))
+	if c.BodyLimits.Default != 0 || len(c.BodyLimits.Routes) > 0 {
+		def := c.BodyLimits.Default
+		if def == 0 {
+			def = auth.DefaultBodyLimit
+		}
+		sopts = append(sopts, auth.WithBodyLimits(def, c.BodyLimits.Routes...))
+	}
+	for _, p := range c.TrustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("auth.trusted_proxies: %w", err)
+		}
+		sopts = append(sopts, auth.WithTrustedProxies(pfx))
+	}
+	svc, err := auth.NewService(v, resource, sopts...)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return svc, nil
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/vetted-dev/vetted/internal/netguard"
+)
+
+// outboundConfig is the `outbound:` section of vetted.yaml: the one policy for everything
+// Vetted fetches (OCI registries, the OSV mirror, OIDC discovery and JWKS).
+//
+//	outbound:
+//	  allow_hosts: [ghcr.io, "*.pkg.dev", osv-vulnerabilities.storage.googleapis.com]
+//	  allow_networks: [10.20.0.0/16]   # private networks Vetted may reach (default: none)
+//	  timeout: 2m
+//	  max_response_bytes: 33554432
+//
+// The configured issuers' hosts are allowed for discovery and JWKS automatically.
+type outboundConfig struct {
+	AllowHosts       []string `json:"allow_hosts,omitempty"`
+	AllowNetworks    []string `json:"allow_networks,omitempty"`
+	Timeout          string   `json:"timeout,omitempty"`
+	MaxResponseBytes int64    `json:"max_response_bytes,omitempty"`
+}
+
+// readOutboundConfig reads the outbound section of the config file at path.
+func readOutboundConfig(path string) (outboundConfig, error) {
+	var c outboundConfig
+	err := readConfigSection(path, "outbound", &c)
+	return c, err
+}
+
+// guard builds the outbound guard; extra are options the caller adds (e.g. more hosts).
+func (c outboundConfig) guard(logger *slog.Logger, extra ...netguard.Option) (*netguard.Guard, error) {
+	opts := []netguard.Option{netguard.AllowHosts(c.AllowHosts...)}
+	for _, n := range c.AllowNetworks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return nil, fmt.Errorf("outbound.allow_networks: %w", err)
+		}
+		opts = append(opts, netguard.AllowNetworks(p))
+	}
+	if c.Timeout != "" {
+		d, err := time.ParseDuration(c.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("outbound.timeout: %w", err)
+		}
+		opts = append(opts, netguard.Timeout(d))
+	}
+	if c.MaxResponseBytes != 0 {
+		opts = append(opts, netguard.MaxResponseBytes(c.MaxResponseBytes))
+	}
+	if logger != nil {
+		opts = append(opts, netguard.WithLogger(logger))
+	}
+	g, err := netguard.New(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("outbound: %w", err)
+	}
+	return g, nil
+}

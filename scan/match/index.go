@@ -1,0 +1,272 @@
+package match
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/vetted-dev/vetted/scan/osv"
+	"github.com/vetted-dev/vetted/scan/sbom"
+)
+
+// pkgKey identifies a package across ecosystem variants: base ecosystem and normalised name.
+type pkgKey struct{ eco, name string }
+
+func keyOf(ecosystem, name string) pkgKey {
+	base, _, _ := strings.Cut(ecosystem, ":")
+	if base == "PyPI" {
+		name = sbom.NormalizePyPIName(name)
+	}
+	return pkgKey{eco: base, name: name}
+}
+
+// vuln is what the index keeps of one OSV record.
+type vuln struct {
+	id       string
+	aliases  []string
+	summary  string
+	modified string
+	severity Severity // record-level severity (CVSS or database_specific)
+	hash     [32]byte // of the raw record, to tell changed records apart
+	keys     []pkgKey // packages the record names
+}
+
+// entry is one affected[] block, compiled.
+type entry struct {
+	vuln      *vuln
+	ecosystem string // full ecosystem, with any ":suffix"
+	ranges    []compiledRange
+	versions  []string
+	severity  Severity // affected-level CVSS, if any
+	hasSev    bool
+	once      sync.Once
+	parsedVer []parsedVersion // versions, parsed lazily on first use
+}
+
+// Index is an in-memory, read-only index of one snapshot. It is safe for concurrent use.
+type Index struct {
+	snapshotID string
+	covered    map[string]bool // ecosystem names the snapshot covers (full and base)
+	byPkg      map[pkgKey][]*entry
+	vulns      map[string]*vuln
+	invalid    int // records skipped as invalid
+	withdrawn  int
+}
+
+// Option configures Build.
+type Option func(*buildConfig) error
+
+type buildConfig struct {
+	logger  *slog.Logger
+	workers int
+	strict  bool
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *buildConfig) error {
+		if l == nil {
+			return errors.New("match: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithWorkers sets how many goroutines decode records (default: GOMAXPROCS).
+func WithWorkers(n int) Option {
+	return func(c *buildConfig) error {
+		if n < 1 {
+			return fmt.Errorf("match: workers must be ≥ 1, got %d", n)
+		}
+		c.workers = n
+		return nil
+	}
+}
+
+// WithStrictRecords makes Build fail on the first invalid record instead of skipping it.
+func WithStrictRecords() Option {
+	return func(c *buildConfig) error { c.strict = true; return nil }
+}
+
+// Build reads every record of the snapshot and indexes it.
+func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, error) {
+	cfg := buildConfig{logger: slog.New(slog.DiscardHandler), workers: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	idx := &Index{
+		snapshotID: snap.ID(),
+		covered:    map[string]bool{},
+		byPkg:      map[pkgKey][]*entry{},
+		vulns:      map[string]*vuln{},
+	}
+	for _, e := range snap.Ecosystems() {
+		idx.covered[e] = true
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	in := make(chan osv.Entry, 256)
+	type part struct {
+		vulns     []*vuln
+		entries   map[pkgKey][]*entry
+		invalid   int
+		withdrawn int
+	}
+	parts := make([]part, cfg.workers)
+	var wg sync.WaitGroup
+	for w := range cfg.workers {
+		parts[w].entries = map[pkgKey][]*entry{}
+		wg.Go(func() {
+			p := &parts[w]
+			for e := range in {
+				rec, err := osv.DecodeRecord(e.Data)
+				if err != nil {
+					if cfg.strict {
+						cancel(fmt.Errorf("match: %s: %w", e.Source, err))
+						continue
+					}
+					p.invalid++
+					cfg.logger.Warn("skipping invalid OSV record", "source", e.Source, "error", err)
+					continue
+				}
+				if rec.IsWithdrawn() {
+					p.withdrawn++
+					continue
+				}
+				v, entries := compileRecord(rec, sha256.Sum256(e.Data))
+				p.vulns = append(p.vulns, v)
+				for _, en := range entries {
+					k := keyOf(en.ecosystem, en.nameForKey)
+					p.entries[k] = append(p.entries[k], en.entry)
+				}
+			}
+		})
+	}
+	walkErr := snap.Walk(ctx, func(e osv.Entry) error {
+		select {
+		case in <- e:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	close(in)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	if walkErr != nil {
+		return nil, fmt.Errorf("match: reading snapshot %s: %w", snap.ID(), walkErr)
+	}
+	for _, p := range parts {
+		idx.invalid += p.invalid
+		idx.withdrawn += p.withdrawn
+		for _, v := range p.vulns {
+			if old, dup := idx.vulns[v.id]; dup && old.modified >= v.modified {
+				// The same id in two places (an archive and a loose file): the newer wins.
+				continue
+			}
+			idx.vulns[v.id] = v
+		}
+	}
+	for _, p := range parts {
+		for k, es := range p.entries {
+			for _, e := range es {
+				if idx.vulns[e.vuln.id] == e.vuln {
+					idx.byPkg[k] = append(idx.byPkg[k], e)
+				}
+			}
+		}
+	}
+	cfg.logger.Info("OSV index built", "snapshot", idx.snapshotID, "records", len(idx.vulns),
+		"invalid", idx.invalid, "withdrawn", idx.withdrawn)
+	return idx, nil
+}
+
+// SnapshotID is the id of the snapshot the index was built from.
+func (x *Index) SnapshotID() string { return x.snapshotID }
+
+// Records is the number of (non-withdrawn, valid) records indexed.
+func (x *Index) Records() int { return len(x.vulns) }
+
+// Skipped returns how many records were skipped as invalid and as withdrawn.
+func (x *Index) Skipped() (invalid, withdrawn int) { return x.invalid, x.withdrawn }
+
+// Covers reports whether the snapshot covers the package's ecosystem.
+func (x *Index) Covers(ecosystem string) bool {
+	if x.covered[ecosystem] {
+		return true
+	}
+	base, _, _ := strings.Cut(ecosystem, ":")
+	return x.covered[base]
+}
+
+type namedEntry struct {
+	entry      *entry
+	ecosystem  string
+	nameForKey string
+}
+
+func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
+	v := &vuln{
+		id:       rec.ID,
+		aliases:  rec.Aliases,
+		summary:  rec.Summary,
+		modified: rec.Modified,
+		hash:     hash,
+	}
+	if v.summary == "" {
+		v.summary = firstLine(rec.Details, 200)
+	}
+	v.severity = severityOf(rec.Severity, rec.DatabaseSpecific)
+	var out []namedEntry
+	seen := map[pkgKey]bool{}
+	for _, a := range rec.Affected {
+		if a.Package.Name == "" || a.Package.Ecosystem == "" {
+			continue
+		}
+		e := &entry{vuln: v, ecosystem: a.Package.Ecosystem, versions: a.Versions}
+		if len(a.Severity) > 0 {
+			e.severity = severityOf(a.Severity)
+			e.hasSev = e.severity.Level != LevelUnknown
+		}
+		if !e.hasSev && v.severity.Level == LevelUnknown {
+			if s := severityOf(nil, a.DatabaseSpecific, a.EcosystemSpecific); s.Level != LevelUnknown {
+				e.severity, e.hasSev = s, true
+			}
+		}
+		for _, r := range a.Ranges {
+			if r.Type == osv.RangeGit {
+				continue // commits, not versions: never matched by version
+			}
+			e.ranges = append(e.ranges, compileRange(r, a.Package.Ecosystem))
+		}
+		out = append(out, namedEntry{entry: e, ecosystem: a.Package.Ecosystem, nameForKey: a.Package.Name})
+		k := keyOf(a.Package.Ecosystem, a.Package.Name)
+		if !seen[k] {
+			seen[k] = true
+			v.keys = append(v.keys, k)
+		}
+	}
+	return v, out
+}
+
+func firstLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}

@@ -1,0 +1,201 @@
+package match
+
+import (
+	"sort"
+
+	"github.com/google/osv-scalibr/semantic"
+
+	"github.com/vetted-dev/vetted/scan/osv"
+)
+
+type eventKind uint8
+
+const (
+	evIntroduced eventKind = iota
+	evFixed
+	evLastAffected
+	evLimit
+)
+
+type compiledEvent struct {
+	kind eventKind
+	raw  string
+	zero bool             // introduced "0": before every version
+	inf  bool             // limit "*": after every version
+	v    semantic.Version // nil when the version does not parse
+}
+
+type compiledRange struct {
+	semver bool // SEMVER range: SemVer 2.0 order whatever the ecosystem
+	events []compiledEvent
+	bad    bool // an event version did not parse: evaluate fail-closed
+}
+
+type parsedVersion struct {
+	raw string
+	v   semantic.Version
+}
+
+// parseIn parses a version in an ecosystem, or as SemVer for SEMVER ranges.
+func parseIn(s, ecosystem string, semver bool) (semantic.Version, error) {
+	if semver {
+		return semantic.ParseSemverVersion(s), nil
+	}
+	return semantic.Parse(s, ecosystem)
+}
+
+func compileRange(r osv.Range, ecosystem string) compiledRange {
+	cr := compiledRange{semver: r.Type == osv.RangeSemver}
+	for _, e := range r.Events {
+		ce := compiledEvent{}
+		switch {
+		case e.Introduced != "":
+			ce.kind, ce.raw, ce.zero = evIntroduced, e.Introduced, e.Introduced == "0"
+		case e.Fixed != "":
+			ce.kind, ce.raw = evFixed, e.Fixed
+		case e.LastAffected != "":
+			ce.kind, ce.raw = evLastAffected, e.LastAffected
+		case e.Limit != "":
+			ce.kind, ce.raw, ce.inf = evLimit, e.Limit, e.Limit == "*"
+		default:
+			continue
+		}
+		if !ce.zero && !ce.inf {
+			v, err := parseIn(ce.raw, ecosystem, cr.semver)
+			if err != nil || v == nil {
+				cr.bad = true
+			} else {
+				ce.v = v
+			}
+		}
+		cr.events = append(cr.events, ce)
+	}
+	// Order events by version, introduced "0" first (OSV schema, "Evaluation").
+	sort.SliceStable(cr.events, func(i, j int) bool {
+		a, b := cr.events[i], cr.events[j]
+		if a.zero || b.inf {
+			return !b.zero
+		}
+		if b.zero || a.inf {
+			return false
+		}
+		if a.v == nil || b.v == nil {
+			return false
+		}
+		c, err := a.v.Compare(b.v)
+		return err == nil && c < 0
+	})
+	return cr
+}
+
+// cmp compares the package version with an event; ok is false when they cannot be compared.
+func cmp(pv semantic.Version, e compiledEvent) (int, bool) {
+	if e.zero {
+		return 1, true
+	}
+	if e.inf {
+		return -1, true
+	}
+	if e.v == nil {
+		return 0, false
+	}
+	c, err := pv.Compare(e.v)
+	if err != nil {
+		return 0, false
+	}
+	return c, true
+}
+
+// contains evaluates the range for a parsed package version. It returns the fixed versions
+// that end the affected interval the version falls in.
+func (r *compiledRange) contains(pv semantic.Version) (affected bool, fixed []string, ok bool) {
+	if r.bad {
+		return false, nil, false
+	}
+	var limits []compiledEvent
+	var lastFixed []string
+	for i, e := range r.events {
+		if e.kind == evLimit {
+			limits = append(limits, e)
+			continue
+		}
+		c, good := cmp(pv, e)
+		if !good {
+			return false, nil, false
+		}
+		switch e.kind {
+		case evIntroduced:
+			if c >= 0 {
+				affected = true
+				lastFixed = nil
+				// The next fixed event after this one, if any, is the fix for this interval.
+				for _, f := range r.events[i+1:] {
+					if f.kind == evFixed {
+						lastFixed = []string{f.raw}
+						break
+					}
+					if f.kind == evIntroduced {
+						break
+					}
+				}
+			}
+		case evFixed:
+			if c >= 0 {
+				affected = false
+			}
+		case evLastAffected:
+			if c > 0 {
+				affected = false
+			}
+		}
+	}
+	if affected && len(limits) > 0 {
+		below := false
+		for _, l := range limits {
+			c, good := cmp(pv, l)
+			if !good {
+				return false, nil, false
+			}
+			if c < 0 {
+				below = true
+			}
+		}
+		affected = below
+	}
+	if !affected {
+		return false, nil, true
+	}
+	return true, lastFixed, true
+}
+
+// inVersions reports whether pv equals a version of the explicit list, comparing as versions of
+// the ecosystem (PyPI "1.0" equals "1.0.0"), with exact string equality as the fast path.
+func (e *entry) inVersions(raw string, pv semantic.Version, ecosystem string) bool {
+	if len(e.versions) == 0 {
+		return false
+	}
+	for _, s := range e.versions {
+		if s == raw {
+			return true
+		}
+	}
+	e.once.Do(func() {
+		e.parsedVer = make([]parsedVersion, 0, len(e.versions))
+		for _, s := range e.versions {
+			v, err := semantic.Parse(s, ecosystem)
+			if err != nil {
+				v = nil
+			}
+			e.parsedVer = append(e.parsedVer, parsedVersion{raw: s, v: v})
+		}
+	})
+	for _, p := range e.parsedVer {
+		if p.v == nil {
+			continue
+		}
+		if c, err := pv.Compare(p.v); err == nil && c == 0 {
+			return true
+		}
+	}
+	return false
+}
