@@ -1,8 +1,8 @@
 package mcpcapture
 
 import (
-	"encoding/json"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -127,4 +127,3 @@ func (b *sseTapBody) Read(p []byte) (int, error) {
 }
 
 func (b *sseTapBody) Close() error { return b.rc.Close() }
-

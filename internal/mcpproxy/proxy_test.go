@@ -2,8 +2,8 @@ package mcpproxy
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
