@@ -142,16 +142,30 @@ func Command(variant string) *exec.Cmd {
 	return exec.Command(os.Args[0], "mcptest-serve", variant)
 }
 
-// MaybeServe serves over stdio and exits when the process was started by Command. Call it
-// first thing in TestMain.
+// VariantEnv, when set in a test binary's environment, makes MaybeServe serve that variant
+// (for commands that inherit the environment, e.g. `vetted check -- os.Args[0] -test.run=…`).
+const VariantEnv = "VETTED_MCPTEST_VARIANT"
+
+// HelperArgs returns the command line that runs the calling test binary as a server when
+// VariantEnv is set: the binary runs only testName, which must call MaybeServe.
+func HelperArgs(testName string) []string {
+	return []string{os.Args[0], "-test.run=^" + testName + "$"}
+}
+
+// MaybeServe serves over stdio and exits when the process was started by Command (call it
+// first thing in TestMain) or with VariantEnv set (call it from the test named in HelperArgs).
 func MaybeServe() {
-	if len(os.Args) < 3 || os.Args[1] != "mcptest-serve" {
+	variant := os.Getenv(VariantEnv)
+	if len(os.Args) >= 3 && os.Args[1] == "mcptest-serve" {
+		variant = os.Args[2]
+	}
+	if variant == "" {
 		return
 	}
 	ctx := context.Background()
 	s := New()
 	var t mcp.Transport = &mcp.StdioTransport{}
-	switch v := os.Args[2]; v {
+	switch v := variant; v {
 	case "v1":
 	case "rugpulled":
 		s.RugPull()
