@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -174,6 +175,10 @@ func humaConfig() huma.Config {
 		"_meta[\"" + VettedMetaKey + "\"]."
 	// No $schema links in responses: the bodies are the official registry's shapes.
 	cfg.CreateHooks = nil
+	if cfg.Components.SecuritySchemes == nil {
+		cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	cfg.Components.SecuritySchemes[auth.SecuritySchemeName] = auth.SecurityScheme()
 	cfg.OpenAPI.Tags = []*huma.Tag{
 		{Name: "servers", Description: "Discover and retrieve published MCP servers"},
 		{Name: "health", Description: "Liveness and readiness"},
