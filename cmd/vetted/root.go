@@ -59,6 +59,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newResolveCmd(e),
 		newAuditCmd(e),
 		newOpenAPICmd(e),
+		newBenchCmd(e),
 	)
 	return root
 }
