@@ -2,8 +2,6 @@ package adapt_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,37 +29,6 @@ func spdx(lodash string) string {
 "documentNamespace":"https://example.com/weather","creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: test"]},
 "packages":[{"name":"lodash","SPDXID":"SPDXRef-Package-lodash","versionInfo":"` + lodash + `","downloadLocation":"NOASSERTION",
 "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/lodash@` + lodash + `"}]}]}`
-}
-
-// testTools is a hand-written ToolInspector for this test: digest of the raw manifest,
-// changed = a tool whose bytes differ (the real one is in adapt.ToolInspector).
-type testTools struct{}
-
-func (testTools) Inspect(m, prev []byte) (*registry.ToolReport, error) {
-	var cur, old struct{ Tools []json.RawMessage }
-	if err := json.Unmarshal(m, &cur); err != nil {
-		return nil, err
-	}
-	r := &registry.ToolReport{ManifestDigest: registry.Digest(m)}
-	byName := map[string]string{}
-	if prev != nil {
-		json.Unmarshal(prev, &old)
-		for _, t := range old.Tools {
-			var n struct{ Name string }
-			json.Unmarshal(t, &n)
-			byName[n.Name] = string(t)
-		}
-	}
-	for _, t := range cur.Tools {
-		var n struct{ Name string }
-		json.Unmarshal(t, &n)
-		sum := sha256.Sum256(t)
-		r.Tools = append(r.Tools, registry.ToolDigest{Name: n.Name, Digest: "sha256:" + hex.EncodeToString(sum[:])})
-		if o, ok := byName[n.Name]; ok && o != string(t) {
-			r.Changed = append(r.Changed, n.Name)
-		}
-	}
-	return r, nil
 }
 
 // osvIndex is a mirror where lodash is critically vulnerable before fixed.
@@ -117,7 +84,7 @@ func newE2E(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	f.signer, _ = vsa.NewSigner(k)
-	f.p, err = registry.NewPipeline(f.store, v, sc, testTools{},
+	f.p, err = registry.NewPipeline(f.store, v, sc, adapt.NewToolInspector(),
 		registry.WithVSASigner(registry.NewVSAKeySigner(f.signer, "https://vetted.test", "test")))
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +148,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.ScanSnapshot == "" || len(rec.SBOMPackages) == 0 || rec.ToolManifestDigest != registry.Digest([]byte(toolsV1)) {
+	want, _ := adapt.NewToolInspector().Inspect([]byte(toolsV1), nil)
+	if rec.ScanSnapshot == "" || len(rec.SBOMPackages) == 0 || rec.ToolManifestDigest != want.ManifestDigest || string(rec.ToolManifest) != toolsV1 {
 		t.Fatalf("record: %+v", rec)
 	}
 	st, err := vsa.Verify(rec.VSA, f.signer.PublicKeyPEMKey())
