@@ -134,11 +134,11 @@ var ErrAuditChain = errors.New("audit chain broken")
 type ChainError struct {
 	// Seq is the sequence number of the first event found wrong (the position in the chain
 	// when the stored Seq itself is wrong).
-	Seq int64
-	// Reason is one of "changed", "removed or reordered", "bad sequence".
-	Reason string
+	Seq int64 `json:"seq"`
+	// Reason is one of "changed", "removed or reordered", "bad sequence", "truncated".
+	Reason string `json:"reason"`
 	// Detail is a human explanation.
-	Detail string
+	Detail string `json:"detail"`
 }
 
 func (e *ChainError) Error() string {

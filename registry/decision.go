@@ -82,3 +82,12 @@ func Decide(checks []Check) Decision {
 	}
 	return DecisionPublished
 }
+
+// CheckError is a seam's way to fail one named check (e.g. a Verifier that cannot resolve a
+// reference fails "resolve"). The pipeline records it as that check's failure.
+type CheckError struct {
+	Check  string
+	Reason string
+}
+
+func (e *CheckError) Error() string { return e.Check + ": " + e.Reason }

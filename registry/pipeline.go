@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/vetted-dev/vetted/attest/intoto"
 )
 
 // ErrForbidden: the caller may not do this (e.g. publish in a namespace it does not own).
@@ -296,7 +298,7 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		}
 		vp, err := p.verifier.VerifyPackage(ctx, VerifyRequest{ServerName: w.doc.Name, Reference: pkg.Identifier, RepositoryURL: w.doc.RepositoryURL})
 		if err != nil {
-			w.add(Check{Name: CheckVerify, Package: label, Outcome: Fail, Reason: err.Error()})
+			w.add(failedCheck(err, label))
 			continue
 		}
 		if !ValidDigest(vp.Digest) || vp.Pinned == "" {
@@ -317,6 +319,15 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 			w.refs = append(w.refs, EvidenceRef{Package: pkg.Index, Role: rb.Role, Digest: rb.Blob.Digest})
 		}
 	}
+}
+
+// failedCheck records a seam's error as a failed check, named by a *CheckError when given.
+func failedCheck(err error, label string) Check {
+	var ce *CheckError
+	if errors.As(err, &ce) {
+		return Check{Name: ce.Check, Package: label, Outcome: Fail, Reason: ce.Reason}
+	}
+	return Check{Name: CheckVerify, Package: label, Outcome: Fail, Reason: err.Error()}
 }
 
 func hasCheck(cs []Check, name string) bool {
@@ -373,9 +384,9 @@ func (p *Pipeline) requireAndScan(ctx context.Context, w *work, idx int, label s
 	}
 }
 
-// ToolManifestPredicateHint is shown to publishers in reasons; the adapters know the exact
-// predicate type.
-var ToolManifestPredicateHint = "<the Vetted tool-manifest predicate type>"
+// ToolManifestPredicateHint is the tool-manifest predicate type, shown to publishers in
+// reasons.
+const ToolManifestPredicateHint = intoto.PredicateToolManifest
 
 func (p *Pipeline) manifestDigest(m []byte) string {
 	r, err := p.tools.Inspect(m, nil)

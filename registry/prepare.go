@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TimePrecision is the precision stores keep timestamps at (PostgreSQL's). Stores truncate
@@ -14,6 +16,18 @@ const TimePrecision = time.Microsecond
 
 // MaxListLimit is the largest ListQuery.Limit a store accepts.
 const MaxListLimit = 1000
+
+// MaxKeyLen is the longest server name or version string a store accepts, in bytes (the
+// official registry allows 200 characters for names and 255 for versions, both ASCII in
+// practice); it keeps keys within every backend's index limits.
+const MaxKeyLen = 255
+
+// ValidText reports whether s can be a name, version or search string: valid UTF-8
+// without NUL bytes, which no backend can store or compare reliably. Stores answer
+// ErrNotFound for lookups of such a key (it cannot exist) and ErrInvalid for writes.
+func ValidText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
 
 // ContentDigest returns "sha256:<hex>" of b.
 func ContentDigest(b []byte) string {
@@ -33,6 +47,10 @@ func PrepareNew(v Version, now time.Time) (Version, error) {
 		return Version{}, fmt.Errorf("version of %q: empty version string: %w", v.Name, ErrInvalid)
 	case !v.Status.Valid():
 		return Version{}, fmt.Errorf("version %s@%s: unknown status %q: %w", v.Name, v.Version, v.Status, ErrInvalid)
+	case !ValidText(v.Name) || len(v.Name) > MaxKeyLen:
+		return Version{}, fmt.Errorf("version: server name %q is not valid UTF-8 text of at most %d bytes: %w", truncate(v.Name), MaxKeyLen, ErrInvalid)
+	case !ValidText(v.Version) || len(v.Version) > MaxKeyLen:
+		return Version{}, fmt.Errorf("version of %s: version %q is not valid UTF-8 text of at most %d bytes: %w", v.Name, truncate(v.Version), MaxKeyLen, ErrInvalid)
 	case len(v.ServerJSON) == 0:
 		return Version{}, fmt.Errorf("version %s@%s: empty server.json: %w", v.Name, v.Version, ErrInvalid)
 	}
@@ -72,7 +90,23 @@ func (q ListQuery) Validate() error {
 	if q.After != nil && q.After.Name == "" {
 		return fmt.Errorf("list: cursor with empty server name: %w", ErrInvalid)
 	}
+	for field, s := range map[string]string{"search": q.Search, "version": q.Version} {
+		if !ValidText(s) {
+			return fmt.Errorf("list: %s %q is not valid UTF-8 text: %w", field, truncate(s), ErrInvalid)
+		}
+	}
+	if q.After != nil && (!ValidText(q.After.Name) || !ValidText(q.After.Version)) {
+		return fmt.Errorf("list: cursor is not valid UTF-8 text: %w", ErrInvalid)
+	}
 	return nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // StatusesOrPublished returns q.Statuses without duplicates, or [StatusPublished] when it

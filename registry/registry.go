@@ -83,7 +83,8 @@ type ListQuery struct {
 	After *Key
 	// Limit is the maximum number of versions returned (1..1000).
 	Limit int
-	// Search, when set, keeps servers whose name contains it (case-insensitive).
+	// Search, when set, keeps servers whose name contains it: ASCII letters match
+	// case-insensitively, every other character literally.
 	Search string
 	// UpdatedSince, when non-zero, keeps versions updated at or after it.
 	UpdatedSince time.Time

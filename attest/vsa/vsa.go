@@ -263,3 +263,6 @@ func LoadOrCreateKey(path string) (*ecdsa.PrivateKey, error) {
 	}
 	return ek, nil
 }
+
+// PublicKeyPEMKey returns the signer's public key.
+func (s *Signer) PublicKeyPEMKey() *ecdsa.PublicKey { return &s.key.PublicKey }

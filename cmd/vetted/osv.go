@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vetted-dev/vetted/internal/netguard"
 	"github.com/vetted-dev/vetted/scan/osv"
 )
 
@@ -61,9 +63,19 @@ sha256, size, records, latest, fetch}]}.`,
 			if len(ecos) > 0 {
 				opts = append(opts, osv.WithEcosystems(ecos...))
 			}
-			if osvTransport != nil {
-				opts = append(opts, osv.WithTransport(osvTransport))
+			rt := osvTransport
+			if rt == nil {
+				base := from
+				if base == "" {
+					base = osv.DefaultBaseURL
+				}
+				g, err := cliGuard(e, "", nil, []string{base}, netguard.MaxResponseBytes(4<<30), netguard.Timeout(30*time.Minute))
+				if err != nil {
+					return usageErrorf("osv sync: %v", err)
+				}
+				rt = g.RoundTripper()
 			}
+			opts = append(opts, osv.WithTransport(rt))
 			for _, o := range opts {
 				// Validate options up front so that bad flags are usage errors.
 				if err := osv.ValidateSyncOption(o); err != nil {

@@ -54,6 +54,11 @@ func newRootCmd(e *env) *cobra.Command {
 		newCheckCmd(e),
 		newProxyCmd(e),
 		newTokenCmd(e),
+		newPublishCmd(e),
+		newResolveCmd(e),
+		newAuditCmd(e),
+		newOpenAPICmd(e),
+		newBenchCmd(e),
 	)
 	return root
 }

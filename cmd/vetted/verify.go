@@ -62,6 +62,11 @@ func newVerifyCmd(e *env) *cobra.Command {
 			if sourceRepo != "" {
 				opts = append(opts, attest.WithSourceRepository(sourceRepo))
 			}
+			guard, err := cliGuard(e, "", nil, append([]string{ref}, insecure...))
+			if err != nil {
+				return usageError(fmt.Errorf("verify: %w", err))
+			}
+			opts = append(opts, attest.WithTransport(guard.RoundTripper()))
 			res, err := attest.Verify(cmd.Context(), ref, pol, opts...)
 			if err != nil {
 				if errors.Is(err, policy.ErrInvalid) {

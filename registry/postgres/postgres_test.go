@@ -81,9 +81,20 @@ func TestTwoProcesses(t *testing.T) {
 	storetest.RaceLatest(t, pick)
 }
 
-// Replicas starting together migrate the schema once.
+// Replicas starting together create the schema and migrate it once.
 func TestConcurrentOpen(t *testing.T) {
 	dsn, schema := newSchema(t)
+	schema += "_fresh"
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			defer conn.Close(context.Background())
+			_, err = conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		}
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
@@ -159,3 +170,29 @@ func TestOpenRejectsBadDSN(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// WithSchema creates its schema, whatever its spelling.
+func TestWithSchemaCreatesIt(t *testing.T) {
+	dsn, schema := newSchema(t)
+	odd := schema + `_Odd "name"`
+	s := open(t, dsn, odd)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			defer conn.Close(context.Background())
+			_, err = conn.Exec(context.Background(), `DROP SCHEMA `+pgx.Identifier{odd}.Sanitize()+` CASCADE`)
+		}
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	v := registry.Version{Name: "io.github.acme/a", Version: "1.0.0", Status: registry.StatusPublished, ServerJSON: []byte(`{}`)}
+	if _, _, err := s.CreateVersion(context.Background(), v); err != nil {
+		t.Fatalf("CreateVersion in schema %q: %v", odd, err)
+	}
+}
+
+func FuzzSearch(f *testing.F) {
+	dsn, schema := newSchema(f)
+	storetest.FuzzSearch(f, open(f, dsn, schema))
+}

@@ -46,6 +46,9 @@ func getVersion(ctx context.Context, q querier, k registry.Key) (registry.Versio
 
 // GetVersion returns one version whatever its status.
 func (s *Store) GetVersion(ctx context.Context, k registry.Key) (registry.Version, error) {
+	if !registry.ValidText(k.Name) || !registry.ValidText(k.Version) {
+		return registry.Version{}, fmt.Errorf("version %q@%q: %w", k.Name, k.Version, registry.ErrNotFound)
+	}
 	v, err := getVersion(ctx, s.pool, k)
 	if err != nil {
 		return registry.Version{}, wrap(err)
@@ -55,6 +58,9 @@ func (s *Store) GetVersion(ctx context.Context, k registry.Key) (registry.Versio
 
 // LatestPublished returns the latest published version of name.
 func (s *Store) LatestPublished(ctx context.Context, name string) (registry.Version, error) {
+	if !registry.ValidText(name) {
+		return registry.Version{}, fmt.Errorf("latest version of %q: %w", name, registry.ErrNotFound)
+	}
 	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM versions WHERE name = $1 AND is_latest`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Version{}, fmt.Errorf("latest version of %s: %w", name, registry.ErrNotFound)
@@ -72,6 +78,9 @@ func (s *Store) ListServerVersions(ctx context.Context, name string, statuses ..
 		if !st.Valid() {
 			return nil, fmt.Errorf("versions of %s: unknown status %q: %w", name, st, registry.ErrInvalid)
 		}
+	}
+	if !registry.ValidText(name) {
+		return nil, fmt.Errorf("server %q: %w", name, registry.ErrNotFound)
 	}
 	sts := statusStrings(registry.ListQuery{Statuses: statuses}.StatusesOrPublished())
 	vs, err := s.query(ctx, `SELECT `+columns+` FROM versions WHERE name = $1 AND status = ANY($2) ORDER BY published_at, version`, name, sts)

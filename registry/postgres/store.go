@@ -64,7 +64,7 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithSchema keeps Vetted's tables in schema (which must exist) by setting every
+// WithSchema keeps Vetted's tables in schema, created on Open if missing, by setting every
 // connection's search_path to it. The default is the connection's own search_path.
 func WithSchema(schema string) Option {
 	return func(c *config) error {
@@ -102,7 +102,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: the database address does not parse: %w", registry.ErrInvalid)
 	}
 	if c.schema != "" {
-		cfg.ConnConfig.RuntimeParams["search_path"] = c.schema
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{c.schema}.Sanitize()
 	}
 	if c.maxConns > 0 {
 		cfg.MaxConns = c.maxConns
@@ -112,14 +112,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	s := &Store{pool: pool, now: c.now, log: c.log}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, c.schema); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the pending migrations, creating schema first when it is set.
+func (s *Store) migrate(ctx context.Context, schema string) error {
 	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
@@ -130,8 +131,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer tx.Rollback(ctx)
 	// One migrator per schema at a time; released at commit.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('vetted.migrate.' || current_schema()))`); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('vetted.migrate.' || coalesce(nullif($1, ''), current_schema(), '')))`, schema); err != nil {
 		return fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	if schema != "" {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return fmt.Errorf("postgres: create schema %q: %w", schema, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`); err != nil {

@@ -59,6 +59,9 @@ func (s *Store) SetStatus(ctx context.Context, k registry.Key, st registry.Statu
 	if !st.Valid() {
 		return registry.Version{}, fmt.Errorf("set status of %s@%s: unknown status %q: %w", k.Name, k.Version, st, registry.ErrInvalid)
 	}
+	if !registry.ValidText(k.Name) || !registry.ValidText(k.Version) {
+		return registry.Version{}, fmt.Errorf("version %q@%q: %w", k.Name, k.Version, registry.ErrNotFound)
+	}
 	if at.IsZero() {
 		at = s.now()
 	}

@@ -38,6 +38,9 @@ func scanVersion(row scanner) (registry.Version, error) {
 
 // GetVersion returns one version whatever its status.
 func (s *Store) GetVersion(ctx context.Context, k registry.Key) (registry.Version, error) {
+	if !registry.ValidText(k.Name) || !registry.ValidText(k.Version) {
+		return registry.Version{}, fmt.Errorf("version %q@%q: %w", k.Name, k.Version, registry.ErrNotFound)
+	}
 	st, err := s.stmt(ctx, `SELECT `+columns+` FROM versions WHERE name = ? AND version = ?`)
 	if err != nil {
 		return registry.Version{}, fmt.Errorf("sqlite: get %s@%s: %w", k.Name, k.Version, err)
@@ -54,6 +57,9 @@ func (s *Store) GetVersion(ctx context.Context, k registry.Key) (registry.Versio
 
 // LatestPublished returns the latest published version of name.
 func (s *Store) LatestPublished(ctx context.Context, name string) (registry.Version, error) {
+	if !registry.ValidText(name) {
+		return registry.Version{}, fmt.Errorf("latest version of %q: %w", name, registry.ErrNotFound)
+	}
 	st, err := s.stmt(ctx, `SELECT `+columns+` FROM versions WHERE name = ? AND is_latest = 1`)
 	if err != nil {
 		return registry.Version{}, fmt.Errorf("sqlite: latest of %s: %w", name, err)
@@ -76,6 +82,9 @@ func (s *Store) ListServerVersions(ctx context.Context, name string, statuses ..
 		if !st.Valid() {
 			return nil, fmt.Errorf("versions of %s: unknown status %q: %w", name, st, registry.ErrInvalid)
 		}
+	}
+	if !registry.ValidText(name) {
+		return nil, fmt.Errorf("server %q: %w", name, registry.ErrNotFound)
 	}
 	sts := q.StatusesOrPublished()
 	query := `SELECT ` + columns + ` FROM versions WHERE name = ? AND status IN (` + placeholders(len(sts)) + `) ORDER BY published_at, version`

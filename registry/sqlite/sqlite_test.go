@@ -91,3 +91,7 @@ func TestOpenRejectsEmptyPath(t *testing.T) {
 		t.Fatal("Open(\"\") succeeded")
 	}
 }
+
+func FuzzSearch(f *testing.F) {
+	storetest.FuzzSearch(f, open(f, filepath.Join(f.TempDir(), "fuzz.db")))
+}

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +129,9 @@ func testInvalid(t *testing.T, s registry.Store) {
 		{"empty version", func(v *registry.Version) { v.Version = "" }, "empty version"},
 		{"unknown status", func(v *registry.Version) { v.Status = "live" }, `unknown status "live"`},
 		{"empty server.json", func(v *registry.Version) { v.ServerJSON = nil }, "empty server.json"},
+		{"invalid UTF-8 in the name", func(v *registry.Version) { v.Name = "io.github.acme/\xff" }, "not valid UTF-8"},
+		{"NUL in the version", func(v *registry.Version) { v.Version = "1.0.0\x00" }, "not valid UTF-8"},
+		{"an overlong name", func(v *registry.Version) { v.Name = strings.Repeat("a", registry.MaxKeyLen+1) }, "at most"},
 	}
 	for _, c := range cases {
 		v := good
@@ -146,6 +151,15 @@ func testInvalid(t *testing.T, s registry.Store) {
 	wantErr(t, "ListVersionsPage with an unknown status", err, registry.ErrInvalid, `unknown status "live"`)
 	_, err = s.ListServerVersions(ctx, good.Name, "live")
 	wantErr(t, "ListServerVersions with an unknown status", err, registry.ErrInvalid, `unknown status "live"`)
+	for _, q := range []registry.ListQuery{
+		{Limit: 10, Search: "\xff\xfe"},
+		{Limit: 10, Search: "a\x00b"},
+		{Limit: 10, Version: "\xc3"},
+		{Limit: 10, After: &registry.Key{Name: "io.github.acme/\xff", Version: "1"}},
+	} {
+		_, _, err := s.ListVersionsPage(ctx, q)
+		wantErr(t, fmt.Sprintf("ListVersionsPage(%+v)", q), err, registry.ErrInvalid, "not valid UTF-8")
+	}
 }
 
 func testNotFound(t *testing.T, s registry.Store) {
@@ -167,6 +181,23 @@ func testNotFound(t *testing.T, s registry.Store) {
 	wantErr(t, "ListServerVersions of a server with nothing published", err, registry.ErrNotFound, "io.github.acme/hidden")
 	_, err = s.SetStatus(ctx, registry.Key{Name: "io.github.acme/weather", Version: "9.9.9"}, registry.StatusQuarantined, at(1))
 	wantErr(t, "SetStatus of an unknown version", err, registry.ErrNotFound, "io.github.acme/weather@9.9.9")
+
+	// Keys no store can hold are simply not found (never a driver error).
+	for _, name := range []string{"io.github.acme/\xff", "a\x00b"} {
+		_, err = s.GetVersion(ctx, registry.Key{Name: name, Version: "1.0.0"})
+		wantErr(t, fmt.Sprintf("GetVersion(%q)", name), err, registry.ErrNotFound)
+		_, err = s.GetVersion(ctx, registry.Key{Name: "io.github.acme/weather", Version: name})
+		wantErr(t, fmt.Sprintf("GetVersion(version %q)", name), err, registry.ErrNotFound)
+		_, err = s.LatestPublished(ctx, name)
+		wantErr(t, fmt.Sprintf("LatestPublished(%q)", name), err, registry.ErrNotFound)
+		_, err = s.ListServerVersions(ctx, name)
+		wantErr(t, fmt.Sprintf("ListServerVersions(%q)", name), err, registry.ErrNotFound)
+		_, err = s.SetStatus(ctx, registry.Key{Name: name, Version: "1.0.0"}, registry.StatusPublished, at(1))
+		wantErr(t, fmt.Sprintf("SetStatus(%q)", name), err, registry.ErrNotFound)
+	}
+	// Very long keys too.
+	_, err = s.GetVersion(ctx, registry.Key{Name: strings.Repeat("n", 100000), Version: "1.0.0"})
+	wantErr(t, "GetVersion of a 100 kB name", err, registry.ErrNotFound)
 }
 
 func testSetStatus(t *testing.T, s registry.Store) {

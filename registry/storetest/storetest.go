@@ -13,7 +13,7 @@ import (
 )
 
 // Run runs the conformance suite. newStore must return a fresh, empty store for each call
-// (and close it at the test's cleanup).
+// (and close it at the test's cleanup); the subtests run in parallel, each on its own store.
 func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 	tests := []struct {
 		name string
@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.fn(t, newStore(t))
 		})
 	}

@@ -326,7 +326,7 @@ func (s *syncer) get(ctx context.Context, u string, limit int64) ([]byte, http.H
 	req.Header.Set("User-Agent", s.cfg.userAgent)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("osv: %w: GET %s: %v", ErrFetch, u, err)
+		return nil, nil, fmt.Errorf("osv: %w: GET %s: %w", ErrFetch, u, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
@@ -340,7 +340,7 @@ func (s *syncer) get(ctx context.Context, u string, limit int64) ([]byte, http.H
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("osv: %w: GET %s: %v", ErrFetch, u, err)
+		return nil, nil, fmt.Errorf("osv: %w: GET %s: %w", ErrFetch, u, err)
 	}
 	if int64(len(body)) > limit {
 		return nil, nil, fmt.Errorf("osv: %w: GET %s: larger than %d bytes", ErrFetch, u, limit)

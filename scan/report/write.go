@@ -82,9 +82,11 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool         `json:"tool"`
-	Results    []sarifResult     `json:"results"`
-	Properties map[string]string `json:"properties,omitempty"`
+	Tool             sarifTool         `json:"tool"`
+	NewlineSequences []string          `json:"newlineSequences"`
+	Language         string            `json:"language"`
+	Results          []sarifResult     `json:"results"`
+	Properties       map[string]string `json:"properties,omitempty"`
 }
 
 type sarifTool struct {
@@ -156,9 +158,11 @@ func (r *Report) WriteSARIF(w io.Writer, artifactURI, toolVersion string) error 
 		artifactURI = "sbom.json"
 	}
 	run := sarifRun{
-		Tool:       sarifTool{Driver: sarifDriver{Name: "vetted", InformationURI: "https://github.com/vetted-dev/vetted", Version: toolVersion, Rules: []sarifRule{}}},
-		Results:    []sarifResult{},
-		Properties: map[string]string{"osvSnapshot": r.Snapshot.ID},
+		Tool:             sarifTool{Driver: sarifDriver{Name: "vetted", InformationURI: "https://github.com/vetted-dev/vetted", Version: toolVersion, Rules: []sarifRule{}}},
+		Results:          []sarifResult{},
+		NewlineSequences: []string{"\r\n", "\n"},
+		Language:         "en-US",
+		Properties:       map[string]string{"osvSnapshot": r.Snapshot.ID},
 	}
 	ruleIdx := map[string]int{}
 	loc := []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: artifactURI}, Region: sarifRegion{StartLine: 1}}}}

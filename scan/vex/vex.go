@@ -170,9 +170,6 @@ func (p Product) matches(id string) bool {
 		return true
 	}
 	if p.Name != "" {
-		if id == p.Name && p.Version == "" {
-			return true
-		}
 		if id == p.Name {
 			return true // a statement about the server name covers every version
 		}

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/vetted-dev/vetted/api/auth"
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// Title and version of the OpenAPI document.
+const (
+	apiTitle   = "Vetted MCP Registry API"
+	apiVersion = "0.1"
+)
+
+// Defaults.
+const (
+	DefaultChangeCheckInterval = 200 * time.Millisecond
+	DefaultCacheBytes          = 256 << 20
+)
+
+// Server is Vetted's HTTP API. Its Handler serves the read API under /v0.1 and /v0,
+// /healthz, /readyz, /metrics, /openapi.json, /openapi.yaml and /docs.
+type Server struct {
+	store   registry.Store
+	log     *slog.Logger
+	cache   *cache
+	api     huma.API
+	mux     *http.ServeMux
+	handler http.Handler
+	metrics *metrics
+	fast    *fastRoutes
+}
+
+// Option configures a Server.
+type Option func(*options) error
+
+type options struct {
+	logger        *slog.Logger
+	httpMW        []func(http.Handler) http.Handler
+	humaMW        []func(huma.Context, func(huma.Context))
+	checkInterval time.Duration
+	cacheBytes    int
+	fastPath      bool
+}
+
+func defaultOptions() options {
+	return options{
+		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		checkInterval: DefaultChangeCheckInterval,
+		cacheBytes:    DefaultCacheBytes,
+		fastPath:      true,
+	}
+}
+
+func (o *options) validate() error {
+	if o.checkInterval <= 0 || o.checkInterval > time.Minute {
+		return fmt.Errorf("api: change check interval %v out of range (0, 1m]", o.checkInterval)
+	}
+	if o.cacheBytes < 0 {
+		return fmt.Errorf("api: negative cache size %d", o.cacheBytes)
+	}
+	return nil
+}
+
+// WithLogger logs to l (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("api: nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithHTTPMiddleware wraps every request (API, health, metrics, docs) in mw, inside the
+// metrics middleware. Middlewares given first run first.
+func WithHTTPMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(o *options) error {
+		if mw == nil {
+			return errors.New("api: nil HTTP middleware")
+		}
+		o.httpMW = append(o.httpMW, mw)
+		return nil
+	}
+}
+
+// WithHumaMiddleware adds an API-wide huma middleware. It runs for every huma operation,
+// including the hot read operations served from the cache, and may read the operation's
+// Permission with OperationPermission(ctx.Operation()).
+func WithHumaMiddleware(mw func(huma.Context, func(huma.Context))) Option {
+	return func(o *options) error {
+		if mw == nil {
+			return errors.New("api: nil huma middleware")
+		}
+		o.humaMW = append(o.humaMW, mw)
+		return nil
+	}
+}
+
+// WithChangeCheckInterval sets how often, at most, the cache asks the store whether
+// anything changed (default 200ms). It bounds how long a quarantined version can still be
+// served by this process.
+func WithChangeCheckInterval(d time.Duration) Option {
+	return func(o *options) error { o.checkInterval = d; return nil }
+}
+
+// WithCacheBytes bounds the response cache (default 256 MiB; 0 disables caching).
+func WithCacheBytes(n int) Option {
+	return func(o *options) error { o.cacheBytes = n; return nil }
+}
+
+// withoutFastPath serves everything through huma (tests compare both paths).
+func withoutFastPath() Option {
+	return func(o *options) error { o.fastPath = false; return nil }
+}
+
+// New returns a Server reading from store.
+func New(store registry.Store, opts ...Option) (*Server, error) {
+	if store == nil {
+		return nil, errors.New("api: nil store")
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		store:   store,
+		log:     o.logger,
+		cache:   newCache(store, o.checkInterval, o.cacheBytes),
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(),
+	}
+	s.api = humago.New(s.mux, humaConfig())
+	for _, mw := range o.humaMW {
+		s.api.UseMiddleware(mw)
+	}
+	registerHealth(s.api, s)
+	for _, prefix := range []string{"/v0.1", "/v0"} {
+		registerServers(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+	}
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.mux.HandleFunc("/", s.notFound)
+
+	var inner http.Handler = http.HandlerFunc(s.serveInner)
+	if o.fastPath {
+		s.fast = newFastRoutes(s)
+	}
+	for i := len(o.httpMW) - 1; i >= 0; i-- {
+		inner = o.httpMW[i](inner)
+	}
+	s.handler = s.metrics.middleware(inner)
+	return s, nil
+}
+
+func humaConfig() huma.Config {
+	cfg := huma.DefaultConfig(apiTitle, apiVersion)
+	cfg.Info.Description = "Vetted serves MCP servers only after verifying their signatures, " +
+		"SBOM, provenance and tool manifest. The read API is wire-compatible with the official " +
+		"MCP registry's v0.1 API; Vetted adds its verification results under " +
+		"_meta[\"" + VettedMetaKey + "\"]."
+	// No $schema links in responses: the bodies are the official registry's shapes.
+	cfg.CreateHooks = nil
+	if cfg.Components.SecuritySchemes == nil {
+		cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	cfg.Components.SecuritySchemes[auth.SecuritySchemeName] = auth.SecurityScheme()
+	cfg.OpenAPI.Tags = []*huma.Tag{
+		{Name: "servers", Description: "Discover and retrieve published MCP servers"},
+		{Name: "health", Description: "Liveness and readiness"},
+	}
+	return cfg
+}
+
+// Handler is the HTTP handler serving the whole API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ServeHTTP serves r with Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// OpenAPI returns the OpenAPI document describing the operations.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// API returns the huma API, for registering further operations.
+func (s *Server) API() huma.API { return s.api }
+
+// Invalidate makes the next request ask the store whether anything changed. Call it after
+// writing to the store from this process, so that the change is served at once.
+func (s *Server) Invalidate() { s.cache.invalidate() }
+
+// serveInner serves from the response cache when it can, and through huma otherwise.
+func (s *Server) serveInner(w http.ResponseWriter, r *http.Request) {
+	if s.fast != nil && s.fast.serve(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+	if r.Pattern != "/" {
+		setRoute(r, r.Pattern)
+	}
+}
+
+// notFound answers paths that match no route with a problem document.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	ctx := humago.NewContext(&huma.Operation{}, r, w)
+	_ = huma.WriteErr(s.api, ctx, http.StatusNotFound,
+		"no such endpoint: "+r.URL.Path+"; see /docs for the API")
+}
+
+// Document returns the OpenAPI document (YAML) of the API.
+func Document() ([]byte, error) {
+	s, err := New(nopStore{})
+	if err != nil {
+		return nil, err
+	}
+	return s.OpenAPI().YAML()
+}

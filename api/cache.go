@@ -1,0 +1,169 @@
+package api
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// The response cache. Published versions are immutable, so the bytes of every response
+// (one version, a server's versions, a page of the list) are computed once and served
+// again until the store's ChangeSeq moves. Any change drops the whole generation: what
+// changed may be a status (a quarantine), which alters lists, "latest" and isLatest flags,
+// and the store does not say what changed.
+//
+// Freshness: ChangeSeq is read at most once per check interval per process (one caller
+// reads it, concurrent callers wait for that read), and at once after Invalidate. Readers
+// take the generation current after the check; entries computed from store reads that
+// started after the generation was created are stored in that generation only, so an entry
+// can never outlive the change that made it stale by more than one interval.
+
+// verKey identifies a one-version response; latest ignores version.
+type verKey struct {
+	name, version string
+	latest        bool
+}
+
+// listKey identifies a list response by its raw (already validated) parameters.
+type listKey struct {
+	cursor, search, updatedSince, version string
+	limit                                 int
+}
+
+// changeSeqTimeout bounds one ChangeSeq read (callers share it, so it ignores their own
+// cancellation).
+const changeSeqTimeout = 5 * time.Second
+
+type generation struct {
+	seq     int64
+	checked atomic.Int64 // monotonic nanoseconds (since cache.start) of the last ChangeSeq read
+
+	mu       sync.RWMutex
+	versions map[verKey]*entry
+	lists    map[listKey]*entry
+	servers  map[string]*entry // a server's versions
+	bytes    int
+}
+
+type cache struct {
+	store    registry.Store
+	interval time.Duration
+	maxBytes int
+	start    time.Time
+	gen      atomic.Pointer[generation]
+	flight   singleflight.Group
+}
+
+func newCache(store registry.Store, interval time.Duration, maxBytes int) *cache {
+	c := &cache{store: store, interval: interval, maxBytes: maxBytes, start: time.Now()}
+	c.gen.Store(c.newGeneration(-1, -1<<62))
+	return c
+}
+
+func (c *cache) newGeneration(seq int64, checked int64) *generation {
+	g := &generation{
+		seq:      seq,
+		versions: map[verKey]*entry{},
+		lists:    map[listKey]*entry{},
+		servers:  map[string]*entry{},
+	}
+	g.checked.Store(checked)
+	return g
+}
+
+func (c *cache) now() int64 { return int64(time.Since(c.start)) }
+
+// current returns the generation to read from, first checking ChangeSeq if the last check
+// is older than the interval.
+func (c *cache) current(ctx context.Context) (*generation, error) {
+	g := c.gen.Load()
+	if c.now()-g.checked.Load() < int64(c.interval) {
+		return g, nil
+	}
+	_, err, _ := c.flight.Do("seq", func() (any, error) {
+		g := c.gen.Load()
+		if c.now()-g.checked.Load() < int64(c.interval) {
+			return nil, nil // another caller just checked
+		}
+		at := c.now()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), changeSeqTimeout)
+		defer cancel()
+		seq, err := c.store.ChangeSeq(cctx)
+		if err != nil {
+			return nil, err
+		}
+		if seq == g.seq {
+			g.checked.Store(at)
+			return nil, nil
+		}
+		c.gen.Store(c.newGeneration(seq, at))
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.gen.Load(), nil
+}
+
+// invalidate makes the next reader check ChangeSeq (after a local write).
+func (c *cache) invalidate() {
+	c.gen.Load().checked.Store(-1 << 62)
+}
+
+// version, list and server return what g holds, or nil.
+func (g *generation) version(k verKey) *entry {
+	g.mu.RLock()
+	e := g.versions[k]
+	g.mu.RUnlock()
+	return e
+}
+
+func (g *generation) list(k listKey) *entry {
+	g.mu.RLock()
+	e := g.lists[k]
+	g.mu.RUnlock()
+	return e
+}
+
+func (g *generation) server(name string) *entry {
+	g.mu.RLock()
+	e := g.servers[name]
+	g.mu.RUnlock()
+	return e
+}
+
+// put stores e under k in m, accounting its size. When the generation is full it is
+// emptied first (entries are immutable and cheap to recompute; the hot ones come back).
+func put[K comparable](c *cache, g *generation, m func(*generation) map[K]*entry, k K, e *entry) {
+	if len(e.body) > c.maxBytes {
+		return
+	}
+	g.mu.Lock()
+	if g.bytes+len(e.body) > c.maxBytes {
+		g.versions, g.lists, g.servers, g.bytes = map[verKey]*entry{}, map[listKey]*entry{}, map[string]*entry{}, 0
+	}
+	mm := m(g)
+	if old, ok := mm[k]; ok {
+		g.bytes -= len(old.body)
+	}
+	mm[k] = e
+	g.bytes += len(e.body)
+	g.mu.Unlock()
+}
+
+func (c *cache) putVersion(g *generation, k verKey, e *entry) {
+	put(c, g, func(g *generation) map[verKey]*entry { return g.versions }, k, e)
+}
+
+func (c *cache) putList(g *generation, k listKey, e *entry) {
+	put(c, g, func(g *generation) map[listKey]*entry { return g.lists }, k, e)
+}
+
+func (c *cache) putServer(g *generation, name string, e *entry) {
+	put(c, g, func(g *generation) map[string]*entry { return g.servers }, name, e)
+}

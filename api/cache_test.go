@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vetted-dev/vetted/registry"
+)
+
+func TestQuarantineDisappearsAfterInvalidate(t *testing.T) {
+	for _, sf := range storeFactories() {
+		t.Run(sf.name, func(t *testing.T) {
+			st := sf.new(t)
+			seed(t, st, "io.github.acme/weather@1.0.0", "io.github.acme/weather@1.1.0")
+			// A long interval: only Invalidate can make the change visible.
+			h := newServer(t, st, WithChangeCheckInterval(time.Minute))
+			latest := "/v0.1/servers/io.github.acme%2Fweather/versions/latest"
+			for i := 0; i < 2; i++ {
+				if r := get(t, h, latest); r.code != 200 || decodeOne(t, r.body).Server.Version != "1.1.0" {
+					t.Fatalf("latest before: %d %s", r.code, r.body)
+				}
+				if r := get(t, h, "/v0.1/servers/io.github.acme%2Fweather/versions/1.1.0"); r.code != 200 {
+					t.Fatalf("1.1.0 before: %d", r.code)
+				}
+			}
+			if _, err := st.SetStatus(context.Background(), keyOf("io.github.acme/weather", "1.1.0"), registry.StatusQuarantined, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			h.Invalidate()
+			if r := get(t, h, latest); r.code != 200 || decodeOne(t, r.body).Server.Version != "1.0.0" {
+				t.Fatalf("latest after quarantine: %d %s", r.code, r.body)
+			}
+			if r := get(t, h, "/v0.1/servers/io.github.acme%2Fweather/versions/1.1.0"); r.code != 404 {
+				t.Fatalf("quarantined version served: %d %s", r.code, r.body)
+			}
+			if got := names(decodeList(t, get(t, h, "/v0.1/servers").body)); len(got) != 1 || got[0] != "io.github.acme/weather@1.0.0" {
+				t.Fatalf("list after quarantine = %v", got)
+			}
+		})
+	}
+}
+
+func TestChangeSeenAfterInterval(t *testing.T) {
+	for _, sf := range storeFactories() {
+		t.Run(sf.name, func(t *testing.T) {
+			st := sf.new(t)
+			seed(t, st, "io.github.acme/weather@1.0.0")
+			// Another replica (a second Server on the same store) writes; this one notices
+			// within the interval without being told.
+			h := newServer(t, st, WithChangeCheckInterval(20*time.Millisecond))
+			path := "/v0.1/servers/io.github.acme%2Fweather/versions/1.0.0"
+			if r := get(t, h, path); r.code != 200 {
+				t.Fatalf("before: %d", r.code)
+			}
+			if _, err := st.SetStatus(context.Background(), keyOf("io.github.acme/weather", "1.0.0"), registry.StatusQuarantined, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				r := get(t, h, path)
+				if r.code == 404 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("quarantined version still served after 2s: %d", r.code)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestCacheServesWithoutStoreReads(t *testing.T) {
+	st := newMemStore()
+	seed(t, st, "io.github.acme/weather@1.0.0")
+	h := newServer(t, st, WithChangeCheckInterval(time.Minute))
+	for i := 0; i < 50; i++ {
+		get(t, h, "/v0.1/servers/io.github.acme%2Fweather/versions/latest")
+		get(t, h, "/v0.1/servers?limit=100")
+	}
+	if n := st.Calls("LatestPublished"); n != 1 {
+		t.Errorf("LatestPublished called %d times, want 1", n)
+	}
+	if n := st.Calls("ListVersionsPage"); n != 1 {
+		t.Errorf("ListVersionsPage called %d times, want 1", n)
+	}
+	if n := st.Calls("ChangeSeq"); n != 1 {
+		t.Errorf("ChangeSeq called %d times, want 1 within the interval", n)
+	}
+}
+
+func TestStoreFailureIs503WithoutInternals(t *testing.T) {
+	st := newMemStore()
+	seed(t, st, "io.github.acme/weather@1.0.0")
+	st.seqErr = errors.New("dial tcp 10.1.2.3:5432: connection refused")
+	h := newServer(t, st)
+	r := get(t, h, "/v0.1/servers/io.github.acme%2Fweather/versions/latest")
+	if r.code != http.StatusServiceUnavailable || strings.Contains(r.body, "10.1.2.3") {
+		t.Fatalf("= %d %s", r.code, r.body)
+	}
+	st.seqErr = nil
+	st.failList = errors.New("SELECT * FROM versions: disk I/O error")
+	r = get(t, h, "/v0.1/servers")
+	if r.code != http.StatusInternalServerError || strings.Contains(r.body, "SELECT") || !strings.Contains(problemText(t, r.body), "internal error") {
+		t.Fatalf("= %d %s", r.code, r.body)
+	}
+	st.pingErr = errors.New("dial tcp 10.1.2.3:5432: connection refused")
+	if r := get(t, h, "/readyz"); r.code != http.StatusServiceUnavailable || strings.Contains(r.body, "10.1.2.3") {
+		t.Fatalf("readyz = %d %s", r.code, r.body)
+	}
+}
+
+func TestETag(t *testing.T) {
+	for _, sf := range storeFactories() {
+		t.Run(sf.name, func(t *testing.T) {
+			st := sf.new(t)
+			seed(t, st, "io.github.acme/weather@1.0.0")
+			h := newServer(t, st)
+			for _, path := range []string{
+				"/v0.1/servers/io.github.acme%2Fweather/versions/latest",
+				"/v0.1/servers/io.github.acme%2Fweather/versions",
+				"/v0.1/servers?limit=100",
+			} {
+				for pass := 0; pass < 2; pass++ {
+					r := get(t, h, path)
+					etag := r.hdr.Get("ETag")
+					if r.code != 200 || !strings.HasPrefix(etag, `"`) {
+						t.Fatalf("GET %s = %d, ETag %q", path, r.code, etag)
+					}
+					cases := []struct {
+						inm  string
+						want int
+					}{
+						{etag, 304},
+						{"W/" + etag, 304},
+						{`"other", ` + etag, 304},
+						{"*", 304},
+						{`"other"`, 200},
+						{`garbage`, 200},
+					}
+					for _, c := range cases {
+						r2 := get(t, h, path, "If-None-Match", c.inm)
+						if r2.code != c.want {
+							t.Errorf("GET %s If-None-Match %s = %d, want %d", path, c.inm, r2.code, c.want)
+						}
+						if c.want == 304 && (r2.body != "" || r2.hdr.Get("ETag") != etag) {
+							t.Errorf("304 with body %q, ETag %q", r2.body, r2.hdr.Get("ETag"))
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
+	"github.com/modelcontextprotocol/registry/pkg/model"
+
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// Keys of the _meta object of a served version.
+const (
+	// OfficialMetaKey is the official registry's key; its value has the official shape.
+	OfficialMetaKey = "io.modelcontextprotocol.registry/official"
+	// VettedMetaKey is Vetted's own key, reserved for verification results.
+	VettedMetaKey = "dev.vetted/verification"
+)
+
+// entry is a response body computed once, with its strong ETag.
+type entry struct {
+	body []byte
+	etag string
+}
+
+func newEntry(body []byte) *entry {
+	sum := sha256.Sum256(body)
+	return &entry{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+}
+
+// appendVersion appends the wire form of one published version:
+// {"server":<served server.json>,"_meta":{official…, vetted…}}.
+func appendVersion(buf *bytes.Buffer, v registry.Version) error {
+	served := v.Served
+	if len(served) == 0 {
+		served = v.ServerJSON
+	}
+	buf.WriteString(`{"server":`)
+	if err := json.Compact(buf, served); err != nil {
+		return fmt.Errorf("stored server.json of %s@%s is not valid JSON: %w", v.Name, v.Version, err)
+	}
+	buf.WriteString(`,"_meta":{"` + OfficialMetaKey + `":`)
+	official, err := json.Marshal(officialMeta(v))
+	if err != nil {
+		return fmt.Errorf("official metadata of %s@%s: %w", v.Name, v.Version, err)
+	}
+	buf.Write(official)
+	if len(bytes.TrimSpace(v.Vetted)) > 0 {
+		buf.WriteString(`,"` + VettedMetaKey + `":`)
+		if err := json.Compact(buf, v.Vetted); err != nil {
+			return fmt.Errorf("stored verification metadata of %s@%s is not valid JSON: %w", v.Name, v.Version, err)
+		}
+	}
+	buf.WriteString(`}}`)
+	return nil
+}
+
+// officialMeta is what the official registry reports for a version. Vetted serves only
+// published versions, which the official vocabulary calls "active".
+func officialMeta(v registry.Version) apiv0.RegistryExtensions {
+	return apiv0.RegistryExtensions{
+		Status:          model.StatusActive,
+		StatusChangedAt: v.UpdatedAt.UTC(),
+		PublishedAt:     v.PublishedAt.UTC(),
+		UpdatedAt:       v.UpdatedAt.UTC(),
+		IsLatest:        v.IsLatest,
+	}
+}
+
+func renderVersion(v registry.Version) (*entry, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(v.Served) + len(v.Vetted) + 256)
+	if err := appendVersion(&buf, v); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return newEntry(buf.Bytes()), nil
+}
+
+// renderList renders a ServerList: {"servers":[…],"metadata":{"nextCursor":…,"count":n}}.
+func renderList(vs []registry.Version, nextCursor string) (*entry, error) {
+	var buf bytes.Buffer
+	size := 64
+	for _, v := range vs {
+		size += len(v.Served) + len(v.Vetted) + 256
+	}
+	buf.Grow(size)
+	buf.WriteString(`{"servers":[`)
+	for i, v := range vs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := appendVersion(&buf, v); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteString(`],"metadata":`)
+	md, err := json.Marshal(apiv0.Metadata{NextCursor: nextCursor, Count: len(vs)})
+	if err != nil {
+		return nil, err
+	}
+	buf.Write(md)
+	buf.WriteString("}\n")
+	return newEntry(buf.Bytes()), nil
+}

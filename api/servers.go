@@ -1,0 +1,301 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// Operation IDs of the read API, suffixed with the prefix as the official registry does
+// ("list-servers-v0.1", "list-servers-v0").
+const (
+	opListServers       = "list-servers"
+	opGetServerVersions = "get-server-versions"
+	opGetServerVersion  = "get-server-version"
+)
+
+const (
+	defaultLimit    = 30
+	maxLimit        = 100
+	maxSearchLength = 200
+)
+
+type listServersInput struct {
+	Cursor       string `query:"cursor" maxLength:"1024" doc:"Pagination cursor: the metadata.nextCursor of the previous page, passed back unchanged (opaque)."`
+	Limit        int    `query:"limit" default:"30" minimum:"1" maximum:"100" doc:"Number of items per page" example:"50"`
+	Search       string `query:"search" maxLength:"200" doc:"Search servers by name (case-insensitive substring match)" example:"filesystem"`
+	UpdatedSince string `query:"updated_since" doc:"Only versions updated at or after this time (RFC 3339)" example:"2025-08-07T13:15:04.280Z"`
+	Version      string `query:"version" maxLength:"255" doc:"Filter by version: 'latest' for each server's latest version, or an exact version like '1.2.3'" example:"latest"`
+	IfNoneMatch  string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
+}
+
+type serverVersionsInput struct {
+	ServerName  string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
+	IfNoneMatch string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
+}
+
+type serverVersionInput struct {
+	ServerName  string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
+	Version     string `path:"version" doc:"URL-encoded server version, or 'latest'" example:"1.0.0"`
+	IfNoneMatch string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
+}
+
+// rawOutput writes a cached response body (see serveEntry).
+type rawOutput struct {
+	Body func(huma.Context)
+}
+
+// registerServers registers the read operations on api (a group with one prefix); suffix
+// makes the operation IDs unique per prefix.
+func registerServers(api huma.API, s *Server, suffix string) {
+	reg := api.OpenAPI().Components.Schemas
+	listSchema := reg.Schema(reflect.TypeOf(ServerList{}), true, "ServerList")
+	oneSchema := reg.Schema(reflect.TypeOf(ServerResponse{}), true, "ServerResponse")
+
+	huma.Register(api, withPermission(huma.Operation{
+		OperationID: opListServers + suffix,
+		Method:      http.MethodGet,
+		Path:        "/servers",
+		Summary:     "List MCP servers",
+		Description: "A page of published server versions, ordered by name then version. " +
+			"Pass metadata.nextCursor back as cursor for the next page.",
+		Tags:      []string{"servers"},
+		Responses: okResponses(listSchema, "A page of server versions"),
+		Errors:    []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+	}, PermRead), func(ctx context.Context, in *listServersInput) (*rawOutput, error) {
+		e, err := s.listPage(ctx, listKey{
+			cursor: in.Cursor, limit: in.Limit, search: in.Search,
+			updatedSince: in.UpdatedSince, version: in.Version,
+		})
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		return &rawOutput{Body: func(c huma.Context) { serveEntry(c, e) }}, nil
+	})
+
+	huma.Register(api, withPermission(huma.Operation{
+		OperationID: opGetServerVersions + suffix,
+		Method:      http.MethodGet,
+		Path:        "/servers/{serverName}/versions",
+		Summary:     "Get all versions of an MCP server",
+		Description: "Every published version of one server, newest first.",
+		Tags:        []string{"servers"},
+		Responses:   okResponses(listSchema, "The server's published versions"),
+		Errors:      []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable},
+	}, PermRead), func(ctx context.Context, in *serverVersionsInput) (*rawOutput, error) {
+		name, err := pathName(in.ServerName)
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		e, err := s.serverVersions(ctx, name)
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		return &rawOutput{Body: func(c huma.Context) { serveEntry(c, e) }}, nil
+	})
+
+	huma.Register(api, withPermission(huma.Operation{
+		OperationID: opGetServerVersion + suffix,
+		Method:      http.MethodGet,
+		Path:        "/servers/{serverName}/versions/{version}",
+		Summary:     "Get specific MCP server version",
+		Description: "One published version of a server. The special version 'latest' is the " +
+			"greatest by semantic versioning (publish time decides among non-semver versions).",
+		Tags:      []string{"servers"},
+		Responses: okResponses(oneSchema, "The server version"),
+		Errors:    []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable},
+	}, PermRead), func(ctx context.Context, in *serverVersionInput) (*rawOutput, error) {
+		name, err := pathName(in.ServerName)
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		version, err := pathVersion(in.Version)
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		e, err := s.version(ctx, name, version)
+		if err != nil {
+			return nil, problem(s.log, err)
+		}
+		return &rawOutput{Body: func(c huma.Context) { serveEntry(c, e) }}, nil
+	})
+}
+
+// okResponses documents a 200 carrying schema with an ETag, and the 304 for If-None-Match.
+func okResponses(schema *huma.Schema, desc string) map[string]*huma.Response {
+	return map[string]*huma.Response{
+		"200": {
+			Description: desc,
+			Headers: map[string]*huma.Param{
+				"ETag": {Description: "Strong entity tag of this response", Schema: &huma.Schema{Type: "string"}},
+			},
+			Content: map[string]*huma.MediaType{"application/json": {Schema: schema}},
+		},
+		"304": {Description: "Not Modified: the If-None-Match entity tag is current"},
+	}
+}
+
+// pathName decodes the serverName path segment as the official registry does (the router
+// has already unescaped it once) and validates it.
+func pathName(raw string) (string, error) {
+	name, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", badParam("path.serverName", raw, "invalid URL encoding")
+	}
+	if err := validateName(name); err != nil {
+		return "", badParam("path.serverName", name, "%v", err)
+	}
+	return name, nil
+}
+
+func pathVersion(raw string) (string, error) {
+	v, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", badParam("path.version", raw, "invalid URL encoding")
+	}
+	if err := validateVersion(v); err != nil {
+		return "", badParam("path.version", v, "%v", err)
+	}
+	return v, nil
+}
+
+// version returns the response for one published version of name ("latest" for the latest).
+func (s *Server) version(ctx context.Context, name, version string) (*entry, error) {
+	g, err := s.cache.current(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	k := verKey{name: name, version: version}
+	if version == "latest" {
+		k = verKey{name: name, latest: true}
+	}
+	if e := g.version(k); e != nil {
+		return e, nil
+	}
+	var v registry.Version
+	if k.latest {
+		v, err = s.store.LatestPublished(ctx, name)
+		if err != nil {
+			return nil, notFound(err, "server %q", name)
+		}
+	} else {
+		v, err = s.store.GetVersion(ctx, registry.Key{Name: name, Version: version})
+		if err == nil && v.Status != registry.StatusPublished {
+			err = registry.ErrNotFound
+		}
+		if err != nil {
+			return nil, notFound(err, "version %q of server %q", version, name)
+		}
+	}
+	e, err := renderVersion(v)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putVersion(g, k, e)
+	return e, nil
+}
+
+// serverVersions returns the response listing every published version of name, newest first.
+func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error) {
+	g, err := s.cache.current(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if e := g.server(name); e != nil {
+		return e, nil
+	}
+	vs, err := s.store.ListServerVersions(ctx, name)
+	if err != nil {
+		return nil, notFound(err, "server %q", name)
+	}
+	if len(vs) == 0 {
+		return nil, &notFoundError{what: fmt.Sprintf("server %q", name)}
+	}
+	slices.Reverse(vs)
+	e, err := renderList(vs, "")
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putServer(g, name, e)
+	return e, nil
+}
+
+// listPage returns the response for one page of the server list. k holds the raw query
+// parameters (limit already range-checked by huma); they are validated here.
+func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
+	q, err := listQuery(k)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.cache.current(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if e := g.list(k); e != nil {
+		return e, nil
+	}
+	page, more, err := s.store.ListVersionsPage(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cursor := ""
+	if more && len(page) > 0 {
+		cursor = encodeCursor(page[len(page)-1].Key())
+	}
+	e, err := renderList(page, cursor)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putList(g, k, e)
+	return e, nil
+}
+
+// listQuery validates the raw list parameters.
+func listQuery(k listKey) (q registry.ListQuery, err error) {
+	if k.limit < 1 || k.limit > maxLimit {
+		return q, badParam("query.limit", k.limit, "must be between 1 and %d", maxLimit)
+	}
+	q.Limit = k.limit
+	if k.cursor != "" {
+		after, err := decodeCursor(k.cursor)
+		if err != nil {
+			return q, badParam("query.cursor", k.cursor, "%v", err)
+		}
+		q.After = &after
+	}
+	if len(k.search) > maxSearchLength {
+		return q, badParam("query.search", k.search, "longer than %d characters", maxSearchLength)
+	}
+	q.Search = k.search
+	if k.updatedSince != "" {
+		t, err := time.Parse(time.RFC3339, k.updatedSince)
+		if err != nil {
+			return q, badParam("query.updated_since", k.updatedSince,
+				"expected an RFC 3339 timestamp such as 2025-08-07T13:15:04.280Z")
+		}
+		q.UpdatedSince = t.UTC()
+	}
+	switch {
+	case k.version == "":
+	case k.version == "latest":
+		q.LatestOnly = true
+	default:
+		if err := validateVersion(k.version); err != nil {
+			return q, badParam("query.version", k.version, "%v", err)
+		}
+		q.Version = k.version
+	}
+	return q, nil
+}
+
+func unavailable(err error) error {
+	return fmt.Errorf("checking the store for changes: %w: %w", errUnavailable, err)
+}

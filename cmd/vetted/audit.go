@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/postgres"
+	"github.com/vetted-dev/vetted/registry/sqlite"
+)
+
+func newAuditCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Work with the registry's audit chain",
+	}
+	cmd.AddCommand(newAuditVerifyCmd(e))
+	return cmd
+}
+
+// auditDBFile is the SQLite file `vetted serve` keeps in its data directory.
+const auditDBFile = "vetted.db"
+
+func newAuditVerifyCmd(e *env) *cobra.Command {
+	var (
+		dataDir, database, registryURL, token, head string
+		asJSON                                      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "verify (--data-dir DIR | --database postgres://… | --registry URL)",
+		Short: "Check that no audit event was changed, removed or reordered",
+		Long: `Verify walks the audit chain in sequence order and recomputes each event's hash and its link
+to the one before. It names the first event where the chain breaks and how: "changed" (its
+content no longer matches its hash), "removed or reordered" (its link does not match the event
+before it, or a sequence number is missing), "bad sequence".
+
+A chain whose newest events were cut off still verifies; pass --head with a head hash noted
+earlier (printed by every successful run) to detect that as "truncated".
+
+Read the chain from the data directory of 'vetted serve' (--data-dir, its SQLite file),
+from PostgreSQL (--database), or from a running registry (--registry, with a reviewer's token
+from --token or $VETTED_TOKEN).
+
+--json prints {"ok":bool,"events":N,"head":"sha256:…","break":{"seq","reason","detail"}}.
+Exit status: 0 intact, 1 broken, 2 bad usage.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n := 0
+			for _, s := range []string{dataDir, database, registryURL} {
+				if s != "" {
+					n++
+				}
+			}
+			if n != 1 {
+				return usageErrorf("give exactly one of --data-dir, --database, --registry")
+			}
+			ctx := cmd.Context()
+			var page func(ctx context.Context, after int64) ([]registry.AuditEvent, error)
+			switch {
+			case dataDir != "":
+				s, err := sqlite.Open(ctx, filepath.Join(dataDir, auditDBFile))
+				if err != nil {
+					return usageErrorf("open the data directory: %v", err)
+				}
+				defer s.Close()
+				page = func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
+					return s.AuditEvents(ctx, after, 1000)
+				}
+			case database != "":
+				s, err := postgres.Open(ctx, database)
+				if err != nil {
+					return usageErrorf("open the database: %v", err)
+				}
+				defer s.Close()
+				page = func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
+					return s.AuditEvents(ctx, after, 1000)
+				}
+			default:
+				if token == "" {
+					token = e.getenv("VETTED_TOKEN")
+				}
+				c, err := newRegClient(registryURL, token)
+				if err != nil {
+					return err
+				}
+				page = func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
+					var p struct {
+						Events []registry.AuditEvent `json:"events"`
+					}
+					err := c.getJSON(ctx, "/v0.1/x/dev.vetted/audit?limit=1000&after="+strconv.FormatInt(after, 10), &p)
+					return p.Events, err
+				}
+			}
+			return runAuditVerify(ctx, e, page, head, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "data directory of 'vetted serve' (SQLite)")
+	cmd.Flags().StringVar(&database, "database", "", "PostgreSQL connection string")
+	cmd.Flags().StringVar(&registryURL, "registry", "", "registry base URL")
+	cmd.Flags().StringVar(&token, "token", "", "reviewer token for --registry (default $VETTED_TOKEN)")
+	cmd.Flags().StringVar(&head, "head", "", "expected hash of the newest event (detects a truncated chain)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+type auditResult struct {
+	OK     bool                 `json:"ok"`
+	Events int64                `json:"events"`
+	Head   string               `json:"head,omitempty"`
+	Break  *registry.ChainError `json:"break,omitempty"`
+}
+
+func runAuditVerify(ctx context.Context, e *env, page func(context.Context, int64) ([]registry.AuditEvent, error), head string, asJSON bool) error {
+	var v registry.ChainVerifier
+	var after int64
+	var brk error
+	for brk == nil {
+		es, err := page(ctx, after)
+		if err != nil {
+			return fmt.Errorf("read the audit chain: %w", err)
+		}
+		if len(es) == 0 {
+			brk = v.Finish(head)
+			break
+		}
+		for _, ev := range es {
+			if brk = v.Next(ev); brk != nil {
+				break
+			}
+		}
+		after = es[len(es)-1].Seq
+	}
+	last, n := v.Head()
+	res := auditResult{OK: brk == nil, Events: n}
+	if last != nil {
+		res.Head = last.Hash
+	}
+	var ce *registry.ChainError
+	if errors.As(brk, &ce) {
+		res.Break = ce
+	} else if brk != nil {
+		return brk
+	}
+	if asJSON {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+	} else if res.OK {
+		fmt.Fprintf(e.stdout, "audit chain intact: %d events, head %s\n", n, res.Head)
+	} else {
+		fmt.Fprintf(e.stdout, "audit chain BROKEN after %d intact events: %v\n", n, brk)
+	}
+	if !res.OK {
+		return checkFailedSilently()
+	}
+	return nil
+}

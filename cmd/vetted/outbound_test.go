@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// The OSV download goes through the guarded transport: a mirror at the metadata endpoint,
+// or one that redirects to a private address, is refused before any connection.
+func TestOSVSyncOutboundGuard(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, "http://10.0.0.1/osv"+r.URL.Path, http.StatusFound)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name, from, want string
+	}{
+		{"metadata endpoint", "http://169.254.169.254/osv", "cloud metadata endpoint"},
+		{"redirect to a private address", srv.URL, "private address"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), []string{"osv", "sync", "--db", t.TempDir(), "--from", tc.from, "--ecosystem", "Go"},
+				&env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+			if err == nil || !strings.Contains(err.Error()+errb.String(), tc.want) {
+				t.Fatalf("want a refusal mentioning %q, got %v\n%s", tc.want, err, errb.String())
+			}
+		})
+	}
+	if hits.Load() == 0 {
+		t.Fatal("the loopback mirror named on the command line was not reached")
+	}
+}
+
+func TestTargetHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://osv.example.com/x": "osv.example.com",
+		"http://127.0.0.1:8080/":    "127.0.0.1",
+		"ghcr.io/acme/weather:1.0":  "ghcr.io",
+		"localhost:5000/acme/x":     "localhost",
+		"[::1]:5000/acme/x":         "::1",
+		"http://[fd00:ec2::254]/":   "fd00:ec2::254",
+	} {
+		if got := targetHost(in); got != want {
+			t.Errorf("targetHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// vetted verify fetches through the guard too: an image on the metadata endpoint or on a
+// private address is refused before any connection.
+func TestVerifyOutboundGuard(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	os.WriteFile(filepath.Join(dir, "k.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
+	pol := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(pol, []byte("authorities:\n  - name: k\n    key: {path: k.pub}\nrequire: {signature: true}\n"), 0o600)
+	for ref, want := range map[string]string{
+		"169.254.169.254/acme/weather:v1": "cloud metadata endpoint",
+		"10.0.0.1:5000/acme/weather:v1":   "private address",
+		"[fd00:ec2::254]/acme/weather:v1": "cloud metadata endpoint",
+		"100.100.100.200/acme/weather:v1": "cloud metadata endpoint",
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"verify", ref, "--policy", pol}, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+		if err == nil || !strings.Contains(err.Error()+out.String()+errb.String(), want) {
+			t.Errorf("%s: want a refusal mentioning %q, got %v\n%s%s", ref, want, err, out.String(), errb.String())
+		}
+	}
+}

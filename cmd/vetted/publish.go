@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newPublishCmd(e *env) *cobra.Command {
+	var (
+		registryURL, token, audience string
+		asJSON                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "publish SERVER.JSON --registry URL",
+		Short: "Publish a server version to a Vetted registry and print the decision",
+		Long: `Publish sends server.json to the registry's POST /v0.1/publish. The registry verifies every
+OCI package (signature, SBOM, provenance, tool manifest), scans the SBOM, inspects the tool
+manifest, and decides: published, pending_review, or rejected. Every check is printed with its
+reason.
+
+The bearer token comes from --token, else $VETTED_TOKEN, else — inside GitHub Actions with
+"permissions: id-token: write" — an OIDC token requested from $ACTIONS_ID_TOKEN_REQUEST_URL for
+the registry's audience (--audience, else the "resource" of the registry's
+/.well-known/oauth-protected-resource, else the registry URL).
+
+Exit status: 0 published or pending_review (also when identical content was already
+published), 1 rejected or refused (401, 403, 409), 2 bad usage or unreadable server.json.
+--json prints the registry's answer (the publish response, or the problem document) as is.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := os.ReadFile(args[0])
+			if err != nil {
+				return usageErrorf("read %s: %v", args[0], err)
+			}
+			if !json.Valid(body) {
+				return usageErrorf("%s is not valid JSON", args[0])
+			}
+			c, err := newRegClient(registryURL, "")
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			tok, source, err := publishToken(ctx, e, c, token, audience)
+			if err != nil {
+				return err
+			}
+			c.token = tok
+			fmt.Fprintf(e.stderr, "publishing %s to %s (token from %s)\n", args[0], registryURL, source)
+			return runPublish(ctx, e, c, body, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&registryURL, "registry", "", "registry base URL (required)")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token (default $VETTED_TOKEN, or a GitHub Actions OIDC token)")
+	cmd.Flags().StringVar(&audience, "audience", "", "audience of the GitHub Actions OIDC token (default: the registry's resource identifier)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the registry's JSON answer")
+	return cmd
+}
+
+// publishAnswer is what the CLI reads of a publish answer (success or rejection).
+type publishAnswer struct {
+	Server struct {
+		Name     string `json:"name"`
+		Version  string `json:"version"`
+		Packages []struct {
+			RegistryType string `json:"registryType"`
+			Identifier   string `json:"identifier"`
+		} `json:"packages"`
+	} `json:"server"`
+	Meta struct {
+		Vetted struct {
+			ToolManifestDigest string `json:"toolManifestDigest"`
+		} `json:"dev.vetted/verification"`
+		Publish publishDecision `json:"dev.vetted/publish"`
+	} `json:"_meta"`
+}
+
+type publishDecision struct {
+	Decision string `json:"decision"`
+	Created  bool   `json:"created"`
+	Checks   []struct {
+		Name    string `json:"name"`
+		Package string `json:"package"`
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	} `json:"checks"`
+}
+
+func runPublish(ctx context.Context, e *env, c *regClient, body []byte, asJSON bool) error {
+	b, _, err := c.do(ctx, http.MethodPost, "/v0.1/publish", bytes.NewReader(body), map[string]string{"Content-Type": "application/json"})
+	var p *problemError
+	if err != nil && !errors.As(err, &p) {
+		return err
+	}
+	if p != nil {
+		if asJSON {
+			e.stdout.Write(p.Body)
+			fmt.Fprintln(e.stdout)
+			return checkFailedSilently()
+		}
+		var rej publishDecision
+		if json.Unmarshal(p.Body, &rej) == nil && rej.Decision == "rejected" {
+			fmt.Fprintln(e.stdout, "decision: rejected")
+			printChecks(e.stdout, rej)
+			return checkFailedSilently()
+		}
+		return checkFailed(fmt.Errorf("publish refused: %w", p))
+	}
+	if asJSON {
+		e.stdout.Write(b)
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			fmt.Fprintln(e.stdout)
+		}
+		return nil
+	}
+	var a publishAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return fmt.Errorf("the registry's answer is not a publish response: %w", err)
+	}
+	d := a.Meta.Publish
+	note := ""
+	if !d.Created {
+		note = " (identical content was already recorded; nothing changed)"
+	}
+	fmt.Fprintf(e.stdout, "decision: %s%s\n", d.Decision, note)
+	fmt.Fprintf(e.stdout, "server:   %s@%s\n", a.Server.Name, a.Server.Version)
+	for _, pk := range a.Server.Packages {
+		fmt.Fprintf(e.stdout, "package:  %s %s\n", pk.RegistryType, pk.Identifier)
+	}
+	if a.Meta.Vetted.ToolManifestDigest != "" {
+		fmt.Fprintf(e.stdout, "tools:    %s\n", a.Meta.Vetted.ToolManifestDigest)
+	}
+	printChecks(e.stdout, d)
+	return nil
+}
+
+func printChecks(w io.Writer, d publishDecision) {
+	fmt.Fprintln(w, "checks:")
+	for _, c := range d.Checks {
+		pkg := ""
+		if c.Package != "" {
+			pkg = " [" + c.Package + "]"
+		}
+		fmt.Fprintf(w, "  %-6s %s%s: %s\n", c.Outcome, c.Name, pkg, c.Reason)
+	}
+}
+
+// publishToken picks the bearer token: --token, $VETTED_TOKEN, then GitHub Actions OIDC.
+func publishToken(ctx context.Context, e *env, c *regClient, flag, audience string) (tok, source string, err error) {
+	if flag != "" {
+		return flag, "--token", nil
+	}
+	if t := e.getenv("VETTED_TOKEN"); t != "" {
+		return t, "$VETTED_TOKEN", nil
+	}
+	reqURL, reqTok := e.getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), e.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	if reqURL == "" || reqTok == "" {
+		return "", "", usageErrorf("no token: pass --token, set VETTED_TOKEN, or run in GitHub Actions with \"permissions: id-token: write\"")
+	}
+	if audience == "" {
+		audience = registryAudience(ctx, c)
+	}
+	t, err := githubOIDCToken(ctx, reqURL, reqTok, audience)
+	if err != nil {
+		return "", "", checkFailed(fmt.Errorf("GitHub Actions OIDC token: %w", err))
+	}
+	return t, "GitHub Actions OIDC (audience " + audience + ")", nil
+}
+
+// registryAudience is the registry's resource identifier from its RFC 9728 metadata, or its
+// base URL.
+func registryAudience(ctx context.Context, c *regClient) string {
+	var md struct {
+		Resource string `json:"resource"`
+	}
+	if err := c.getJSON(ctx, "/.well-known/oauth-protected-resource", &md); err == nil && md.Resource != "" {
+		return md.Resource
+	}
+	return c.base.String()
+}
+
+// githubOIDCToken asks the Actions runtime for an ID token with the audience.
+func githubOIDCToken(ctx context.Context, reqURL, reqTok, audience string) (string, error) {
+	u, err := url.Parse(reqURL)
+	if err != nil {
+		return "", fmt.Errorf("ACTIONS_ID_TOKEN_REQUEST_URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("audience", audience)
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "bearer "+reqTok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("token request answered %d", resp.StatusCode)
+	}
+	var v struct {
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil || v.Value == "" {
+		return "", errors.New("token request answered without a token")
+	}
+	return v.Value, nil
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vetted-dev/vetted/attest/vsa"
+)
+
+// vsaKeyPath is where a registry serves its attestation key (api.VSAKeyPath).
+const vsaKeyPath = "/.well-known/dev.vetted/vsa-public-key.pem"
+
+func newResolveCmd(e *env) *cobra.Command {
+	var (
+		registryURL, token, keyFile string
+		asJSON, verify              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "resolve NAME[@VERSION] --registry URL",
+		Short: "Print the pinned packages and tool manifest digest of a published server version",
+		Long: `Resolve asks the registry for a published version (the latest when no version is given) and
+prints every OCI package pinned by digest and the tool manifest digest.
+
+--verify also checks the registry's signed verification summary attestation (DSSE, predicate
+https://slsa.dev/verification_summary/v1): its signature with the registry's key (--vsa-key
+FILE, else the key the registry serves at ` + vsaKeyPath + `), that it says PASSED,
+and that its subjects are exactly the pinned image digests and the tool manifest digest.
+
+--json prints {"name","version","packages":[{"identifier","digest"}],"toolManifestDigest",
+"verified"} ("verified" only with --verify).
+Exit status: 0 resolved (and verified), 1 not found or verification failed, 2 bad usage.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, version, _ := strings.Cut(args[0], "@")
+			if version == "" {
+				version = "latest"
+			}
+			if !strings.Contains(name, "/") {
+				return usageErrorf("%q is not a server name (namespace/name)", name)
+			}
+			if token == "" {
+				token = e.getenv("VETTED_TOKEN")
+			}
+			c, err := newRegClient(registryURL, token)
+			if err != nil {
+				return err
+			}
+			r, err := resolveVersion(cmd.Context(), c, name, version)
+			if err != nil {
+				return checkFailed(err)
+			}
+			if verify {
+				if err := verifyResolved(cmd.Context(), c, r, keyFile); err != nil {
+					if asJSON {
+						r.Verified = new(bool)
+						r.Error = err.Error()
+						printResolvedJSON(e, r)
+						return checkFailedSilently()
+					}
+					printResolved(e, r)
+					return checkFailed(fmt.Errorf("attestation: %w", err))
+				}
+				ok := true
+				r.Verified = &ok
+			}
+			if asJSON {
+				printResolvedJSON(e, r)
+				return nil
+			}
+			printResolved(e, r)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&registryURL, "registry", "", "registry base URL (required)")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token when the registry requires one (default $VETTED_TOKEN)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&verify, "verify", false, "verify the registry's signed attestation")
+	cmd.Flags().StringVar(&keyFile, "vsa-key", "", "PEM public key of the registry (default: fetched from the registry)")
+	return cmd
+}
+
+// Resolved is `vetted resolve --json`'s output.
+type Resolved struct {
+	Name               string            `json:"name"`
+	Version            string            `json:"version"`
+	Packages           []ResolvedPackage `json:"packages"`
+	ToolManifestDigest string            `json:"toolManifestDigest,omitempty"`
+	Verified           *bool             `json:"verified,omitempty"`
+	Error              string            `json:"error,omitempty"`
+	attestation        string
+}
+
+// ResolvedPackage is one pinned OCI package.
+type ResolvedPackage struct {
+	RegistryType string `json:"registryType"`
+	Identifier   string `json:"identifier"`
+	Digest       string `json:"digest,omitempty"`
+}
+
+func resolveVersion(ctx context.Context, c *regClient, name, version string) (*Resolved, error) {
+	var resp struct {
+		Server struct {
+			Name     string `json:"name"`
+			Version  string `json:"version"`
+			Packages []struct {
+				RegistryType string `json:"registryType"`
+				Identifier   string `json:"identifier"`
+			} `json:"packages"`
+		} `json:"server"`
+		Meta struct {
+			Vetted *struct {
+				ToolManifestDigest string `json:"toolManifestDigest"`
+				Packages           []struct {
+					Index  int    `json:"index"`
+					Digest string `json:"digest"`
+					Pinned string `json:"pinned"`
+				} `json:"packages"`
+				Links map[string]string `json:"links"`
+			} `json:"dev.vetted/verification"`
+		} `json:"_meta"`
+	}
+	path := "/v0.1/servers/" + escapeSegment(name) + "/versions/" + escapeSegment(version)
+	if err := c.getJSON(ctx, path, &resp); err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return nil, fmt.Errorf("%s@%s is not published on this registry", name, version)
+		}
+		return nil, err
+	}
+	if resp.Meta.Vetted == nil {
+		return nil, fmt.Errorf("%s@%s carries no verification metadata: not a Vetted registry, or not verified", resp.Server.Name, resp.Server.Version)
+	}
+	r := &Resolved{Name: resp.Server.Name, Version: resp.Server.Version, ToolManifestDigest: resp.Meta.Vetted.ToolManifestDigest,
+		attestation: resp.Meta.Vetted.Links["attestation"]}
+	digests := map[int]string{}
+	for _, p := range resp.Meta.Vetted.Packages {
+		digests[p.Index] = p.Digest
+	}
+	for i, p := range resp.Server.Packages {
+		rp := ResolvedPackage{RegistryType: p.RegistryType, Identifier: p.Identifier, Digest: digests[i]}
+		if p.RegistryType == "oci" {
+			_, d, ok := strings.Cut(p.Identifier, "@")
+			if !ok || d != rp.Digest {
+				return nil, fmt.Errorf("packages[%d] %s is not pinned to the verified digest %s", i, p.Identifier, rp.Digest)
+			}
+		}
+		r.Packages = append(r.Packages, rp)
+	}
+	return r, nil
+}
+
+func verifyResolved(ctx context.Context, c *regClient, r *Resolved, keyFile string) error {
+	var pemBytes []byte
+	var err error
+	if keyFile != "" {
+		if pemBytes, err = os.ReadFile(keyFile); err != nil {
+			return usageErrorf("--vsa-key: %v", err)
+		}
+	} else if pemBytes, _, err = c.do(ctx, http.MethodGet, vsaKeyPath, nil, nil); err != nil {
+		return fmt.Errorf("fetch the registry's attestation key: %w", err)
+	}
+	key, err := vsa.ParsePublicKeyPEM(pemBytes)
+	if err != nil {
+		return err
+	}
+	path := r.attestation
+	if path == "" {
+		path = "/v0.1/x/dev.vetted/servers/" + escapeSegment(r.Name) + "/versions/" + escapeSegment(r.Version) + "/attestation"
+	}
+	env, _, err := c.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return fmt.Errorf("fetch the attestation: %w", err)
+	}
+	return checkVSA(env, key, r)
+}
+
+// checkVSA verifies the envelope and that its subjects are exactly the resolved digests.
+func checkVSA(env []byte, key *ecdsa.PublicKey, r *Resolved) error {
+	st, err := vsa.Verify(env, key)
+	if err != nil {
+		return err
+	}
+	if st.Predicate.VerificationResult != "PASSED" {
+		return fmt.Errorf("the attestation says %q, not PASSED", st.Predicate.VerificationResult)
+	}
+	if want := "mcp:" + r.Name + "@" + r.Version; st.Predicate.ResourceURI != want {
+		return fmt.Errorf("the attestation is about %q, not %q", st.Predicate.ResourceURI, want)
+	}
+	var want, got []string
+	for _, p := range r.Packages {
+		if p.Digest != "" {
+			want = append(want, p.Digest)
+		}
+	}
+	if r.ToolManifestDigest != "" {
+		want = append(want, r.ToolManifestDigest)
+	}
+	for _, s := range st.Subject {
+		got = append(got, "sha256:"+s.Digest["sha256"])
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if strings.Join(want, ",") != strings.Join(got, ",") {
+		return fmt.Errorf("the attestation's subjects %v are not the resolved digests %v", got, want)
+	}
+	return nil
+}
+
+func printResolved(e *env, r *Resolved) {
+	fmt.Fprintf(e.stdout, "%s@%s\n", r.Name, r.Version)
+	for _, p := range r.Packages {
+		fmt.Fprintf(e.stdout, "  %-5s %s\n", p.RegistryType, p.Identifier)
+	}
+	if r.ToolManifestDigest != "" {
+		fmt.Fprintf(e.stdout, "  tools %s\n", r.ToolManifestDigest)
+	}
+	if r.Verified != nil && *r.Verified {
+		fmt.Fprintln(e.stdout, "  attestation verified (registry signature, PASSED, subjects match)")
+	}
+}
+
+func printResolvedJSON(e *env, r *Resolved) {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	fmt.Fprintln(e.stdout, string(b))
+}
+
+var _ = errors.New

@@ -1,0 +1,179 @@
+package adapt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// NamespacePolicy binds server names to the verification policy their packages must pass.
+type NamespacePolicy struct {
+	// Pattern matches server names: "io.github.acme/*", "com.example/weather", or "*" for
+	// every server.
+	Pattern string
+	Policy  *attest.Policy
+	// Name identifies the policy in the registry's attestation (e.g. the policy file name).
+	Name string
+}
+
+// Verifier is a registry.Verifier over attest.Verify, with one policy per namespace pattern.
+// A server name no pattern matches is denied.
+type Verifier struct {
+	policies []NamespacePolicy
+	opts     []attest.Option
+}
+
+// NewVerifier returns a Verifier; the first matching pattern wins.
+func NewVerifier(policies []NamespacePolicy, opts ...attest.Option) (*Verifier, error) {
+	for i, p := range policies {
+		if p.Policy == nil {
+			return nil, fmt.Errorf("adapt: policy %d (%s) is nil", i, p.Pattern)
+		}
+		if _, err := path.Match(p.Pattern, "x/y"); err != nil || p.Pattern == "" {
+			return nil, fmt.Errorf("adapt: namespace pattern %q is malformed", p.Pattern)
+		}
+	}
+	return &Verifier{policies: policies, opts: opts}, nil
+}
+
+func (v *Verifier) policyFor(name string) *NamespacePolicy {
+	for i, p := range v.policies {
+		if p.Pattern == "*" {
+			return &v.policies[i]
+		}
+		if ok, _ := path.Match(p.Pattern, name); ok {
+			return &v.policies[i]
+		}
+	}
+	return nil
+}
+
+// VerifyPackage implements registry.Verifier.
+func (v *Verifier) VerifyPackage(ctx context.Context, req registry.VerifyRequest) (*registry.VerifiedPackage, error) {
+	np := v.policyFor(req.ServerName)
+	if np == nil {
+		return nil, &registry.CheckError{Check: registry.CheckVerify, Reason: fmt.Sprintf(
+			"no verification policy covers %s; the registry denies what no policy covers (ask its operator to map the namespace to a policy)", req.ServerName)}
+	}
+	opts := v.opts
+	if req.RepositoryURL != "" {
+		opts = append(append([]attest.Option(nil), opts...), attest.WithSourceRepository(req.RepositoryURL))
+	}
+	res, err := attest.Verify(ctx, req.Reference, np.Policy, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Digest == "" {
+		reason := "the reference could not be resolved"
+		if len(res.Failures) > 0 {
+			reason = res.Failures[0].Reason
+		}
+		return nil, &registry.CheckError{Check: registry.CheckResolve, Reason: reason}
+	}
+	return convertResult(res, np)
+}
+
+// requirementCheck maps attest's requirement checks onto the pipeline's names.
+var requirementCheck = map[string]string{
+	attest.CheckRequireSignature:  registry.CheckSignature,
+	attest.CheckRequireSBOM:       registry.CheckSBOM,
+	attest.CheckRequireProvenance: registry.CheckProvenance,
+	attest.CheckRequireTools:      registry.CheckToolsAttested,
+}
+
+var kindCheck = map[attest.Kind]string{
+	attest.KindSignature:  registry.CheckSignature,
+	attest.KindSBOM:       registry.CheckSBOM,
+	attest.KindProvenance: registry.CheckProvenance,
+	attest.KindTools:      registry.CheckToolsAttested,
+}
+
+func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedPackage, error) {
+	vp := &registry.VerifiedPackage{Digest: res.Digest, Pinned: res.Repository + "@" + res.Digest}
+	if res.Repository == "" {
+		repo := res.Ref
+		if i := strings.LastIndex(repo, "@"); i >= 0 {
+			repo = repo[:i]
+		} else if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i]
+		}
+		vp.Pinned = repo + "@" + res.Digest
+	}
+	failed := map[string]bool{}
+	for _, f := range res.Failures {
+		name, ok := requirementCheck[f.Check]
+		if !ok {
+			name = f.Check
+		}
+		failed[name] = true
+		vp.Checks = append(vp.Checks, registry.Check{Name: name, Outcome: registry.Fail, Reason: f.Reason + rejectedHint(res, f.Check)})
+	}
+	seen := map[string]bool{}
+	for _, it := range res.Items {
+		name := kindCheck[it.Kind]
+		if name == "" || failed[name] || seen[name] {
+			continue
+		}
+		seen[name] = true
+		who := it.SignerIdentity
+		if it.Issuer != "" {
+			who += " (issuer " + it.Issuer + ")"
+		}
+		vp.Checks = append(vp.Checks, registry.Check{Name: name, Outcome: registry.Pass,
+			Reason: fmt.Sprintf("verified %s bound to %s, signed by authority %q: %s", it.Kind, res.Digest, it.Authority, who)})
+	}
+	for _, it := range res.Items {
+		kind := "key"
+		if it.Issuer != "" {
+			kind = "keyless"
+		}
+		vp.Signers = append(vp.Signers, registry.Signer{Kind: kind, Identity: it.SignerIdentity, Issuer: it.Issuer, For: string(it.Kind)})
+	}
+	if p := res.Provenance; p != nil {
+		vp.Provenance = &registry.ProvenanceSummary{BuilderID: p.BuilderID, SourceRepo: p.SourceRepo, Commit: p.Commit,
+			Ref: p.Ref, Workflow: p.Workflow, Trigger: p.Trigger, Runner: p.Runner}
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	vp.Result = raw
+	vp.Evidence = append(vp.Evidence, registry.RoledBlob{Role: "verification-result", Blob: registry.NewBlob("application/json", raw)})
+	if res.SBOM != nil {
+		vp.SBOM = res.SBOM.Predicate
+		vp.Evidence = append(vp.Evidence, registry.RoledBlob{Role: "sbom", Blob: registry.NewBlob("application/json", res.SBOM.Predicate)})
+	}
+	if res.ProvenancePredicate != nil {
+		vp.Evidence = append(vp.Evidence, registry.RoledBlob{Role: "provenance", Blob: registry.NewBlob("application/json", res.ProvenancePredicate.Predicate)})
+	}
+	if res.ToolManifest != nil {
+		vp.ToolManifest = res.ToolManifest.Predicate
+	}
+	_ = np
+	return vp, nil
+}
+
+// rejectedHint appends, for a failed requirement, up to three candidates that were found
+// but did not verify, so that the publisher sees why (wrong key, wrong identity, …).
+func rejectedHint(res *attest.Result, check string) string {
+	if _, ok := requirementCheck[check]; !ok || len(res.Rejected) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, r := range res.Rejected {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(res.Rejected)-3))
+			break
+		}
+		parts = append(parts, r.Check+": "+r.Reason)
+	}
+	return "; candidates found but rejected: " + strings.Join(parts, "; ")
+}
+
+var _ = errors.New
