@@ -34,6 +34,13 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$work/vetted" ./cmd/vetted
+# All the load comes from one address: lift the per-address (and per-identity) rate limits.
+cat > "$work/vetted.yaml" <<'YAML'
+auth:
+  rate_limits:
+    per_address: {rate: 0, burst: 0}
+    per_identity: {rate: 0, burst: 0}
+YAML
 
 wait_ready() {
   for _ in $(seq 1 100); do
@@ -77,7 +84,7 @@ run_store() {
   esac
   echo "== $store"
   "$work/vetted" bench seed "${db_args[@]}" --servers "$servers" --versions "$versions"
-  "${nice_cmd[@]}" "$work/vetted" serve "${db_args[@]}" --addr "127.0.0.1:$port" --log-level warn >"$work/serve.log" 2>&1 &
+  "${nice_cmd[@]}" "$work/vetted" serve "${db_args[@]}" --addr "127.0.0.1:$port" --config "$work/vetted.yaml" --log-level warn >"$work/serve.log" 2>&1 &
   server_pid=$!
   wait_ready
   # wrk walks the pages of ?limit=100 from a list of their cursors (collected here by

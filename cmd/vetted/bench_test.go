@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
+
+const benchConfigYAML = "auth:\n  rate_limits:\n    per_address: {rate: 0, burst: 0}\n    per_identity: {rate: 0, burst: 0}\n"
 
 func TestBenchSeedAndLoad(t *testing.T) {
 	dir := t.TempDir()
@@ -17,7 +21,12 @@ func TestBenchSeedAndLoad(t *testing.T) {
 	if !strings.Contains(out.String(), "40 servers × 3 versions (120 new)") {
 		t.Fatalf("seed printed %q", out.String())
 	}
-	addr, _ := startServe(t, nil, "--data-dir", dir)
+	// The load comes from one address: lift the per-address rate limit, as bench/read.sh does.
+	cfg := filepath.Join(t.TempDir(), "vetted.yaml")
+	if err := os.WriteFile(cfg, []byte(benchConfigYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startServe(t, nil, "--data-dir", dir, "--config", cfg)
 	out.Reset()
 	err := run(context.Background(), []string{"bench", "load", "--url", "http://" + addr,
 		"--servers", "40", "--connections", "2", "--duration", "200ms"}, e)
