@@ -1,7 +1,7 @@
 package toolmanifest
 
 import (
-	"go/parser"
+	goparser "go/parser"
 	"go/token"
 	"path/filepath"
 	"strconv"
@@ -17,7 +17,7 @@ func TestDependencyBudget(t *testing.T) {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		af, err := goparser.ParseFile(token.NewFileSet(), f, nil, goparser.ImportsOnly)
 		if err != nil {
 			t.Fatal(err)
 		}
