@@ -162,6 +162,9 @@ func (l *linter) checkExfiltration(sent, ptr string) {
 }
 
 func (l *linter) checkBlobs(raw, ptr string) {
+	if rasterDataURIRe.MatchString(raw) {
+		return // an inline raster image (icons), not hidden text
+	}
 	for _, loc := range base64Re.FindAllStringIndex(raw, 4) {
 		blob := raw[loc[0]:loc[1]]
 		if !strings.ContainsAny(blob, "0123456789") || strings.ToLower(blob) == blob || strings.ToUpper(blob) == blob {
@@ -257,3 +260,5 @@ func isIdent(c byte) bool {
 }
 
 var allSecretsRe = regexp.MustCompile(`\b(all|every)\s+(env(ironment)?\s+variables|secrets|credentials|tokens|api\s+keys)\b`)
+
+var rasterDataURIRe = regexp.MustCompile(`^data:image/(png|jpeg|jpg|gif|webp|x-icon|vnd\.microsoft\.icon);base64,[A-Za-z0-9+/=]*$`)
