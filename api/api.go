@@ -38,6 +38,7 @@ type Server struct {
 	handler http.Handler
 	metrics *metrics
 	fast    *fastRoutes
+	publish *PublishConfig // nil: publishing disabled (see publish.go)
 	review  *ReviewConfig // nil: the security team's API is off (review.go)
 }
 
@@ -51,6 +52,7 @@ type options struct {
 	checkInterval time.Duration
 	cacheBytes    int
 	fastPath      bool
+	publish       *PublishConfig
 	review        *ReviewConfig
 }
 
@@ -147,6 +149,7 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 	}
+	s.cache.onNewGen = s.metrics.generations.Inc
 	s.api = humago.New(s.mux, humaConfig())
 	for _, mw := range o.humaMW {
 		s.api.UseMiddleware(mw)
@@ -154,7 +157,10 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	registerHealth(s.api, s)
 	for _, prefix := range []string{"/v0.1", "/v0"} {
 		registerServers(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+		registerPublish(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
 	}
+	s.publish = o.publish
+	registerExtensions(s.api, s)
 	if o.review != nil {
 		s.review = o.review
 		registerReviewAPI(s.api, s)

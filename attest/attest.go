@@ -172,3 +172,5 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	v.verifyAll(res, disc.Candidates)
 	return res, nil
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
