@@ -38,6 +38,7 @@ type Server struct {
 	handler http.Handler
 	metrics *metrics
 	fast    *fastRoutes
+	publish *PublishConfig // nil: publishing disabled (see publish.go)
 }
 
 // Option configures a Server.
@@ -50,6 +51,7 @@ type options struct {
 	checkInterval time.Duration
 	cacheBytes    int
 	fastPath      bool
+	publish       *PublishConfig
 }
 
 func defaultOptions() options {
@@ -152,7 +154,10 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	registerHealth(s.api, s)
 	for _, prefix := range []string{"/v0.1", "/v0"} {
 		registerServers(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+		registerPublish(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
 	}
+	s.publish = o.publish
+	registerExtensions(s.api, s)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("/", s.notFound)
 
