@@ -147,6 +147,7 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 	}
+	s.cache.onNewGen = s.metrics.generations.Inc
 	s.api = humago.New(s.mux, humaConfig())
 	for _, mw := range o.humaMW {
 		s.api.UseMiddleware(mw)
