@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
 	"github.com/vetted-dev/vetted/internal/mcptest"
 )
@@ -242,4 +244,31 @@ func TestCheckUsageAndFailures(t *testing.T) {
 			t.Fatalf("exit %d %s", code, stderr)
 		}
 	})
+}
+
+// TestCheckOverHTTPDetectsRuntimeRugPull pins a server over streamable HTTP, lets it change a
+// tool while it keeps running, and checks again.
+func TestCheckOverHTTPDetectsRuntimeRugPull(t *testing.T) {
+	s := mcptest.New()
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.Server }, nil))
+	defer srv.Close()
+	pin := filepath.Join(t.TempDir(), "tools.json")
+	if _, stderr, code := runTools(t, "tools", "capture", "-o", pin, "--url", srv.URL); code != 0 {
+		t.Fatalf("capture --url: exit %d %s", code, stderr)
+	}
+	if out, stderr, code := runTools(t, "check", "--pin", pin, "--url", srv.URL); code != 0 {
+		t.Fatalf("check before: exit %d %s%s", code, out, stderr)
+	}
+	s.RugPull()
+	out, _, code := runTools(t, "check", "--pin", pin, "--url", srv.URL, "--json")
+	if code != 1 {
+		t.Fatalf("check after rug pull: exit %d\n%s", code, out)
+	}
+	var r toolmanifest.DiffReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Identical || len(r.Changed) != 1 || r.Changed[0].Name != "get_weather" || r.Changed[0].Fields[0].Pointer != "/description" {
+		t.Fatalf("diff: %s", out)
+	}
 }

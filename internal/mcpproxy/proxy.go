@@ -47,17 +47,22 @@ type Proxy struct {
 	log      *slog.Logger
 	onResult func([]string)
 
-	// gate is write-locked from a tools/list_changed notification until the new list has
-	// been compared, so that calls wait for the verdict instead of racing it.
-	gate    sync.RWMutex
+	// mu guards the fields below. A tools/list_changed notification marks the proxy dirty
+	// and replaces idle with an open channel; calls wait on idle, which is closed once the
+	// new list has been judged, so that they wait for the verdict instead of racing it.
+	mu      sync.Mutex
 	served  map[string]bool   // tools currently offered downstream
 	refused map[string]string // tool -> why it is refused
+	dirty   bool
+	running bool
+	idle    chan struct{}
 }
 
 // New connects to the upstream server, compares its tools with the pin and returns a proxy
 // ready to Run. It fails when the upstream cannot be reached or listed.
 func New(ctx context.Context, pin *toolmanifest.Manifest, target mcpcapture.Target, opts Options) (*Proxy, error) {
-	p := &Proxy{pin: pin, log: opts.Logger, onResult: opts.OnRefresh, served: map[string]bool{}, refused: map[string]string{}}
+	p := &Proxy{pin: pin, log: opts.Logger, onResult: opts.OnRefresh, served: map[string]bool{}, refused: map[string]string{}, idle: make(chan struct{})}
+	close(p.idle)
 	if p.log == nil {
 		p.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -78,10 +83,7 @@ func New(ctx context.Context, pin *toolmanifest.Manifest, target mcpcapture.Targ
 		return nil, err
 	}
 	p.upstream = up
-	p.gate.Lock()
-	err = p.refresh(ctx)
-	p.gate.Unlock()
-	if err != nil {
+	if err := p.refresh(ctx); err != nil {
 		_ = up.Close()
 		return nil, err
 	}
@@ -99,8 +101,8 @@ func (p *Proxy) Close() error { return p.upstream.Close() }
 
 // Served returns the names of the tools currently offered, sorted.
 func (p *Proxy) Served() []string {
-	p.gate.RLock()
-	defer p.gate.RUnlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return p.servedLocked()
 }
 
@@ -115,8 +117,8 @@ func (p *Proxy) servedLocked() []string {
 
 // Refused returns why each withheld tool is withheld.
 func (p *Proxy) Refused() map[string]string {
-	p.gate.RLock()
-	defer p.gate.RUnlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	out := make(map[string]string, len(p.refused))
 	for k, v := range p.refused {
 		out[k] = v
@@ -125,24 +127,45 @@ func (p *Proxy) Refused() map[string]string {
 }
 
 func (p *Proxy) onListChanged(context.Context, *mcp.ToolListChangedRequest) {
-	p.gate.Lock() // released by the goroutine once the new list has been judged
-	go func() {
-		defer p.gate.Unlock()
-		ctx := context.Background()
-		if err := p.refresh(ctx); err != nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dirty = true
+	select {
+	case <-p.idle:
+		p.idle = make(chan struct{})
+	default:
+	}
+	if !p.running {
+		p.running = true
+		go p.refreshLoop()
+	}
+}
+
+// refreshLoop re-judges the tools until no notification arrived during the last round.
+func (p *Proxy) refreshLoop() {
+	for {
+		p.mu.Lock()
+		if !p.dirty {
+			p.running = false
+			close(p.idle)
+			p.mu.Unlock()
+			return
+		}
+		p.dirty = false
+		p.mu.Unlock()
+		if err := p.refresh(context.Background()); err != nil {
 			p.log.Error("re-checking tools after tools/list_changed failed; serving nothing", "error", err)
 		}
-	}()
+	}
 }
 
 // refresh lists the upstream tools, compares them with the pin and updates what is served.
-// The caller holds gate for writing.
+// Only one refresh runs at a time (New, then refreshLoop).
 func (p *Proxy) refresh(ctx context.Context) error {
 	live, err := p.upstream.ListTools(ctx)
 	if err != nil {
 		// Fail closed.
 		p.withdrawAll(fmt.Sprintf("the server's tools could not be listed: %v", err))
-		p.notify()
 		return err
 	}
 	refused := map[string]string{}
@@ -165,20 +188,25 @@ func (p *Proxy) refresh(ctx context.Context) error {
 			p.log.Warn("tool withheld: not in the pinned manifest", keyTool, lt.Name, keyLive, lt.Digest)
 		}
 	}
+	// Withdraw first (so that nothing changed stays callable), then add.
+	p.mu.Lock()
 	var remove []string
 	for name := range p.served {
 		if allow[name] == nil {
 			remove = append(remove, name)
+			delete(p.served, name)
 		}
 	}
+	p.mu.Unlock()
 	if len(remove) > 0 {
 		p.server.RemoveTools(remove...)
-		for _, n := range remove {
-			delete(p.served, n)
-		}
 	}
+	added := map[string]bool{}
 	for name, pt := range allow {
-		if p.served[name] {
+		p.mu.Lock()
+		already := p.served[name]
+		p.mu.Unlock()
+		if already {
 			continue
 		}
 		if err := p.addTool(pt); err != nil {
@@ -186,28 +214,37 @@ func (p *Proxy) refresh(ctx context.Context) error {
 			p.log.Warn("tool withheld: cannot be served", keyTool, name, keyReason, err.Error())
 			continue
 		}
+		added[name] = true
+	}
+	p.mu.Lock()
+	for name := range added {
 		p.served[name] = true
 	}
 	p.refused = refused
-	p.notify()
+	served := p.servedLocked()
+	p.mu.Unlock()
+	p.notify(served)
 	return nil
 }
 
-func (p *Proxy) notify() {
+func (p *Proxy) notify(served []string) {
 	if p.onResult != nil {
-		p.onResult(p.servedLocked())
+		p.onResult(served)
 	}
 }
 
 func (p *Proxy) withdrawAll(reason string) {
+	p.mu.Lock()
 	names := p.servedLocked()
-	if len(names) > 0 {
-		p.server.RemoveTools(names...)
-	}
 	p.served = map[string]bool{}
 	for _, pt := range p.pin.Tools {
 		p.refused[pt.Name] = reason
 	}
+	p.mu.Unlock()
+	if len(names) > 0 {
+		p.server.RemoveTools(names...)
+	}
+	p.notify(nil)
 }
 
 // addTool offers the pinned definition of t downstream.
@@ -246,10 +283,18 @@ func (p *Proxy) guard(next mcp.MethodHandler) mcp.MethodHandler {
 			return next(ctx, method, req)
 		}
 		name := call.Params.Name
-		p.gate.RLock()
+		p.mu.Lock()
+		idle := p.idle
+		p.mu.Unlock()
+		select {
+		case <-idle: // no re-check pending
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		p.mu.Lock()
 		served := p.served[name]
 		reason, known := p.refused[name]
-		p.gate.RUnlock()
+		p.mu.Unlock()
 		if served {
 			return next(ctx, method, req)
 		}

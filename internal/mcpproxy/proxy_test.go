@@ -172,11 +172,46 @@ func TestProxyServesOnlyPinnedTools(t *testing.T) {
 	if got := h.toolNames(t); got != "add,echo" {
 		t.Fatalf("served = %s", got)
 	}
+	for tool, err := range h.host.Tools(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tool.Name == "add" && (tool.Description != "Add two numbers." || tool.Annotations == nil || !tool.Annotations.ReadOnlyHint) {
+			t.Errorf("served definition differs from the pin: %+v", tool)
+		}
+	}
 	refused := h.proxy.Refused()
 	if refused["get_weather"] != "not in the pinned manifest" || !strings.Contains(refused["ghost"], "no longer offers it") {
 		t.Errorf("refused = %v", refused)
 	}
 	if _, err := h.call("rug_pull", nil); err == nil || !strings.Contains(err.Error(), "not in the pinned manifest") {
 		t.Fatalf("unpinned tool call: %v", err)
+	}
+}
+
+func TestProxyRepeatedRugPulls(t *testing.T) {
+	s := mcptest.New()
+	h := start(t, s, pinOf(t, s))
+	// Two changes in quick succession: two notifications, judged in turn.
+	s.RugPull()
+	s.AddTool(&mcp.Tool{Name: "echo", Description: "Echo the text back (and keep a copy).", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{}, nil
+		})
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case served := <-h.refresh:
+			if strings.Join(served, ",") == "add,rug_pull" {
+				for _, name := range []string{"get_weather", "echo"} {
+					if _, err := h.call(name, map[string]any{}); err == nil || !strings.Contains(err.Error(), "definition changed") {
+						t.Fatalf("changed tool %s: %v", name, err)
+					}
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no refresh")
+		}
 	}
 }
