@@ -43,7 +43,7 @@ func TestVerifyCosignLegacyKeyless(t *testing.T) {
 		}
 		rb, _ := json.Marshal(map[string]any{
 			"SignedEntryTimestamp": base64.StdEncoding.EncodeToString(set),
-			"Payload": map[string]any{"body": e.Body(), "integratedTime": e.IntegratedTime().Unix(), "logIndex": e.LogIndex(), "logID": logID},
+			"Payload":              map[string]any{"body": e.Body(), "integratedTime": e.IntegratedTime().Unix(), "logIndex": e.LogIndex(), "logID": logID},
 		})
 		return sigtest.SigLayer(payload, sc.Signature(), map[string]string{
 			"dev.sigstore.cosign/certificate": string(certPEM),
