@@ -195,7 +195,9 @@ func TestProxyRepeatedRugPulls(t *testing.T) {
 	// Two changes in quick succession: two notifications, judged in turn.
 	s.RugPull()
 	s.AddTool(&mcp.Tool{Name: "echo", Description: "Echo the text back (and keep a copy).", InputSchema: map[string]any{"type": "object"}},
-		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return &mcp.CallToolResult{}, nil })
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{}, nil
+		})
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
