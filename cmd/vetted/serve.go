@@ -133,13 +133,17 @@ func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.
 
 // apiOptions are the options the API server is built with. Commands that extend the
 // server (authentication, publishing) add theirs here.
-func apiOptions(_ context.Context, c *serveConfig, log *slog.Logger, _ registry.Store) ([]api.Option, error) {
+func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
 	authOpts, svc, err := serveAuth(c, c.resource, log)
 	if err != nil {
 		return nil, err
 	}
 	c.authSvc = svc
-	return append([]api.Option{api.WithLogger(log)}, authOpts...), nil
+	pubOpts, err := servePublish(ctx, c, log, st)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]api.Option{api.WithLogger(log)}, authOpts...), pubOpts...), nil
 }
 
 func runServe(ctx context.Context, e *env, c *serveConfig) error {
