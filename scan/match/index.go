@@ -112,9 +112,6 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 		idx.covered[e] = true
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	in := make(chan osv.Entry, 256)
 	type part struct {
 		vulns     []*vuln
 		entries   map[pkgKey][]*entry
@@ -122,50 +119,34 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 		withdrawn int
 	}
 	parts := make([]part, cfg.workers)
-	var wg sync.WaitGroup
-	for w := range cfg.workers {
+	for w := range parts {
 		parts[w].entries = map[pkgKey][]*entry{}
-		wg.Go(func() {
-			p := &parts[w]
-			for e := range in {
-				rec, err := osv.DecodeRecord(e.Data)
-				if err != nil {
-					if cfg.strict {
-						cancel(fmt.Errorf("match: %s: %w", e.Source, err))
-						continue
-					}
-					p.invalid++
-					cfg.logger.Warn("skipping invalid OSV record", "source", e.Source, "error", err)
-					continue
-				}
-				if rec.IsWithdrawn() {
-					p.withdrawn++
-					continue
-				}
-				v, entries := compileRecord(rec, sha256.Sum256(e.Data))
-				p.vulns = append(p.vulns, v)
-				for _, en := range entries {
-					k := keyOf(en.ecosystem, en.nameForKey)
-					p.entries[k] = append(p.entries[k], en.entry)
-				}
+	}
+	err := snap.WalkParallel(ctx, cfg.workers, func(w int, e osv.Entry) error {
+		p := &parts[w]
+		rec, err := osv.DecodeRecord(e.Data)
+		if err != nil {
+			if cfg.strict {
+				return fmt.Errorf("match: %s: %w", e.Source, err)
 			}
-		})
-	}
-	walkErr := snap.Walk(ctx, func(e osv.Entry) error {
-		select {
-		case in <- e:
+			p.invalid++
+			cfg.logger.Warn("skipping invalid OSV record", "source", e.Source, "error", err)
 			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
 		}
+		if rec.IsWithdrawn() {
+			p.withdrawn++
+			return nil
+		}
+		v, entries := compileRecord(rec, sha256.Sum256(e.Data))
+		p.vulns = append(p.vulns, v)
+		for _, en := range entries {
+			k := keyOf(en.ecosystem, en.nameForKey)
+			p.entries[k] = append(p.entries[k], en.entry)
+		}
+		return nil
 	})
-	close(in)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return nil, err
-	}
-	if walkErr != nil {
-		return nil, fmt.Errorf("match: reading snapshot %s: %w", snap.ID(), walkErr)
+	if err != nil {
+		return nil, fmt.Errorf("match: reading snapshot %s: %w", snap.ID(), err)
 	}
 	for _, p := range parts {
 		idx.invalid += p.invalid

@@ -182,18 +182,22 @@ func (e *entry) inVersions(raw string, pv semantic.Version, ecosystem string) bo
 	e.once.Do(func() {
 		e.parsedVer = make([]parsedVersion, 0, len(e.versions))
 		for _, s := range e.versions {
-			v, err := semantic.Parse(s, ecosystem)
-			if err != nil {
-				v = nil
+			if v, err := semantic.Parse(s, ecosystem); err == nil && v != nil {
+				e.parsedVer = append(e.parsedVer, parsedVersion{raw: s, v: v})
 			}
-			e.parsedVer = append(e.parsedVer, parsedVersion{raw: s, v: v})
 		}
+		sort.SliceStable(e.parsedVer, func(i, j int) bool {
+			c, err := e.parsedVer[i].v.Compare(e.parsedVer[j].v)
+			return err == nil && c < 0
+		})
 	})
-	for _, p := range e.parsedVer {
-		if p.v == nil {
-			continue
-		}
-		if c, err := pv.Compare(p.v); err == nil && c == 0 {
+	// Binary search in version order: equal versions ("1.0" and "1.0.0" in PyPI) match.
+	i := sort.Search(len(e.parsedVer), func(i int) bool {
+		c, err := e.parsedVer[i].v.Compare(pv)
+		return err != nil || c >= 0
+	})
+	if i < len(e.parsedVer) {
+		if c, err := e.parsedVer[i].v.Compare(pv); err == nil && c == 0 {
 			return true
 		}
 	}
