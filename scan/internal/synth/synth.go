@@ -388,7 +388,9 @@ func (g *gen) affected(name string) (affectedJSON, hit) {
 	return a, h
 }
 
-// mutate changes a record the way updates do: a new modified time and a moved fix.
+// mutate changes a record the way updates do: a new modified time and one more interval,
+// [90.0.0, 90.1.0), appended to each version range. Versions below 90.0.0 match as before;
+// ranges that had no fix are closed from 90.1.0 on, so such versions are resolved.
 func (g *gen) mutate(rec *recordJSON) {
 	rec.Modified = "2025-06-01T00:00:00Z"
 	for i := range rec.Affected {
