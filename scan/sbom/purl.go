@@ -26,6 +26,7 @@ var purlEcosystems = map[string]string{
 	"swift":     "SwiftURL",
 	"bitnami":   "Bitnami",
 	"julia":     "Julia",
+	"opam":      "opam",
 	"cocoapods": "", // no OSV ecosystem
 }
 
