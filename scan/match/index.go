@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"unique"
 
 	"github.com/vetted-dev/vetted/scan/osv"
 	"github.com/vetted-dev/vetted/scan/sbom"
@@ -36,16 +38,40 @@ type vuln struct {
 	keys     []pkgKey // packages the record names
 }
 
-// entry is one affected[] block, compiled.
+// entry is one affected[] block. Its ranges and versions are kept as strings and compiled
+// (parsed in the ecosystem's version order) on first use: most entries are never used by a
+// given deployment, and parsed versions cost several times their text.
 type entry struct {
 	vuln      *vuln
 	ecosystem string // full ecosystem, with any ":suffix"
-	ranges    []compiledRange
+	raw       []rawRange
 	versions  []string
 	severity  Severity // affected-level CVSS, if any
 	hasSev    bool
 	once      sync.Once
-	parsedVer []parsedVersion // versions, parsed lazily on first use
+	ranges    []compiledRange // compiled from raw on first use
+	parsedVer []parsedVersion // versions, parsed and sorted on first use
+}
+
+// rawRange is an ECOSYSTEM or SEMVER range as text.
+type rawRange struct {
+	semver bool
+	events []rawEvent
+}
+
+type rawEvent struct {
+	kind eventKind
+	v    string
+}
+
+// compile parses the entry's ranges and versions list once.
+func (e *entry) compile() {
+	e.once.Do(func() {
+		for _, r := range e.raw {
+			e.ranges = append(e.ranges, compileRange(r, e.ecosystem))
+		}
+		e.parsedVer = parseVersions(e.versions, e.ecosystem)
+	})
 }
 
 // Index is an in-memory, read-only index of one snapshot. It is safe for concurrent use.
@@ -168,6 +194,9 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 			}
 		}
 	}
+	// Decoding produced several times the index in garbage; give it back to the OS now rather
+	// than keep it resident until the scavenger gets to it.
+	debug.FreeOSMemory()
 	cfg.logger.Info("OSV index built", "snapshot", idx.snapshotID, "records", len(idx.vulns),
 		"invalid", idx.invalid, "withdrawn", idx.withdrawn)
 	return idx, nil
@@ -215,7 +244,10 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 		if a.Package.Name == "" || a.Package.Ecosystem == "" {
 			continue
 		}
-		e := &entry{vuln: v, ecosystem: a.Package.Ecosystem, versions: a.Versions}
+		e := &entry{vuln: v, ecosystem: intern(a.Package.Ecosystem), versions: a.Versions}
+		for i, s := range e.versions {
+			e.versions[i] = intern(s)
+		}
 		if len(a.Severity) > 0 {
 			e.severity = severityOf(a.Severity)
 			e.hasSev = e.severity.Level != LevelUnknown
@@ -229,7 +261,20 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 			if r.Type == osv.RangeGit {
 				continue // commits, not versions: never matched by version
 			}
-			e.ranges = append(e.ranges, compileRange(r, a.Package.Ecosystem))
+			rr := rawRange{semver: r.Type == osv.RangeSemver}
+			for _, ev := range r.Events {
+				switch {
+				case ev.Introduced != "":
+					rr.events = append(rr.events, rawEvent{evIntroduced, intern(ev.Introduced)})
+				case ev.Fixed != "":
+					rr.events = append(rr.events, rawEvent{evFixed, intern(ev.Fixed)})
+				case ev.LastAffected != "":
+					rr.events = append(rr.events, rawEvent{evLastAffected, intern(ev.LastAffected)})
+				case ev.Limit != "":
+					rr.events = append(rr.events, rawEvent{evLimit, intern(ev.Limit)})
+				}
+			}
+			e.raw = append(e.raw, rr)
 		}
 		out = append(out, namedEntry{entry: e, ecosystem: a.Package.Ecosystem, nameForKey: a.Package.Name})
 		k := keyOf(a.Package.Ecosystem, a.Package.Name)
@@ -240,6 +285,9 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 	}
 	return v, out
 }
+
+// intern returns the canonical copy of s: version strings repeat across many records.
+func intern(s string) string { return unique.Make(s).Value() }
 
 func firstLine(s string, max int) string {
 	s = strings.TrimSpace(s)
