@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -37,6 +38,8 @@ type Server struct {
 	handler http.Handler
 	metrics *metrics
 	fast    *fastRoutes
+	publish *PublishConfig // nil: publishing disabled (see publish.go)
+	review  *ReviewConfig // nil: the security team's API is off (review.go)
 }
 
 // Option configures a Server.
@@ -49,6 +52,8 @@ type options struct {
 	checkInterval time.Duration
 	cacheBytes    int
 	fastPath      bool
+	publish       *PublishConfig
+	review        *ReviewConfig
 }
 
 func defaultOptions() options {
@@ -144,6 +149,7 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 	}
+	s.cache.onNewGen = s.metrics.generations.Inc
 	s.api = humago.New(s.mux, humaConfig())
 	for _, mw := range o.humaMW {
 		s.api.UseMiddleware(mw)
@@ -151,6 +157,13 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	registerHealth(s.api, s)
 	for _, prefix := range []string{"/v0.1", "/v0"} {
 		registerServers(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+		registerPublish(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+	}
+	s.publish = o.publish
+	registerExtensions(s.api, s)
+	if o.review != nil {
+		s.review = o.review
+		registerReviewAPI(s.api, s)
 	}
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("/", s.notFound)
@@ -174,6 +187,10 @@ func humaConfig() huma.Config {
 		"_meta[\"" + VettedMetaKey + "\"]."
 	// No $schema links in responses: the bodies are the official registry's shapes.
 	cfg.CreateHooks = nil
+	if cfg.Components.SecuritySchemes == nil {
+		cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	cfg.Components.SecuritySchemes[auth.SecuritySchemeName] = auth.SecurityScheme()
 	cfg.OpenAPI.Tags = []*huma.Tag{
 		{Name: "servers", Description: "Discover and retrieve published MCP servers"},
 		{Name: "health", Description: "Liveness and readiness"},

@@ -52,11 +52,36 @@ type generation struct {
 
 type cache struct {
 	store    registry.Store
+	onNewGen func()
 	interval time.Duration
 	maxBytes int
 	start    time.Time
 	gen      atomic.Pointer[generation]
-	flight   singleflight.Group
+	flight   singleflight.Group // the ChangeSeq read
+	fills    singleflight.Group // computing a missing entry, by key
+}
+
+// fillTimeout bounds computing one entry (callers share it, so it ignores their own
+// cancellation).
+const fillTimeout = 30 * time.Second
+
+// fill computes the entry for key once however many callers miss it at the same time, and
+// stores it with put.
+func (c *cache) fill(ctx context.Context, key string, compute func(context.Context) (*entry, error), put func(*entry)) (*entry, error) {
+	v, err, _ := c.fills.Do(key, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fillTimeout)
+		defer cancel()
+		e, err := compute(ctx)
+		if err != nil {
+			return nil, err
+		}
+		put(e)
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*entry), nil
 }
 
 func newCache(store registry.Store, interval time.Duration, maxBytes int) *cache {
@@ -102,6 +127,9 @@ func (c *cache) current(ctx context.Context) (*generation, error) {
 			return nil, nil
 		}
 		c.gen.Store(c.newGeneration(seq, at))
+		if c.onNewGen != nil {
+			c.onNewGen()
+		}
 		return nil, nil
 	})
 	if err != nil {

@@ -156,3 +156,35 @@ func TestETag(t *testing.T) {
 		})
 	}
 }
+
+// Concurrent misses of one response compute it once; the metrics count hits and misses.
+func TestConcurrentMissesComputeOnce(t *testing.T) {
+	st := newMemStore()
+	seed(t, st, "io.github.acme/weather@1.0.0")
+	gate := make(chan struct{})
+	st.listGate = gate // every request misses while the first computes
+	h := newServer(t, st, WithChangeCheckInterval(time.Minute))
+	done := make(chan int, 20)
+	for i := 0; i < 20; i++ {
+		go func() {
+			done <- get(t, h, "/v0.1/servers?limit=7").code
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(gate)
+	for i := 0; i < 20; i++ {
+		if code := <-done; code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if n := st.Calls("ListVersionsPage"); n != 1 {
+		t.Errorf("ListVersionsPage called %d times for 20 concurrent misses, want 1", n)
+	}
+	get(t, h, "/v0.1/servers?limit=7")
+	m := get(t, h, "/metrics").body
+	if !strings.Contains(m, `vetted_cache_lookups_total{kind="list",result="hit"} 1`) ||
+		!strings.Contains(m, `vetted_cache_lookups_total{kind="list",result="miss"} 20`) ||
+		!strings.Contains(m, `vetted_cache_generations_total 1`) {
+		t.Errorf("cache metrics:\n%s", grepLines(m, "vetted_cache"))
+	}
+}

@@ -22,6 +22,7 @@ type memStore struct {
 	seqErr   error
 	pingErr  error
 	failList error
+	listGate chan struct{} // when set, ListVersionsPage waits for it to close
 }
 
 func newMemStore() *memStore {
@@ -131,6 +132,9 @@ func (m *memStore) ListServerVersions(_ context.Context, name string, statuses .
 }
 
 func (m *memStore) ListVersionsPage(_ context.Context, q registry.ListQuery) ([]registry.Version, bool, error) {
+	if m.listGate != nil {
+		<-m.listGate
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.count("ListVersionsPage")

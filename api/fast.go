@@ -85,7 +85,7 @@ func (f *fastRoutes) serve(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if len(segs) == 2 {
 		e := g.server(name)
-		return e != nil && f.run(w, r, f.versions[prefix], e)
+		return e != nil && f.hit("server") && f.run(w, r, f.versions[prefix], e)
 	}
 	version, ok := fastSegment(segs[2])
 	if !ok || validateVersion(version) != nil {
@@ -96,7 +96,7 @@ func (f *fastRoutes) serve(w http.ResponseWriter, r *http.Request) bool {
 		k = verKey{name: name, latest: true}
 	}
 	e := g.version(k)
-	return e != nil && f.run(w, r, f.one[prefix], e)
+	return e != nil && f.hit("version") && f.run(w, r, f.one[prefix], e)
 }
 
 func (f *fastRoutes) serveList(w http.ResponseWriter, r *http.Request, prefix string) bool {
@@ -141,7 +141,13 @@ func (f *fastRoutes) serveList(w http.ResponseWriter, r *http.Request, prefix st
 		return false
 	}
 	e := g.list(k)
-	return e != nil && f.run(w, r, f.list[prefix], e)
+	return e != nil && f.hit("list") && f.run(w, r, f.list[prefix], e)
+}
+
+// hit counts a cache hit of kind and reports true.
+func (f *fastRoutes) hit(kind string) bool {
+	f.s.metrics.cacheCount(kind, true)
+	return true
 }
 
 // current returns the fresh generation, or nil when the store cannot say (huma then

@@ -18,6 +18,19 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// Response cache: lookups by kind (version, server, list) and result (hit, miss), and
+	// generations dropped because the store changed.
+	cache       map[string]prometheus.Counter
+	generations prometheus.Counter
+}
+
+// cacheCount counts one lookup of kind ("version", "server", "list") that hit or missed.
+func (m *metrics) cacheCount(kind string, hit bool) {
+	r := "miss"
+	if hit {
+		r = "hit"
+	}
+	m.cache[kind+"/"+r].Inc()
 }
 
 func newMetrics() *metrics {
@@ -33,7 +46,21 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency,
+	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vetted_cache_lookups_total",
+		Help: "Response cache lookups, by kind of response and result.",
+	}, []string{"kind", "result"})
+	m.cache = map[string]prometheus.Counter{}
+	for _, k := range []string{"version", "server", "list"} {
+		for _, r := range []string{"hit", "miss"} {
+			m.cache[k+"/"+r] = lookups.WithLabelValues(k, r)
+		}
+	}
+	m.generations = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "vetted_cache_generations_total",
+		Help: "Times the response cache was dropped because the store reported a change.",
+	})
+	m.reg.MustRegister(m.requests, m.latency, lookups, m.generations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,6 +1,10 @@
 package api
 
-import "github.com/danielgtaylor/huma/v2"
+import (
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/vetted-dev/vetted/api/auth"
+)
 
 // Permission is what a caller must hold to run an operation. Every operation registered by
 // this package declares one in its Metadata under PermissionKey; authorization middleware
@@ -43,5 +47,15 @@ func withPermission(op huma.Operation, p Permission) huma.Operation {
 	}
 	md[PermissionKey] = p
 	op.Metadata = md
+	if p != PermNone {
+		// The OpenAPI document declares the bearer scheme per operation (api/auth).
+		op.Security = auth.SecurityRequirement(auth.Permission(p))
+		ext := make(map[string]any, len(op.Extensions)+1)
+		for k, v := range op.Extensions {
+			ext[k] = v
+		}
+		ext["x-vetted-permission"] = string(p)
+		op.Extensions = ext
+	}
 	return op
 }

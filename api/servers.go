@@ -178,29 +178,30 @@ func (s *Server) version(ctx context.Context, name, version string) (*entry, err
 		k = verKey{name: name, latest: true}
 	}
 	if e := g.version(k); e != nil {
+		s.metrics.cacheCount("version", true)
 		return e, nil
 	}
-	var v registry.Version
-	if k.latest {
-		v, err = s.store.LatestPublished(ctx, name)
-		if err != nil {
-			return nil, notFound(err, "server %q", name)
+	s.metrics.cacheCount("version", false)
+	key := fmt.Sprintf("v\x00%d\x00%q\x00%q\x00%t", g.seq, k.name, k.version, k.latest)
+	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
+		var v registry.Version
+		var err error
+		if k.latest {
+			v, err = s.store.LatestPublished(ctx, name)
+			if err != nil {
+				return nil, notFound(err, "server %q", name)
+			}
+		} else {
+			v, err = s.store.GetVersion(ctx, registry.Key{Name: name, Version: version})
+			if err == nil && v.Status != registry.StatusPublished {
+				err = registry.ErrNotFound
+			}
+			if err != nil {
+				return nil, notFound(err, "version %q of server %q", version, name)
+			}
 		}
-	} else {
-		v, err = s.store.GetVersion(ctx, registry.Key{Name: name, Version: version})
-		if err == nil && v.Status != registry.StatusPublished {
-			err = registry.ErrNotFound
-		}
-		if err != nil {
-			return nil, notFound(err, "version %q of server %q", version, name)
-		}
-	}
-	e, err := renderVersion(v)
-	if err != nil {
-		return nil, err
-	}
-	s.cache.putVersion(g, k, e)
-	return e, nil
+		return renderVersion(v)
+	}, func(e *entry) { s.cache.putVersion(g, k, e) })
 }
 
 // serverVersions returns the response listing every published version of name, newest first.
@@ -210,22 +211,22 @@ func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error
 		return nil, unavailable(err)
 	}
 	if e := g.server(name); e != nil {
+		s.metrics.cacheCount("server", true)
 		return e, nil
 	}
-	vs, err := s.store.ListServerVersions(ctx, name)
-	if err != nil {
-		return nil, notFound(err, "server %q", name)
-	}
-	if len(vs) == 0 {
-		return nil, &notFoundError{what: fmt.Sprintf("server %q", name)}
-	}
-	slices.Reverse(vs)
-	e, err := renderList(vs, "")
-	if err != nil {
-		return nil, err
-	}
-	s.cache.putServer(g, name, e)
-	return e, nil
+	s.metrics.cacheCount("server", false)
+	key := fmt.Sprintf("s\x00%d\x00%q", g.seq, name)
+	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
+		vs, err := s.store.ListServerVersions(ctx, name)
+		if err != nil {
+			return nil, notFound(err, "server %q", name)
+		}
+		if len(vs) == 0 {
+			return nil, &notFoundError{what: fmt.Sprintf("server %q", name)}
+		}
+		slices.Reverse(vs)
+		return renderList(vs, "")
+	}, func(e *entry) { s.cache.putServer(g, name, e) })
 }
 
 // listPage returns the response for one page of the server list. k holds the raw query
@@ -240,22 +241,22 @@ func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
 		return nil, unavailable(err)
 	}
 	if e := g.list(k); e != nil {
+		s.metrics.cacheCount("list", true)
 		return e, nil
 	}
-	page, more, err := s.store.ListVersionsPage(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	cursor := ""
-	if more && len(page) > 0 {
-		cursor = encodeCursor(page[len(page)-1].Key())
-	}
-	e, err := renderList(page, cursor)
-	if err != nil {
-		return nil, err
-	}
-	s.cache.putList(g, k, e)
-	return e, nil
+	s.metrics.cacheCount("list", false)
+	key := fmt.Sprintf("l\x00%d\x00%q\x00%q\x00%q\x00%q\x00%d", g.seq, k.cursor, k.search, k.updatedSince, k.version, k.limit)
+	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
+		page, more, err := s.store.ListVersionsPage(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		cursor := ""
+		if more && len(page) > 0 {
+			cursor = encodeCursor(page[len(page)-1].Key())
+		}
+		return renderList(page, cursor)
+	}, func(e *entry) { s.cache.putList(g, k, e) })
 }
 
 // listQuery validates the raw list parameters.

@@ -145,10 +145,13 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 		Transport: cfg.transport, Keychain: cfg.keychain, Insecure: cfg.insecure,
 		Limits: cfg.limits, Logger: cfg.logger,
 	})
+	// One deadline covers resolution and discovery.
+	ctx, cancel := context.WithTimeout(ctx, client.Limits().Timeout)
+	defer cancel()
 	img, err := client.Resolve(ctx, ref)
 	if err != nil {
 		var le *oci.LimitError
-		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) {
+		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) || errors.Is(err, oci.ErrNotFound) {
 			r := &Result{Ref: ref, VerifiedAt: cfg.now().UTC(), Items: []Item{}}
 			r.Failures = []Failure{{Check: CheckResolve, Reason: err.Error()}}
 			return r, nil
@@ -172,3 +175,5 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	v.verifyAll(res, disc.Candidates)
 	return res, nil
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,4 +1,25 @@
-// Package attest verifies what an OCI-packaged MCP server claims about itself: it resolves a tag to a digest, discovers signatures and attestations (OCI 1.1 referrers and cosign's legacy tags) within fixed bounds, verifies each with sigstore-go against a policy, classifies verified in-toto statements by predicate type, and extracts provenance.
+// Package attest verifies what an OCI-packaged MCP server claims about itself: it resolves a
+// tag to a digest once, discovers signatures and attestations (OCI 1.1 referrers and cosign's
+// legacy tags) within fixed bounds, verifies each with sigstore-go against a policy, classifies
+// verified in-toto statements by predicate type, and extracts provenance.
 //
-// It knows nothing of HTTP serving or storage so that it can be used as a library on its own; every check fails closed and names itself when it rejects.
+// It knows nothing of HTTP serving or storage so that it can be used as a library on its own;
+// every check fails closed and names itself when it rejects.
+//
+// The entry point is Verify, which returns a JSON-serializable Result: the verified items
+// (kind, signer identity, issuer, log entries, timestamps, predicate type, subject digest),
+// the extracted provenance, the verified SBOM / provenance / tool-manifest predicates, every
+// rejected candidate with the check that rejected it, and the failed checks. The pieces are
+// cut by concept:
+//
+//   - attest/policy: the YAML policy, parsed strictly;
+//   - attest/oci: resolution and bounded discovery on untrusted registries;
+//   - attest/intoto: strict parsers for statements, predicates and simplesigning payloads;
+//   - attest/trustroot: the shipped public-good trusted root, TUF refresh, private roots;
+//   - attest/sigtest: an in-process Sigstore and registry for tests.
+//
+// Nothing found in a registry counts until it verifies: annotations are hints only, a
+// statement counts for its verified predicateType only, and every item must be bound to the
+// resolved digest (the statement subject, the simplesigning docker-manifest-digest, or the
+// message digest).
 package attest

@@ -83,7 +83,11 @@ func (v *verifier) requirements(res *Result) {
 		reason := fmt.Sprintf("no verified %s", r.kind)
 		if n := len(res.Rejected); n > 0 {
 			var why []string
-			for _, rj := range res.Rejected {
+			for i, rj := range res.Rejected {
+				if i == 5 {
+					why = append(why, fmt.Sprintf("and %d more", n-i))
+					break
+				}
 				why = append(why, rj.Check+": "+rj.Reason)
 			}
 			reason += fmt.Sprintf(" (%d candidates rejected: %s)", n, strings.Join(why, "; "))

@@ -122,7 +122,8 @@ type Transition struct {
 	// VSA, when set, replaces the registry's signed attestation; Vetted the served _meta.
 	VSA    json.RawMessage
 	Vetted json.RawMessage
-	// Audit is sealed onto the chain in the same transaction.
+	// Audit is sealed onto the chain in the same transaction; a zero Audit (empty Type)
+	// records nothing, for updates that decide nothing (a re-scan that changed no verdict).
 	Audit AuditEvent
 }
 
@@ -139,7 +140,9 @@ type RescanItem struct {
 	Status       Status
 	Snapshot     string
 	SBOMPackages json.RawMessage
-	Packages     []PinnedPackage
+	// ScanSummary is the stored scan summary (JSON ScanSummary).
+	ScanSummary json.RawMessage
+	Packages    []PinnedPackage
 }
 
 // LifecycleStore is what review, quarantine and continuous scanning need.

@@ -30,7 +30,7 @@ type Subject struct {
 
 // ParseStatement parses an in-toto statement strictly: valid JSON with no duplicate keys, a
 // known statement type, at least one subject with a digest, a predicate type, and a predicate
-// that is a JSON object.
+// that, when present, is a JSON object.
 func ParseStatement(data []byte) (*Statement, error) {
 	if err := CheckStrictJSON(data); err != nil {
 		return nil, fmt.Errorf("statement: %w", err)
@@ -53,8 +53,12 @@ func ParseStatement(data []byte) (*Statement, error) {
 	if s.PredicateType == "" {
 		return nil, fmt.Errorf("statement: %w: no predicateType", ErrMalformed)
 	}
-	p := strings.TrimSpace(string(s.Predicate))
-	if !strings.HasPrefix(p, "{") {
+	// The predicate is optional in in-toto v1 (cosign's sign/v1 statements have none); when
+	// present it must be an object.
+	switch p := strings.TrimSpace(string(s.Predicate)); {
+	case p == "" || p == "null":
+		s.Predicate = json.RawMessage(`{}`)
+	case !strings.HasPrefix(p, "{"):
 		return nil, fmt.Errorf("statement: %w: predicate is not a JSON object", ErrMalformed)
 	}
 	return &s, nil

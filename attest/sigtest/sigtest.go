@@ -26,6 +26,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/sign"
@@ -358,4 +359,24 @@ func (s *Sigstore) AddLogEntry(t testing.TB, b *protobundle.Bundle, logIndex int
 		t.Fatal(err)
 	}
 	b.VerificationMaterial.TlogEntries = append(b.VerificationMaterial.TlogEntries, tle)
+}
+
+// AddTimestamp adds an RFC 3161 timestamp from the virtual TSA over b's signature.
+func (s *Sigstore) AddTimestamp(t testing.TB, b *protobundle.Bundle) {
+	t.Helper()
+	var sig []byte
+	if pe := b.GetDsseEnvelope(); pe != nil {
+		sig = pe.Signatures[0].Sig
+	} else {
+		sig = b.GetMessageSignature().GetSignature()
+	}
+	ts, err := s.VS.TimestampResponse(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := b.VerificationMaterial
+	if vm.TimestampVerificationData == nil {
+		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{}
+	}
+	vm.TimestampVerificationData.Rfc3161Timestamps = append(vm.TimestampVerificationData.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
 }

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"net/url"
-	"os"
 	"time"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/internal/netguard"
@@ -76,61 +70,12 @@ type bodyLimitsConfig struct {
 	Routes  []auth.RouteLimit `json:"routes,omitempty"`
 }
 
-// readConfigSection decodes one top-level key of a YAML config file into v, strictly.
-// A missing key leaves v as it is.
-func readConfigSection(path, key string, v any) error {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	js, err := yaml.YAMLToJSON(raw)
-	if err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(js, &top); err != nil {
-		return fmt.Errorf("config %s: want a mapping at the top: %w", path, err)
-	}
-	sec, ok := top[key]
-	if !ok || string(sec) == "null" {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(sec))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("config %s: %s: %w", path, key, err)
-	}
-	return nil
-}
-
-// readAuthConfig reads the auth section of the config file at path.
-func readAuthConfig(path string) (authConfig, error) {
-	var c authConfig
-	err := readConfigSection(path, "auth", &c)
-	return c, err
-}
-
-// resourceURL is the registry's canonical URL: configured, or derived from the listen
-// address.
-func (c authConfig) resourceURL(addr string, tls bool) string {
+// resource is the registry's canonical URL: configured, or def (derived from the listener).
+func (c authConfig) resource(def string) string {
 	if c.Resource != "" {
 		return c.Resource
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		host, port = addr, ""
-	}
-	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
-		host = "localhost"
-	}
-	scheme := "http"
-	if tls {
-		scheme = "https"
-	}
-	if port == "" {
-		return scheme + "://" + host
-	}
-	return scheme + "://" + net.JoinHostPort(host, port)
+	return def
 }
 
 func (c authConfig) audience(resource string) string {

@@ -26,13 +26,6 @@ type outboundConfig struct {
 	MaxResponseBytes int64    `json:"max_response_bytes,omitempty"`
 }
 
-// readOutboundConfig reads the outbound section of the config file at path.
-func readOutboundConfig(path string) (outboundConfig, error) {
-	var c outboundConfig
-	err := readConfigSection(path, "outbound", &c)
-	return c, err
-}
-
 // guard builds the outbound guard; extra are options the caller adds (e.g. more hosts).
 func (c outboundConfig) guard(logger *slog.Logger, extra ...netguard.Option) (*netguard.Guard, error) {
 	opts := []netguard.Option{netguard.AllowHosts(c.AllowHosts...)}

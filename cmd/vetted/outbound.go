@@ -23,11 +23,13 @@ func cliGuard(e *env, configPath string, logger *slog.Logger, targets []string, 
 	}
 	var oc outboundConfig
 	if configPath != "" {
-		c, err := readOutboundConfig(configPath)
+		f, err := loadConfigFile(configPath, true)
 		if err != nil {
 			return nil, err
 		}
-		oc = c
+		if err := f.Section("outbound", &oc); err != nil {
+			return nil, err
+		}
 	}
 	opts := []netguard.Option{netguard.AllowAnyHostUnsafe()}
 	for _, t := range targets {

@@ -10,6 +10,7 @@ import (
 
 // env is what commands may touch of the outside world. Tests replace it.
 type env struct {
+	stdin  io.Reader // nil means os.Stdin
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
@@ -17,7 +18,7 @@ type env struct {
 
 // Run runs the vetted command line with args (without the program name).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return run(ctx, args, &env{stdout: stdout, stderr: stderr, getenv: os.Getenv})
+	return run(ctx, args, &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
 }
 
 func run(ctx context.Context, args []string, e *env) error {
@@ -58,6 +59,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newResolveCmd(e),
 		newAuditCmd(e),
 		newOpenAPICmd(e),
+		newBenchCmd(e),
 	)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vetted-dev/vetted/api"
+	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/postgres"
 	"github.com/vetted-dev/vetted/registry/sqlite"
@@ -31,6 +32,13 @@ type serveConfig struct {
 	LogLevel   string
 	// File is the parsed configuration file, for the structured sections.
 	File *configFile
+	// TLS and plain-HTTP policy (serve_auth.go).
+	TLSCert      string
+	TLSKey       string
+	InsecureHTTP bool
+
+	resource string        // the registry's URL, derived from the listener unless configured
+	authSvc  *auth.Service // set by apiOptions
 }
 
 // HTTP server timeouts.
@@ -82,6 +90,9 @@ documents them); flags win over the environment, which wins over the file.`,
 	fl.StringVar(&c.Database, "database", "", "PostgreSQL connection URL (postgres://…); empty: SQLite in the data directory")
 	fl.StringVar(&c.LogFormat, "log-format", "text", "log format: json or text")
 	fl.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate chain (PEM); with --tls-key serves HTTPS (TLS 1.2 or later)")
+	fl.StringVar(&c.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	fl.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)")
 	return cmd
 }
 
@@ -122,8 +133,17 @@ func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.
 
 // apiOptions are the options the API server is built with. Commands that extend the
 // server (authentication, publishing) add theirs here.
-func apiOptions(_ context.Context, _ *serveConfig, log *slog.Logger, _ registry.Store) ([]api.Option, error) {
-	return []api.Option{api.WithLogger(log)}, nil
+func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
+	authOpts, svc, err := serveAuth(c, c.resource, log)
+	if err != nil {
+		return nil, err
+	}
+	c.authSvc = svc
+	pubOpts, err := servePublish(ctx, c, log, st)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]api.Option{api.WithLogger(log)}, authOpts...), pubOpts...), nil
 }
 
 func runServe(ctx context.Context, e *env, c *serveConfig) error {
@@ -139,6 +159,19 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 		return fmt.Errorf("open %s store: %w", kind, err)
 	}
 	defer store.Close()
+	if _, err := serveTLS(c, nil); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return usageErrorf("--addr %s: %v", c.Addr, err)
+	}
+	defer ln.Close()
+	tlsCfg, err := serveTLS(c, ln)
+	if err != nil {
+		return err
+	}
+	c.resource = resourceFromListener(ln, tlsCfg != nil)
 	opts, err := apiOptions(ctx, c, log, store)
 	if err != nil {
 		return err
@@ -147,12 +180,9 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return usageErrorf("--addr %s: %v", c.Addr, err)
-	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           serveHandler(c.authSvc, srv.Handler()),
+		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -161,9 +191,15 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", kind))
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", kind), slog.String("url", c.resource), slog.Bool("tls", tlsCfg != nil))
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			served <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		served <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)

@@ -170,7 +170,7 @@ func testSchemaDSN(t *testing.T, dsn string) string {
 func TestServePostgresUsesOwnSchema(t *testing.T) {
 	dsn := testSchemaDSN(t, testenv.PostgresDSN(t))
 	schema := dsn[strings.LastIndex(dsn, "=")+1:]
-	addr, stop := startServe(t, map[string]string{"VETTED_DATABASE": dsn})
+	addr, stop := startServe(t, map[string]string{"VETTED_DATABASE": dsn}, "--data-dir", t.TempDir())
 	_ = addr
 	if err := stop(); err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ The audience and issuer default to the registry's URL from the auth section of -
 	fl.StringArrayVar(&f.namespaces, "namespace", nil, "namespace pattern a publisher may publish (repeatable)")
 	fl.DurationVar(&f.ttl, "ttl", time.Hour, fmt.Sprintf("lifetime of the token (at most %v)", auth.MaxSelfTokenTTL))
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory holding the issuer key (default $VETTED_DATA_DIR or "+tokenDefaultDataDir+")")
-	fl.StringVar(&f.config, "config", "", "vetted.yaml to read the auth section from (default $VETTED_CONFIG)")
+	fl.StringVar(&f.config, "config", "", "vetted.yaml to read the auth section from (default $VETTED_CONFIG, else ./vetted.yaml if present)")
 	fl.StringVar(&f.subject, "subject", "vetted-token-cli", "subject (sub) of the token")
 	fl.StringVar(&f.audience, "audience", "", "audience (aud): the registry's URL")
 	fl.StringVar(&f.issuer, "issuer", "", "issuer (iss) the registry knows its embedded issuer by")
@@ -83,21 +83,26 @@ func runTokenIssue(cmd *cobra.Command, e *env, f tokenIssueFlags) error {
 	if f.dataDir == "" {
 		f.dataDir = tokenDefaultDataDir
 	}
+	required := f.config != ""
 	if f.config == "" {
 		f.config = e.getenv("VETTED_CONFIG")
+		required = f.config != ""
+	}
+	if f.config == "" {
+		f.config = defaultConfigPath
 	}
 	var cfg authConfig
-	if f.config != "" {
-		c, err := readAuthConfig(f.config)
-		if err != nil {
-			return usageError(err)
-		}
-		cfg = c
+	file, err := loadConfigFile(f.config, required)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := file.Section("auth", &cfg); err != nil {
+		return usageError(err)
 	}
 	if cfg.SelfIssuer.Disabled {
 		return usageErrorf("token: the embedded issuer is disabled in %s (auth.self_issuer.disabled)", f.config)
 	}
-	resource := cfg.resourceURL(tokenDefaultAddr, false)
+	resource := cfg.resource("http://" + tokenDefaultAddr)
 	if f.audience == "" {
 		f.audience = cfg.audience(resource)
 	}

@@ -2,8 +2,6 @@ package adapt_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -33,38 +31,22 @@ func spdx(lodash string) string {
 "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/lodash@` + lodash + `"}]}]}`
 }
 
-// testTools is a hand-written ToolInspector for this test: digest of the raw manifest,
-// changed = a tool whose bytes differ (the real one is in adapt.ToolInspector).
-type testTools struct{}
-
-func (testTools) Inspect(m, prev []byte) (*registry.ToolReport, error) {
-	var cur, old struct{ Tools []json.RawMessage }
-	if err := json.Unmarshal(m, &cur); err != nil {
-		return nil, err
+// osvIndex is a mirror where lodash is critically vulnerable before fixed.
+func osvIndex(t *testing.T, fixed string) *match.Index {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "npm"), 0o755)
+	os.WriteFile(filepath.Join(dir, "npm", "GHSA-test-0002.json"), []byte(strings.Replace(osvLodash, `"fixed":"4.17.21"`, `"fixed":"`+fixed+`"`, 1)), 0o644)
+	idx, err := scan.OpenIndex(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	r := &registry.ToolReport{ManifestDigest: registry.Digest(m)}
-	byName := map[string]string{}
-	if prev != nil {
-		json.Unmarshal(prev, &old)
-		for _, t := range old.Tools {
-			var n struct{ Name string }
-			json.Unmarshal(t, &n)
-			byName[n.Name] = string(t)
-		}
-	}
-	for _, t := range cur.Tools {
-		var n struct{ Name string }
-		json.Unmarshal(t, &n)
-		sum := sha256.Sum256(t)
-		r.Tools = append(r.Tools, registry.ToolDigest{Name: n.Name, Digest: "sha256:" + hex.EncodeToString(sum[:])})
-		if o, ok := byName[n.Name]; ok && o != string(t) {
-			r.Changed = append(r.Changed, n.Name)
-		}
-	}
-	return r, nil
+	return idx
 }
 
 type e2e struct {
+	idx    *match.Index
+	sc     *adapt.Scanner
 	reg    *sigtest.Registry
 	key    *sigtest.Key
 	store  *sqlite.Store
@@ -86,17 +68,12 @@ func newE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "npm"), 0o755)
-	os.WriteFile(filepath.Join(dir, "npm", "GHSA-test-0002.json"), []byte(osvLodash), 0o644)
-	idx, err := scan.OpenIndex(ctx, dir)
+	f.idx = osvIndex(t, "4.17.21")
+	sc, err := adapt.NewScanner(func() *match.Index { return f.idx }, adapt.DefaultScanPolicy, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := adapt.NewScanner(func() *match.Index { return idx }, adapt.DefaultScanPolicy, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.sc = sc
 	f.store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "vetted.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +84,7 @@ func newE2E(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	f.signer, _ = vsa.NewSigner(k)
-	f.p, err = registry.NewPipeline(f.store, v, sc, testTools{},
+	f.p, err = registry.NewPipeline(f.store, v, sc, adapt.NewToolInspector(),
 		registry.WithVSASigner(registry.NewVSAKeySigner(f.signer, "https://vetted.test", "test")))
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +148,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.ScanSnapshot == "" || len(rec.SBOMPackages) == 0 || rec.ToolManifestDigest != registry.Digest([]byte(toolsV1)) {
+	want, _ := adapt.NewToolInspector().Inspect([]byte(toolsV1), nil)
+	if rec.ScanSnapshot == "" || len(rec.SBOMPackages) == 0 || rec.ToolManifestDigest != want.ManifestDigest || string(rec.ToolManifest) != toolsV1 {
 		t.Fatalf("record: %+v", rec)
 	}
 	st, err := vsa.Verify(rec.VSA, f.signer.PublicKeyPEMKey())
@@ -215,7 +193,7 @@ func TestPipelineRejections(t *testing.T) {
 		{"tool manifest missing", func(f *e2e, t *testing.T) string { return f.push(t, "t", true, f.key, spdx("4.17.21"), "") },
 			registry.CheckToolsAttested, ""},
 		{"tag does not exist", func(f *e2e, t *testing.T) string { return f.reg.Ref("acme/weather", "nope") },
-			registry.CheckVerify, "not found"},
+			registry.CheckResolve, "not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newE2E(t)
@@ -244,3 +222,70 @@ func hasCheck(cs []registry.Check, name string, o registry.Outcome, reason strin
 }
 
 var _ = time.Now
+
+func TestContinuousScanning(t *testing.T) {
+	f := newE2E(t)
+	ctx := context.Background()
+	res := f.publish(t, serverJSON("1.0.0", f.push(t, "1.0.0", true, f.key, spdx("4.17.21"), toolsV1)))
+	if res.Decision != registry.DecisionPublished {
+		t.Fatalf("%s %v", res.Decision, res.Checks)
+	}
+	k := registry.Key{Name: "io.github.acme/weather", Version: "1.0.0"}
+	m := registry.NewMonitor(f.store, f.sc, nil, nil)
+
+	// Same snapshot: nothing changes, nothing is audited.
+	rep, err := m.RescanAll(ctx)
+	if err != nil || rep.Scanned != 1 || len(rep.Changes) != 0 {
+		t.Fatalf("unchanged: %+v %v", rep, err)
+	}
+	// A new snapshot says 4.17.21 is affected too: quarantined, hidden, audited.
+	f.idx = osvIndex(t, "4.17.22")
+	rep, err = m.RescanAll(ctx)
+	if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Event != "quarantined" || !strings.Contains(rep.Changes[0].Reason, "GHSA-test-0002") {
+		t.Fatalf("quarantine: %+v %v", rep, err)
+	}
+	v, _ := f.store.GetVersion(ctx, k)
+	if v.Status != registry.StatusQuarantined {
+		t.Fatalf("status %s", v.Status)
+	}
+	if _, err := f.store.LatestPublished(ctx, k.Name); err == nil {
+		t.Fatal("a quarantined version is still served as latest")
+	}
+	rec, _ := f.store.VersionRecord(ctx, k)
+	if rec.ScanSnapshot != f.idx.SnapshotID() {
+		t.Fatalf("record snapshot %s, want %s", rec.ScanSnapshot, f.idx.SnapshotID())
+	}
+	var meta registry.VettedMeta
+	json.Unmarshal(v.Vetted, &meta)
+	if meta.Scan == nil || meta.Scan.SnapshotID != f.idx.SnapshotID() || meta.Scan.Outcome != registry.Fail {
+		t.Fatalf("served meta not updated: %s", v.Vetted)
+	}
+	// Re-scanning the same snapshot again changes nothing.
+	if rep, _ = m.RescanAll(ctx); len(rep.Changes) != 0 {
+		t.Fatalf("repeat: %+v", rep)
+	}
+	// The advisory is corrected in a newer snapshot: released.
+	f.idx = osvIndex(t, "4.17.21")
+	rep, err = m.RescanAll(ctx)
+	if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Event != "released" {
+		t.Fatalf("release: %+v %v", rep, err)
+	}
+	if l, err := f.store.LatestPublished(ctx, k.Name); err != nil || l.Version != "1.0.0" {
+		t.Fatalf("latest after release: %v", err)
+	}
+	es, _ := f.store.AuditEvents(ctx, 0, 100)
+	if len(es) != 3 || es[1].Type != registry.AuditQuarantine || es[2].Type != registry.AuditRelease {
+		t.Fatalf("audit: %+v", es)
+	}
+	if err := registry.VerifyChain(es); err != nil {
+		t.Fatal(err)
+	}
+	// A version a person quarantined (its scan passes) is not released by the scanner.
+	if _, err := f.store.Transition(ctx, registry.Transition{Key: k, To: registry.StatusQuarantined,
+		Audit: registry.AuditEvent{Type: registry.AuditQuarantine, Actor: "admin", Subject: "x", Data: json.RawMessage(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ = m.RescanAll(ctx); len(rep.Changes) != 0 {
+		t.Fatalf("manual quarantine released: %+v", rep)
+	}
+}

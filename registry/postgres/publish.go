@@ -335,8 +335,10 @@ func (s *Store) Transition(ctx context.Context, t registry.Transition) (registry
 				return false, err
 			}
 		}
-		if _, err := appendAuditTx(ctx, tx, t.Audit); err != nil {
-			return false, err
+		if t.Audit.Type != "" {
+			if _, err := appendAuditTx(ctx, tx, t.Audit); err != nil {
+				return false, err
+			}
 		}
 		out, err = getVersion(ctx, tx, t.Key)
 		return true, err
@@ -353,7 +355,7 @@ func (s *Store) RescanItems(ctx context.Context, statuses ...registry.Status) ([
 	for i, st := range statuses {
 		sts[i] = string(st)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT v.name, v.version, v.status, COALESCE(r.scan_snapshot, ''), r.sbom_packages
+	rows, err := s.pool.Query(ctx, `SELECT v.name, v.version, v.status, COALESCE(r.scan_snapshot, ''), r.sbom_packages, r.scan_summary
 		FROM versions v JOIN version_records r ON r.name = v.name AND r.version = v.version
 		WHERE v.status = ANY($1) ORDER BY v.name, v.version`, sts)
 	if err != nil {
@@ -363,12 +365,12 @@ func (s *Store) RescanItems(ctx context.Context, statuses ...registry.Status) ([
 	for rows.Next() {
 		var it registry.RescanItem
 		var st string
-		var pk []byte
-		if err := rows.Scan(&it.Key.Name, &it.Key.Version, &st, &it.Snapshot, &pk); err != nil {
+		var pk, sum []byte
+		if err := rows.Scan(&it.Key.Name, &it.Key.Version, &st, &it.Snapshot, &pk, &sum); err != nil {
 			rows.Close()
 			return nil, wrap(err)
 		}
-		it.Status, it.SBOMPackages = registry.Status(st), pk
+		it.Status, it.SBOMPackages, it.ScanSummary = registry.Status(st), pk, sum
 		out = append(out, it)
 	}
 	rows.Close()

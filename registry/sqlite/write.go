@@ -117,8 +117,9 @@ func (s *Store) CreateVersions(ctx context.Context, vs []registry.Version) (int,
 	return created, nil
 }
 
-// write runs fn in a write transaction; when fn reports a change, the change sequence is
-// bumped in the same transaction.
+// write runs fn in a write transaction and commits what fn did; when fn reports a change
+// visible to clients, the change sequence is bumped in the same transaction. (The PostgreSQL
+// store's write rolls back when fn reports no change; its tx commits without a bump.)
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) (changed bool, err error)) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {

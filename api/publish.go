@@ -1,0 +1,225 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
+
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// PublishMetaKey is the _meta key of a publish response carrying the decision and checks.
+const PublishMetaKey = "dev.vetted/publish"
+
+// PublishConfig enables POST /v0.1/publish and the /v0.1/x/dev.vetted extension endpoints.
+type PublishConfig struct {
+	// Pipeline decides and records publishes. Required.
+	Pipeline *registry.Pipeline
+	// Evidence serves what was recorded. Required.
+	Evidence registry.EvidenceStore
+	// Caller returns, for an authenticated request, who the caller is (recorded in the audit
+	// chain) and whether it may publish a server name. Required.
+	Caller func(ctx context.Context) (actor string, authz registry.Authorizer)
+	// VSAPublicKey is the PEM public key of the registry's attestations (served at
+	// VSAKeyPath); nil when the registry signs none.
+	VSAPublicKey []byte
+	// SARIF converts a stored scan report (the scan package's JSON) to SARIF 2.1.0; nil
+	// makes ?format=sarif answer 406.
+	SARIF func(report []byte) ([]byte, error)
+	// Audit, when set, serves the audit chain to reviewers (GET /v0.1/x/dev.vetted/audit).
+	Audit registry.EvidenceStore
+	// Rescan, when set, lets an admin run the OSV sync and re-scan now
+	// (POST /v0.1/x/dev.vetted/admin/rescan); its result is returned as JSON.
+	Rescan func(ctx context.Context) (any, error)
+}
+
+func (c *PublishConfig) validate() error {
+	if c.Pipeline == nil || c.Evidence == nil || c.Caller == nil {
+		return errors.New("api: publishing needs a pipeline, an evidence store and a caller function")
+	}
+	return nil
+}
+
+// WithPublishing enables publishing and the extension endpoints.
+func WithPublishing(cfg PublishConfig) Option {
+	return func(o *options) error {
+		if err := cfg.validate(); err != nil {
+			return err
+		}
+		o.publish = &cfg
+		return nil
+	}
+}
+
+const opPublish = "publish-server"
+
+type publishInput struct {
+	Body    apiv0.ServerJSON
+	RawBody []byte
+}
+
+// PublishResponse is the answer to an accepted publish (published or pending_review): the
+// official ServerResponse shape, with the decision under _meta["dev.vetted/publish"].
+type PublishResponse struct {
+	Server json.RawMessage `json:"server" doc:"The server.json as served (OCI identifiers pinned by digest)"`
+	Meta   PublishMeta     `json:"_meta"`
+}
+
+// PublishMeta is the _meta of a publish response.
+type PublishMeta struct {
+	Official *apiv0.RegistryExtensions `json:"io.modelcontextprotocol.registry/official,omitempty"`
+	Vetted   json.RawMessage           `json:"dev.vetted/verification,omitempty" doc:"Verification results (see the read API)"`
+	Publish  PublishDecision           `json:"dev.vetted/publish"`
+}
+
+// PublishDecision is the pipeline's decision with every check.
+type PublishDecision struct {
+	Decision string      `json:"decision" enum:"published,pending_review,rejected" doc:"published: served now; pending_review: held for a reviewer; rejected: nothing recorded but the audit event"`
+	Created  bool        `json:"created" doc:"false when identical content was already recorded (idempotent)"`
+	Checks   []CheckWire `json:"checks" doc:"Every check with its outcome and a reason a publisher can act on"`
+	AuditSeq int64       `json:"auditSeq,omitempty" doc:"Sequence number of the audit event recording the decision"`
+}
+
+// CheckWire is one check of a decision.
+type CheckWire struct {
+	Name    string `json:"name" example:"signature"`
+	Package string `json:"package,omitempty" example:"packages[0] ghcr.io/acme/weather:1.0.0"`
+	Outcome string `json:"outcome" enum:"pass,review,fail"`
+	Reason  string `json:"reason"`
+}
+
+func checksWire(cs []registry.Check) []CheckWire {
+	out := make([]CheckWire, len(cs))
+	for i, c := range cs {
+		out[i] = CheckWire{Name: c.Name, Package: c.Package, Outcome: string(c.Outcome), Reason: c.Reason}
+	}
+	return out
+}
+
+// RejectionProblem is the RFC 9457 problem of a rejected publish: the official error shape
+// (errors[] names each failed check) plus the decision and every check.
+type RejectionProblem struct {
+	huma.ErrorModel
+	Decision string      `json:"decision"`
+	Checks   []CheckWire `json:"checks"`
+	AuditSeq int64       `json:"auditSeq,omitempty"`
+}
+
+func registerPublish(api huma.API, s *Server, suffix string) {
+	huma.Register(api, withPermission(huma.Operation{
+		OperationID: opPublish + suffix,
+		Method:      http.MethodPost,
+		Path:        "/publish",
+		Summary:     "Publish an MCP server version",
+		Description: "Runs Vetted's publish pipeline on a server.json: authorize the namespace, resolve and pin " +
+			"every OCI package, verify signatures and attestations with the namespace's policy, scan the SBOM, " +
+			"hash, lint and diff the tool manifest, then decide published, pending_review or rejected. " +
+			"A rejection answers 422 with every check. Re-publishing identical content answers 200 " +
+			"(idempotent); different content under an existing version answers 409.",
+		Tags:          []string{"publish"},
+		Security:      []map[string][]string{{"bearer": {}}},
+		MaxBodyBytes:  registry.MaxServerJSON,
+		DefaultStatus: http.StatusOK,
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict,
+			http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+	}, PermPublish), func(ctx context.Context, in *publishInput) (*struct{ Body PublishResponse }, error) {
+		cfg := s.publish
+		if cfg == nil {
+			return nil, huma.Error503ServiceUnavailable("publishing is not enabled on this registry")
+		}
+		raw := append([]byte(nil), in.RawBody...) // huma reuses the buffer after the handler
+		actor, authz := cfg.Caller(ctx)
+		res, err := cfg.Pipeline.Publish(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz})
+		if err != nil {
+			return nil, publishProblem(s, err)
+		}
+		if res.Decision == registry.DecisionRejected {
+			return nil, rejection(res)
+		}
+		s.Invalidate()
+		v := res.Version
+		out := &struct{ Body PublishResponse }{Body: PublishResponse{
+			Server: v.Served,
+			Meta: PublishMeta{Vetted: v.Vetted, Publish: PublishDecision{
+				Decision: string(res.Decision), Created: res.Created, Checks: checksWire(res.Checks), AuditSeq: res.AuditSeq,
+			}},
+		}}
+		if v.Status == registry.StatusPublished {
+			om := officialMeta(v)
+			out.Body.Meta.Official = &om
+		}
+		return out, nil
+	})
+	// The raw body is read for the byte-for-byte record; the documented body is the
+	// official server.json only.
+	if p := api.OpenAPI().Paths; p != nil {
+		for path, item := range p {
+			if item.Post != nil && item.Post.OperationID == opPublish+suffix && item.Post.RequestBody != nil {
+				delete(item.Post.RequestBody.Content, "application/octet-stream")
+				_ = path
+			}
+		}
+	}
+}
+
+func rejection(res registry.PublishResult) error {
+	p := &RejectionProblem{
+		ErrorModel: huma.ErrorModel{
+			Title:  http.StatusText(http.StatusUnprocessableEntity),
+			Status: http.StatusUnprocessableEntity,
+			Detail: "publish rejected: " + failedSummary(res.Checks),
+		},
+		Decision: string(res.Decision), Checks: checksWire(res.Checks), AuditSeq: res.AuditSeq,
+	}
+	for _, c := range res.Checks {
+		if c.Outcome == registry.Fail {
+			loc := "check." + c.Name
+			if c.Package != "" {
+				loc += " (" + c.Package + ")"
+			}
+			p.Errors = append(p.Errors, &huma.ErrorDetail{Location: loc, Message: c.Reason})
+		}
+	}
+	return p
+}
+
+func failedSummary(cs []registry.Check) string {
+	n, first := 0, ""
+	for _, c := range cs {
+		if c.Outcome == registry.Fail {
+			if n == 0 {
+				first = c.Name + ": " + c.Reason
+			}
+			n++
+		}
+	}
+	if n == 1 {
+		return first
+	}
+	return fmt.Sprintf("%d checks failed; first: %s", n, first)
+}
+
+// publishProblem maps the pipeline's errors: a malformed server.json is 422 naming the
+// field (as upstream answers schema failures), an unauthorized namespace 403, a different
+// version 409; the rest goes through problem.
+func publishProblem(s *Server, err error) error {
+	var (
+		fe *registry.FieldError
+		se huma.StatusError
+	)
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.As(err, &fe):
+		return huma.Error422UnprocessableEntity("invalid server.json: "+fe.Error(),
+			&huma.ErrorDetail{Location: "body." + fe.Field, Message: fe.Reason})
+	case errors.Is(err, registry.ErrForbidden):
+		return huma.Error403Forbidden(err.Error())
+	}
+	return problem(s.log, err)
+}

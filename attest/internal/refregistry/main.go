@@ -1,0 +1,34 @@
+// Command refregistry serves go-containerregistry's in-process registry with the OCI 1.1
+// referrers API on a loopback address, for the end-to-end suite: Debian's docker-registry has
+// no referrers API. It prints the address it listens on and serves until killed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "loopback address to listen on")
+	flag.Parse()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		log.Fatalf("refusing to listen on non-loopback %s", ip)
+	}
+	fmt.Fprintln(os.Stdout, ln.Addr().String())
+	srv := &http.Server{
+		Handler:           registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(os.Stderr, "", 0))),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Fatal(srv.Serve(ln))
+}

@@ -1,0 +1,194 @@
+package toolmanifest
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"unicode/utf8"
+)
+
+// Rule ids. They are stable: reports, suppressions and reviews refer to them.
+const (
+	RuleInvisibleChar     = "TM101" // zero-width, bidi control, tag or other format character
+	RuleControlChar       = "TM102" // C0/C1 control character other than tab and newline
+	RuleWhitespacePadding = "TM103" // long whitespace runs that push text out of view
+	RuleConfusableName    = "TM201" // tool name mixes scripts or uses look-alike characters
+	RuleNonstandardName   = "TM202" // tool name outside [A-Za-z0-9_.-]{1,128}
+	RuleModelDirective    = "TM301" // instructions aimed at the model
+	RuleSecrecy           = "TM302" // asks the model to hide something from the user
+	RuleSecretReference   = "TM401" // credential files, keys, tokens
+	RuleExfiltration      = "TM501" // sending data to a URL or address
+	RuleEncodedBlob       = "TM502" // long base64/hex blobs
+	RuleShadowing         = "TM601" // redefines the behaviour of another tool
+	RuleNameCollision     = "TM701" // same name as a well-known tool of another server
+	RuleNameMimicry       = "TM702" // name that imitates another tool's name
+	RuleAbnormalLength    = "TM801" // abnormally long description or string
+)
+
+// RuleInfo describes a rule.
+type RuleInfo struct {
+	ID      string
+	Name    string
+	Summary string
+}
+
+// Rules lists every rule, in id order.
+var Rules = []RuleInfo{
+	{RuleInvisibleChar, "invisible-character", "zero-width, bidirectional-control, Unicode tag or other invisible format characters (legitimate emoji joiners and Persian/Indic ZWNJ/ZWJ excepted)"},
+	{RuleControlChar, "control-character", "C0/C1 control characters other than tab, CR and LF; terminal escapes are high"},
+	{RuleWhitespacePadding, "whitespace-padding", "long runs of spaces or blank lines that push text out of view"},
+	{RuleConfusableName, "confusable-name", "tool name mixing scripts, or using fullwidth/look-alike characters"},
+	{RuleNonstandardName, "nonstandard-name", "tool name outside the MCP recommendation [A-Za-z0-9_.-]{1,128}"},
+	{RuleModelDirective, "model-directive", "instruction text aimed at the model (hidden directives, <IMPORTANT> blocks, \"before using this tool, read…\", ignore-previous-instructions)"},
+	{RuleSecrecy, "secrecy", "asks the model to hide something from the user"},
+	{RuleSecretReference, "secret-reference", "credential files and paths, keys and tokens; high when text asks to read or pass them"},
+	{RuleExfiltration, "exfiltration", "sending data to a URL or e-mail address, data smuggled into URLs"},
+	{RuleEncodedBlob, "encoded-blob", "long base64 or hex blobs"},
+	{RuleShadowing, "tool-shadowing", "a description that redefines how another tool (or all tools) must behave"},
+	{RuleNameCollision, "name-collision", "same name as a well-known tool of another server"},
+	{RuleNameMimicry, "name-mimicry", "name that imitates another tool's name (look-alike characters, separators)"},
+	{RuleAbnormalLength, "abnormal-length", "description longer than 8000 characters, any string longer than 16000, or a tool larger than 64 KiB"},
+}
+
+// Finding is one lint result; its JSON form is an element of `vetted tools lint --json`.
+type Finding struct {
+	Tool     string   `json:"tool"`
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	// Pointer is the RFC 6901 pointer of the offending string inside the tool (for a member
+	// name, the pointer of that member).
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+// LintOptions tunes Lint.
+type LintOptions struct {
+	// OtherServers maps server names to their tool names, for collision and mimicry checks.
+	// When nil, a built-in list of well-known servers' tools is used.
+	OtherServers map[string][]string
+}
+
+// Length limits of RuleAbnormalLength.
+const (
+	MaxDescriptionRunes = 8000
+	MaxStringRunes      = 16000
+	MaxToolBytes        = 64 << 10
+)
+
+// Lint checks every string of every tool (member names included) and returns the findings
+// sorted by tool, pointer and rule.
+func Lint(m *Manifest, opts LintOptions) []Finding {
+	others := opts.OtherServers
+	if others == nil {
+		others = wellKnownTools
+	}
+	names := make([]string, 0, len(m.Tools))
+	for _, t := range m.Tools {
+		names = append(names, t.Name)
+	}
+	var out []Finding
+	for _, t := range m.Tools {
+		l := &linter{tool: t, names: names, others: others}
+		l.lintName()
+		l.walk(t.Value, "")
+		if len(t.Raw) > MaxToolBytes {
+			l.add(RuleAbnormalLength, Medium, "", "tool definition is %d bytes (more than %d)", len(t.Raw), MaxToolBytes)
+		}
+		out = append(out, l.findings...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Tool != b.Tool {
+			return a.Tool < b.Tool
+		}
+		if a.Pointer != b.Pointer {
+			return a.Pointer < b.Pointer
+		}
+		return a.Rule < b.Rule
+	})
+	return out
+}
+
+// MaxSeverity returns the highest severity among findings, and false when there are none.
+func MaxSeverity(fs []Finding) (Severity, bool) {
+	if len(fs) == 0 {
+		return 0, false
+	}
+	s := Info
+	for _, f := range fs {
+		s = max(s, f.Severity)
+	}
+	return s, true
+}
+
+type linter struct {
+	tool     *Tool
+	names    []string
+	others   map[string][]string
+	findings []Finding
+	seen     map[string]bool
+}
+
+func (l *linter) add(rule string, sev Severity, ptr, format string, a ...any) {
+	key := rule + "\x00" + ptr
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
+	l.findings = append(l.findings, Finding{
+		Tool: l.tool.Name, Rule: rule, Severity: sev, Pointer: ptr, Message: fmt.Sprintf(format, a...),
+	})
+}
+
+func (l *linter) walk(v *Value, ptr string) {
+	switch v.Kind {
+	case String:
+		l.lintString(v.Str, ptr, ptr == "/description")
+	case Object:
+		for _, m := range v.Members {
+			p := ptr + "/" + pointerEscape(m.Key)
+			l.lintString(m.Key, p, false)
+			l.walk(m.Value, p)
+		}
+	case Array:
+		for i, e := range v.Elems {
+			l.walk(e, fmt.Sprintf("%s/%d", ptr, i))
+		}
+	}
+}
+
+func (l *linter) lintString(s, ptr string, isDescription bool) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case isDescription && n > MaxDescriptionRunes:
+		l.add(RuleAbnormalLength, Medium, ptr, "description is %d characters (more than %d)", n, MaxDescriptionRunes)
+	case n > MaxStringRunes:
+		l.add(RuleAbnormalLength, Medium, ptr, "string is %d characters (more than %d)", n, MaxStringRunes)
+	}
+	l.checkInvisible(s, ptr)
+	l.checkPadding(s, ptr)
+	l.checkText(s, ptr)
+}
+
+func excerpt(s string, i, j int) string {
+	from, to := max(0, i-30), min(len(s), j+30)
+	for from > 0 && !utf8.RuneStart(s[from]) {
+		from--
+	}
+	for to < len(s) && !utf8.RuneStart(s[to]) {
+		to++
+	}
+	return fmt.Sprintf("%q", quoteInvisible(strings.Join(strings.Fields(s[from:to]), " ")))
+}
+
+// sortedUnique returns the sorted distinct strings of ss.
+func sortedUnique(ss []string) []string {
+	s := slices.Clone(ss)
+	slices.Sort(s)
+	return slices.Compact(s)
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/sigtest"
+	"github.com/vetted-dev/vetted/internal/testenv"
+)
+
+const (
+	pubOSV = `{"schema_version":"1.6.0","id":"GHSA-test-0003","modified":"2026-01-01T00:00:00Z","summary":"test fixture",
+"affected":[{"package":{"ecosystem":"npm","name":"lodash"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.21"}]}]}],
+"database_specific":{"severity":"CRITICAL"}}`
+	pubTools1 = `{"tools":[{"name":"forecast","description":"Get the forecast","inputSchema":{"type":"object"}}]}`
+	pubTools2 = `{"tools":[{"name":"forecast","description":"Get the forecast for a city","inputSchema":{"type":"object"}}]}`
+)
+
+func pubSPDX(v string) string {
+	return `{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"weather","documentNamespace":"https://example.com/w",
+"creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: test"]},"packages":[{"name":"lodash","SPDXID":"SPDXRef-Package-lodash",
+"versionInfo":"` + v + `","downloadLocation":"NOASSERTION","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/lodash@` + v + `"}]}]}`
+}
+
+// publishEnv is a registry served by `vetted serve` in process, an OCI registry, a signing
+// key, and the CLI pointed at both.
+type publishEnv struct {
+	reg      *sigtest.Registry
+	key      *sigtest.Key
+	url      string
+	dir, cfg string
+	token    string
+	stop     func() error
+}
+
+func newPublishEnv(t *testing.T, db string) *publishEnv {
+	t.Helper()
+	p := &publishEnv{reg: sigtest.NewRegistry(t, false, nil), key: sigtest.NewKey(t), dir: t.TempDir()}
+	osvDir := filepath.Join(p.dir, "osv", "npm")
+	os.MkdirAll(osvDir, 0o755)
+	os.WriteFile(filepath.Join(osvDir, "GHSA-test-0003.json"), []byte(pubOSV), 0o644)
+	pol := "authorities:\n  - name: release-key\n    key:\n      pem: |\n        " +
+		strings.ReplaceAll(strings.TrimSpace(p.key.PublicPEM(t)), "\n", "\n        ") + "\nrequire: {signature: true, sbom: true, tools: true}\n"
+	os.WriteFile(filepath.Join(p.dir, "acme-policy.yaml"), []byte(pol), 0o644)
+	p.cfg = filepath.Join(p.dir, "vetted.yaml")
+	cfg := `auth:
+  resource: http://vetted.test
+outbound:
+  allow_hosts: ["127.0.0.1"]
+  allow_networks: [127.0.0.0/8]
+publish:
+  policies:
+    - namespace: io.github.acme/*
+      policy: acme-policy.yaml
+  insecure_registries: [` + p.reg.Host + `]
+  osv_dir: osv
+`
+	os.WriteFile(p.cfg, []byte(cfg), 0o644)
+	env := map[string]string{}
+	if db != "" {
+		env["VETTED_DATABASE"] = db
+	}
+	addr, stop := startServe(t, env, "--data-dir", filepath.Join(p.dir, "data"), "--config", p.cfg)
+	p.url, p.stop = "http://"+addr, stop
+	out, stderr, code := runCLI(t, "token", "issue", "--role", "publisher", "--namespace", "io.github.acme/*", "--data-dir", filepath.Join(p.dir, "data"), "--config", p.cfg)
+	if code != 0 {
+		t.Fatalf("token issue: %d %s", code, stderr)
+	}
+	p.token = strings.TrimSpace(out)
+	return p
+}
+
+// push pushes and signs an image as cosign sign/attest --key would.
+func (p *publishEnv) push(t *testing.T, tag, sbom, tools string, sign bool) string {
+	t.Helper()
+	d := p.reg.PushImage(t, "acme/weather", tag)
+	ref := p.reg.Ref("acme/weather", tag)
+	if sign {
+		payload := sigtest.SimpleSigning(ref, d)
+		p.reg.AttachSig(t, "acme/weather", d, sigtest.SigLayer(payload, p.key.Sign(t, payload), nil))
+	}
+	var layers []sigtest.Layer
+	if sbom != "" {
+		layers = append(layers, sigtest.AttLayer(p.key.DSSE(t, "application/vnd.in-toto+json", sigtest.Statement(d, attest.PredicateSPDX, sbom))))
+	}
+	if tools != "" {
+		layers = append(layers, sigtest.AttLayer(p.key.DSSE(t, "application/vnd.in-toto+json", sigtest.Statement(d, attest.PredicateToolManifest, tools))))
+	}
+	if len(layers) > 0 {
+		p.reg.AttachAtt(t, "acme/weather", d, layers...)
+	}
+	return ref
+}
+
+func (p *publishEnv) serverJSON(t *testing.T, name, version, ref string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "server.json")
+	os.WriteFile(f, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"`+name+
+		`","description":"Weather","version":"`+version+`","packages":[{"registryType":"oci","identifier":"`+ref+`","transport":{"type":"stdio"}}]}`), 0o644)
+	return f
+}
+
+func (p *publishEnv) cli(t *testing.T, environ map[string]string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }})
+	if err != nil && !isSilent(err) {
+		errb.WriteString("vetted: " + err.Error() + "\n") // as main prints it
+	}
+	return out.String(), errb.String(), ExitCode(err)
+}
+
+func TestPublishResolveAudit(t *testing.T) {
+	p := newPublishEnv(t, "")
+	tok := map[string]string{"VETTED_TOKEN": p.token}
+
+	sj := p.serverJSON(t, "io.github.acme/weather", "1.0.0", p.push(t, "1.0.0", pubSPDX("4.17.21"), pubTools1, true))
+	out, errOut, code := p.cli(t, tok, "publish", sj, "--registry", p.url)
+	if code != 0 || !strings.Contains(out, "decision: published") || !strings.Contains(out, "@sha256:") {
+		t.Fatalf("publish: %d\n%s\n%s", code, out, errOut)
+	}
+	// Idempotent.
+	if out, _, code = p.cli(t, tok, "publish", sj, "--registry", p.url); code != 0 || !strings.Contains(out, "identical content") {
+		t.Fatalf("replay: %d %s", code, out)
+	}
+	// resolve prints the pinned reference and manifest digest, and verifies the VSA.
+	out, errOut, code = p.cli(t, nil, "resolve", "io.github.acme/weather", "--registry", p.url, "--verify", "--json")
+	var r Resolved
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Verified == nil || !*r.Verified || len(r.Packages) != 1 ||
+		!strings.Contains(r.Packages[0].Identifier, "@sha256:") || !strings.HasPrefix(r.ToolManifestDigest, "sha256:") {
+		t.Fatalf("resolve: %d %s %s", code, out, errOut)
+	}
+	// The tool pin the tools helper's `vetted check --registry` reads.
+	code2, body := httpGet(t, p.url+"/v0.1/x/dev.vetted/servers/io.github.acme%2Fweather/versions/1.0.0/tools")
+	if code2 != 200 || body != pubTools1 {
+		t.Fatalf("tools: %d %s", code2, body)
+	}
+
+	// Rejections, each naming its check; exit 1.
+	for _, c := range []struct {
+		name, ref, want string
+	}{
+		{"unsigned", p.push(t, "unsigned", pubSPDX("4.17.21"), pubTools1, false), "signature"},
+		{"no SBOM", p.push(t, "nosbom", "", pubTools1, true), "sbom"},
+		{"critical vulnerability", p.push(t, "vuln", pubSPDX("4.17.0"), pubTools1, true), "GHSA-test-0003 (critical)"},
+	} {
+		out, _, code := p.cli(t, tok, "publish", p.serverJSON(t, "io.github.acme/weather", "1.0.1-"+strings.ReplaceAll(c.name, " ", ""), c.ref), "--registry", p.url)
+		if code != 1 || !strings.Contains(out, "decision: rejected") || !strings.Contains(out, c.want) {
+			t.Fatalf("%s: %d\n%s", c.name, code, out)
+		}
+	}
+	// A token for another namespace.
+	out, errOut, code = p.cli(t, tok, "publish", p.serverJSON(t, "io.github.other/weather", "1.0.0", p.push(t, "o", pubSPDX("4.17.21"), pubTools1, true)), "--registry", p.url)
+	if code != 1 || !strings.Contains(errOut, "403") || !strings.Contains(errOut, "io.github.other/weather") {
+		t.Fatalf("other namespace: %d %s %s", code, out, errOut)
+	}
+	// No token at all.
+	if _, errOut, code = p.cli(t, nil, "publish", sj, "--registry", p.url); code != 2 || !strings.Contains(errOut, "no token") {
+		t.Fatalf("no token: %d %s", code, errOut)
+	}
+	// A changed tool description: pending_review, exit 0, not resolvable.
+	out, _, code = p.cli(t, tok, "publish", p.serverJSON(t, "io.github.acme/weather", "1.1.0", p.push(t, "1.1.0", pubSPDX("4.17.21"), pubTools2, true)), "--registry", p.url)
+	if code != 0 || !strings.Contains(out, "decision: pending_review") || !strings.Contains(out, "forecast") {
+		t.Fatalf("pending: %d %s", code, out)
+	}
+	if _, _, code = p.cli(t, nil, "resolve", "io.github.acme/weather@1.1.0", "--registry", p.url); code != 1 {
+		t.Fatalf("pending version resolved: %d", code)
+	}
+
+	// The audit chain verifies from the data dir, after the server stopped.
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = p.cli(t, nil, "audit", "verify", "--data-dir", filepath.Join(p.dir, "data"), "--json")
+	var ar auditResult
+	if code != 0 || json.Unmarshal([]byte(out), &ar) != nil || !ar.OK || ar.Events != 5 {
+		t.Fatalf("audit verify: %d %s %s", code, out, errOut)
+	}
+}
+
+func TestPublishPostgresTwoReplicas(t *testing.T) {
+	dsn := testSchemaDSN(t, testenv.PostgresDSN(t))
+	p := newPublishEnv(t, dsn)
+	addr2, _ := startServe(t, map[string]string{"VETTED_DATABASE": dsn}, "--data-dir", filepath.Join(p.dir, "data"), "--config", p.cfg)
+	tok := map[string]string{"VETTED_TOKEN": p.token}
+	sj := p.serverJSON(t, "io.github.acme/weather", "1.0.0", p.push(t, "1.0.0", pubSPDX("4.17.21"), pubTools1, true))
+	type res struct {
+		out  string
+		code int
+	}
+	results := make(chan res, 6)
+	for i := 0; i < 6; i++ {
+		url := p.url
+		if i%2 == 1 {
+			url = "http://" + addr2
+		}
+		go func() {
+			out, errOut, code := p.cli(t, tok, "publish", sj, "--registry", url)
+			results <- res{out + errOut, code}
+		}()
+	}
+	created := 0
+	for i := 0; i < 6; i++ {
+		r := <-results
+		if r.code != 0 {
+			t.Fatalf("publish: %d %s", r.code, r.out)
+		}
+		if !strings.Contains(r.out, "identical content") {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d publishes created the version, want 1", created)
+	}
+	out, _, code := p.cli(t, nil, "audit", "verify", "--database", dsn, "--json")
+	if code != 0 || !strings.Contains(out, `"events": 1`) {
+		t.Fatalf("audit: %d %s", code, out)
+	}
+}

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vetted-dev/vetted/api"
+	"github.com/vetted-dev/vetted/api/auth"
+	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/vsa"
+	"github.com/vetted-dev/vetted/internal/netguard"
+	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/adapt"
+	"github.com/vetted-dev/vetted/scan"
+	"github.com/vetted-dev/vetted/scan/match"
+	"github.com/vetted-dev/vetted/scan/osv"
+)
+
+func init() { addConfigSection("publish") }
+
+// publishConfig is the `publish:` section of vetted.yaml: how `vetted serve` verifies,
+// scans and decides publishes, and keeps re-scanning what it serves.
+//
+//	publish:
+//	  policies:                          # first matching namespace wins; no match = denied
+//	    - namespace: io.github.acme/*
+//	      policy: policies/acme.yaml     # an attest policy (see `vetted verify --policy`)
+//	  insecure_registries: [127.0.0.1:5000]   # OCI registries reachable over plain HTTP
+//	  osv_dir: vetted-data/osv           # OSV mirror (default <data-dir>/osv)
+//	  scan: {fail_on: high, review_on: medium}
+//	  tools: {review_at: low, reject_at: critical}
+//	  vsa_key: vetted-data/vsa-key.pem   # registry signing key (default <data-dir>/vsa-key.pem, created 0600)
+//	  rescan:
+//	    interval: 6h                     # OSV sync + re-scan of every published version; 0 = off
+//	    sync_from: https://osv-vulnerabilities.storage.googleapis.com
+//	    ecosystems: [npm, PyPI, Go, Maven]
+//	  webhook: https://hooks.example.com/vetted   # POSTed one JSON event per quarantine/release
+//
+// OCI registries, the OSV bucket and the webhook host must be allowed in `outbound:`.
+// With several replicas on one PostgreSQL, osv_dir should be shared storage: one replica
+// (claimed through the database) syncs and re-scans, every replica reloads the snapshot.
+type publishConfig struct {
+	Policies []struct {
+		Namespace string `json:"namespace"`
+		Policy    string `json:"policy"`
+	} `json:"policies,omitempty"`
+	InsecureRegistries []string `json:"insecure_registries,omitempty"`
+	OSVDir             string   `json:"osv_dir,omitempty"`
+	Scan               struct {
+		FailOn   string `json:"fail_on,omitempty"`
+		ReviewOn string `json:"review_on,omitempty"`
+	} `json:"scan"`
+	Tools struct {
+		ReviewAt string `json:"review_at,omitempty"`
+		RejectAt string `json:"reject_at,omitempty"`
+	} `json:"tools"`
+	VSAKey string `json:"vsa_key,omitempty"`
+	Rescan struct {
+		Interval   string   `json:"interval,omitempty"`
+		SyncFrom   string   `json:"sync_from,omitempty"`
+		Ecosystems []string `json:"ecosystems,omitempty"`
+	} `json:"rescan"`
+	Webhook string `json:"webhook,omitempty"`
+}
+
+// lifecycleStore is what publishing needs of the store beyond registry.Store.
+type lifecycleStore interface {
+	registry.Store
+	registry.PublishStore
+	registry.EvidenceStore
+	registry.LifecycleStore
+}
+
+// servePublish builds the publish pipeline and the continuous scanner. It returns the api
+// option and starts the background jobs, which stop with ctx.
+func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
+	store, ok := st.(lifecycleStore)
+	if !ok {
+		return nil, fmt.Errorf("the %T store cannot record publishes", st)
+	}
+	var pc publishConfig
+	var oc outboundConfig
+	if c.File != nil {
+		if err := c.File.Section("publish", &pc); err != nil {
+			return nil, usageError(err)
+		}
+		if err := c.File.Section("outbound", &oc); err != nil {
+			return nil, usageError(err)
+		}
+	}
+	base := filepath.Dir(c.ConfigPath)
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	log = log.With(slog.String("log", "publish"))
+	guard, err := oc.guard(log.With(slog.String("log", "outbound")))
+	if err != nil {
+		return nil, usageError(err)
+	}
+
+	// Verification: one attest policy per namespace pattern.
+	var nps []adapt.NamespacePolicy
+	for _, p := range pc.Policies {
+		pol, err := attest.ParsePolicyFile(rel(p.Policy))
+		if err != nil {
+			return nil, usageErrorf("publish.policies %s: %v", p.Namespace, err)
+		}
+		nps = append(nps, adapt.NamespacePolicy{Pattern: p.Namespace, Policy: pol, Name: p.Policy})
+	}
+	verifier, err := adapt.NewVerifier(nps, attest.WithTransport(guard.RoundTripper()),
+		attest.WithInsecureRegistries(pc.InsecureRegistries...), attest.WithLogger(log))
+	if err != nil {
+		return nil, usageError(err)
+	}
+
+	// Scanning against the OSV mirror (loaded now if present, reloaded after every sync).
+	osvDir := rel(pc.OSVDir)
+	if osvDir == "" {
+		osvDir = filepath.Join(c.DataDir, "osv")
+	}
+	mir := &mirrorHolder{dir: osvDir, log: log}
+	mir.load(ctx)
+	sp := adapt.DefaultScanPolicy
+	if pc.Scan.FailOn != "" {
+		sp.FailOn = match.Level(pc.Scan.FailOn)
+	}
+	if pc.Scan.ReviewOn != "" {
+		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
+	}
+	scanner, err := adapt.NewScanner(mir.current, sp, nil)
+	if err != nil {
+		return nil, usageErrorf("publish.scan: %v", err)
+	}
+
+	// The registry's own signing key.
+	keyPath := rel(pc.VSAKey)
+	if keyPath == "" {
+		keyPath = filepath.Join(c.DataDir, "vsa-key.pem")
+	}
+	key, err := vsa.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := vsa.NewSigner(key)
+	if err != nil {
+		return nil, err
+	}
+
+	opts := []registry.PipelineOption{
+		registry.WithLinks(api.Links),
+		registry.WithVSASigner(registry.NewVSAKeySigner(signer, c.resource, "vetted")),
+		registry.WithLogger(log),
+	}
+	if pc.Tools.ReviewAt != "" || pc.Tools.RejectAt != "" {
+		tp := registry.ToolPolicy{ReviewAt: "low", RejectAt: "critical"}
+		if pc.Tools.ReviewAt != "" {
+			tp.ReviewAt = pc.Tools.ReviewAt
+		}
+		if pc.Tools.RejectAt != "" {
+			tp.RejectAt = pc.Tools.RejectAt
+		}
+		opts = append(opts, registry.WithToolPolicy(tp))
+	}
+	pipeline, err := registry.NewPipeline(store, verifier, scanner, adapt.NewToolInspector(), opts...)
+	if err != nil {
+		return nil, usageError(err)
+	}
+
+	// Continuous scanning.
+	interval := time.Duration(0)
+	if pc.Rescan.Interval != "" {
+		if interval, err = time.ParseDuration(pc.Rescan.Interval); err != nil || interval < 0 {
+			return nil, usageErrorf("publish.rescan.interval %q: want a duration such as 6h (0 disables)", pc.Rescan.Interval)
+		}
+	}
+	job := &rescanJob{store: store, mirror: mir, monitor: registry.NewMonitor(store, scanner, nil, log), log: log,
+		guard: guard, syncFrom: pc.Rescan.SyncFrom, ecosystems: pc.Rescan.Ecosystems, webhook: pc.Webhook, holder: holderID()}
+	if interval > 0 {
+		go job.loop(ctx, interval)
+	}
+
+	cfg := api.PublishConfig{
+		Pipeline: pipeline, Evidence: store, Audit: store,
+		VSAPublicKey: signer.PublicKeyPEM(),
+		SARIF:        adapt.SARIF("vetted"),
+		Caller: func(ctx context.Context) (string, registry.Authorizer) {
+			p := auth.PrincipalFrom(ctx)
+			return p.ID(), registry.AuthorizerFunc(func(name string) error { return auth.Require(ctx, auth.PermPublish, name) })
+		},
+		Rescan: func(ctx context.Context) (any, error) { return job.run(ctx, true) },
+	}
+	log.Info("publishing enabled", slog.Int("policies", len(nps)), slog.String("osv_dir", osvDir),
+		slog.String("vsa_key_id", signer.KeyID()), slog.Duration("rescan_interval", interval))
+	return []api.Option{api.WithPublishing(cfg)}, nil
+}
+
+// mirrorHolder keeps the OSV index, which may not exist yet when serve starts.
+type mirrorHolder struct {
+	dir string
+	log *slog.Logger
+	mu  sync.Mutex
+	m   *scan.Mirror
+}
+
+func (h *mirrorHolder) load(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, err := scan.OpenMirror(ctx, h.dir, h.log)
+	if err != nil {
+		h.log.Warn("no OSV snapshot loaded: publishes fail their scan until `vetted osv sync` fills the mirror", slog.String("dir", h.dir), slog.String("error", err.Error()))
+		return
+	}
+	h.m = m
+}
+
+func (h *mirrorHolder) current() *match.Index {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		return nil
+	}
+	return h.m.Current()
+}
+
+// reload picks up a new snapshot; it reports whether the snapshot changed.
+func (h *mirrorHolder) reload(ctx context.Context) (bool, error) {
+	h.mu.Lock()
+	m := h.m
+	h.mu.Unlock()
+	if m == nil {
+		h.load(ctx)
+		return h.current() != nil, nil
+	}
+	d, err := m.Reload(ctx)
+	return d != nil, err
+}
+
+// rescanJob syncs the OSV mirror and re-scans every published version; with several
+// replicas, the database hands it to exactly one.
+type rescanJob struct {
+	store      lifecycleStore
+	mirror     *mirrorHolder
+	monitor    *registry.Monitor
+	log        *slog.Logger
+	guard      *netguard.Guard
+	syncFrom   string
+	ecosystems []string
+	webhook    string
+	holder     string
+	mu         sync.Mutex // one run at a time in this process
+}
+
+const rescanJobName = "osv-sync-rescan"
+
+func holderID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func (j *rescanJob) loop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(min(interval, time.Minute))
+	defer t.Stop()
+	for {
+		if _, err := j.runDue(ctx, interval); err != nil && ctx.Err() == nil {
+			j.log.Warn("scheduled OSV sync and re-scan failed", slog.String("error", err.Error()))
+		}
+		// Replicas that did not run the job still pick up a new snapshot on shared storage.
+		if changed, err := j.mirror.reload(ctx); err == nil && changed {
+			j.log.Info("OSV snapshot reloaded")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (j *rescanJob) runDue(ctx context.Context, interval time.Duration) (any, error) {
+	now := time.Now()
+	ok, err := j.store.ClaimJob(ctx, rescanJobName, j.holder, now, 30*time.Minute, now.Add(-interval))
+	if err != nil || !ok {
+		return nil, err
+	}
+	return j.claimed(ctx)
+}
+
+// run runs the job now (an admin asked), if no other replica holds it.
+func (j *rescanJob) run(ctx context.Context, _ bool) (any, error) {
+	now := time.Now()
+	ok, err := j.store.ClaimJob(ctx, rescanJobName, j.holder, now, 30*time.Minute, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("another replica is running the OSV sync and re-scan: %w", registry.ErrConflict)
+	}
+	return j.claimed(ctx)
+}
+
+type rescanResult struct {
+	Synced   bool                   `json:"synced"`
+	Snapshot string                 `json:"snapshot,omitempty"`
+	Rescan   *registry.RescanReport `json:"rescan,omitempty"`
+}
+
+func (j *rescanJob) claimed(ctx context.Context) (any, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	defer j.store.CompleteJob(context.WithoutCancel(ctx), rescanJobName, j.holder, time.Now())
+	res := &rescanResult{}
+	if j.syncFrom != "" {
+		opts := []osv.SyncOption{osv.WithBaseURL(j.syncFrom), osv.WithTransport(j.guard.RoundTripper())}
+		if len(j.ecosystems) > 0 {
+			opts = append(opts, osv.WithEcosystems(j.ecosystems...))
+		}
+		sr, err := osv.Sync(ctx, j.mirror.dir, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("OSV sync: %w", err)
+		}
+		res.Synced = sr.Changed
+	}
+	if _, err := j.mirror.reload(ctx); err != nil {
+		return nil, fmt.Errorf("reload the OSV mirror: %w", err)
+	}
+	if idx := j.mirror.current(); idx != nil {
+		res.Snapshot = idx.SnapshotID()
+	} else {
+		return res, errors.New("no OSV snapshot to re-scan against")
+	}
+	rep, err := j.monitor.RescanAll(ctx)
+	res.Rescan = rep
+	if err != nil {
+		return res, err
+	}
+	for _, ch := range rep.Changes {
+		j.notify(ctx, ch)
+	}
+	j.log.Info("re-scan done", slog.String("snapshot", res.Snapshot), slog.Int("scanned", rep.Scanned), slog.Int("changes", len(rep.Changes)))
+	return res, nil
+}
+
+// notify POSTs one change to the webhook (best effort, logged).
+func (j *rescanJob) notify(ctx context.Context, ch registry.Change) {
+	if j.webhook == "" {
+		return
+	}
+	body, _ := json.Marshal(ch)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.webhook, bytes.NewReader(body))
+	if err != nil {
+		j.log.Warn("webhook", slog.String("error", err.Error()))
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := j.guard.Client().Do(req)
+	if err != nil {
+		j.log.Warn("webhook failed", slog.String("event", ch.Event), slog.String("error", err.Error()))
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		j.log.Warn("webhook refused", slog.String("event", ch.Event), slog.Int("status", resp.StatusCode))
+	}
+}
