@@ -28,6 +28,9 @@ func ParsePolicyFile(name string) (*Policy, error) { return policy.ParseFile(nam
 // Limits bound what is read from registries; see oci.Limits.
 type Limits = oci.Limits
 
+// ErrNotFound is wrapped by Verify's error when the reference does not exist.
+var ErrNotFound = oci.ErrNotFound
+
 // Option configures verification.
 type Option func(*config) error
 
@@ -123,7 +126,7 @@ func newConfig(opts []Option) (*config, error) {
 // each on its own against pol, and checks the policy's requirements.
 //
 // A returned error means verification could not be carried out (bad reference or policy,
-// registry unreachable); a policy failure is a Result with Passed false and named Failures
+// registry unreachable, the tag or digest does not exist: errors.Is(err, ErrNotFound)); a policy failure is a Result with Passed false and named Failures
 // (Result.Err turns it into an error). Registry content that breaks a bound fails the
 // "discovery" check.
 func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Result, error) {
@@ -151,7 +154,7 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	img, err := client.Resolve(ctx, ref)
 	if err != nil {
 		var le *oci.LimitError
-		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) || errors.Is(err, oci.ErrNotFound) {
+		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) {
 			r := &Result{Ref: ref, VerifiedAt: cfg.now().UTC(), Items: []Item{}}
 			r.Failures = []Failure{{Check: CheckResolve, Reason: err.Error()}}
 			return r, nil

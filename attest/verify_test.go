@@ -1,7 +1,9 @@
 package attest_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -89,5 +91,16 @@ func TestVerifyReferrersRouteUnknown(t *testing.T) {
 	refuse.Store(true)
 	if res := f.verify(reg.Ref("acme/weather", "v1"), sigPolicy); !res.Passed {
 		t.Fatalf("want pass:\n%s", res.Summary())
+	}
+}
+
+// TestVerifyMissingTag: a reference that does not exist cannot be verified at all; the error
+// says so and wraps ErrNotFound.
+func TestVerifyMissingTag(t *testing.T) {
+	f := newFixture(t, true)
+	f.reg.PushImage(t, "acme/weather", "v1")
+	_, err := attest.Verify(context.Background(), f.reg.Ref("acme/weather", "v2"), mustPolicy(t, sigPolicy), attest.WithTrustedMaterial(f.ss.TrustedMaterial()))
+	if !errors.Is(err, attest.ErrNotFound) || !strings.Contains(err.Error(), "manifest v2: not found") {
+		t.Fatalf("error %v", err)
 	}
 }
