@@ -28,7 +28,7 @@ func ParsePolicyFile(name string) (*Policy, error) { return policy.ParseFile(nam
 // Limits bound what is read from registries; see oci.Limits.
 type Limits = oci.Limits
 
-// ErrNotFound is wrapped by Verify's error when the reference does not exist.
+// ErrNotFound is what a reference that does not exist wraps (its Result fails "resolve").
 var ErrNotFound = oci.ErrNotFound
 
 // Option configures verification.
@@ -126,9 +126,9 @@ func newConfig(opts []Option) (*config, error) {
 // each on its own against pol, and checks the policy's requirements.
 //
 // A returned error means verification could not be carried out (bad reference or policy,
-// registry unreachable, the tag or digest does not exist: errors.Is(err, ErrNotFound)); a policy failure is a Result with Passed false and named Failures
+// registry unreachable); a policy failure is a Result with Passed false and named Failures
 // (Result.Err turns it into an error). Registry content that breaks a bound fails the
-// "discovery" check.
+// "discovery" check; a reference that does not exist fails the "resolve" check.
 func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Result, error) {
 	if pol == nil {
 		return nil, errors.New("attest: a policy is required")
@@ -154,7 +154,7 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	img, err := client.Resolve(ctx, ref)
 	if err != nil {
 		var le *oci.LimitError
-		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) {
+		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) || errors.Is(err, oci.ErrNotFound) {
 			r := &Result{Ref: ref, VerifiedAt: cfg.now().UTC(), Items: []Item{}}
 			r.Failures = []Failure{{Check: CheckResolve, Reason: err.Error()}}
 			return r, nil

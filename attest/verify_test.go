@@ -1,9 +1,7 @@
 package attest_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -94,13 +92,13 @@ func TestVerifyReferrersRouteUnknown(t *testing.T) {
 	}
 }
 
-// TestVerifyMissingTag: a reference that does not exist cannot be verified at all; the error
-// says so and wraps ErrNotFound.
+// TestVerifyMissingTag: a reference that does not exist fails the resolve check.
 func TestVerifyMissingTag(t *testing.T) {
 	f := newFixture(t, true)
 	f.reg.PushImage(t, "acme/weather", "v1")
-	_, err := attest.Verify(context.Background(), f.reg.Ref("acme/weather", "v2"), mustPolicy(t, sigPolicy), attest.WithTrustedMaterial(f.ss.TrustedMaterial()))
-	if !errors.Is(err, attest.ErrNotFound) || !strings.Contains(err.Error(), "manifest v2: not found") {
-		t.Fatalf("error %v", err)
+	res := f.verify(f.reg.Ref("acme/weather", "v2"), sigPolicy)
+	wantFail(t, res, attest.CheckResolve, "manifest v2: not found", "", "")
+	if res.Digest != "" || len(res.Items) != 0 {
+		t.Errorf("result %+v", res)
 	}
 }
