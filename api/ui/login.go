@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
 )
 
 // loginCookie carries the login form's CSRF nonce; oidcCookie the state of an OIDC login in
