@@ -231,14 +231,6 @@ func TestNegatives(t *testing.T) {
 			check: attest.CheckRequireSignature, reason: "no signatures or attestations found",
 		},
 		{
-			name: "missing tag",
-			setup: func(t *testing.T, f *fixture) (string, string) {
-				f.reg.PushImage(t, "acme/weather", "v1")
-				return f.reg.Ref("acme/weather", "v2"), sigPolicy
-			},
-			check: attest.CheckResolve, reason: "not found",
-		},
-		{
 			name: "keyless signature where the policy allows only keys",
 			setup: func(t *testing.T, f *fixture) (string, string) {
 				d := f.reg.PushImage(t, "acme/weather", "v1")

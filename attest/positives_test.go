@@ -40,6 +40,11 @@ func TestVerifyCosignLegacyKey(t *testing.T) {
 		if it.Authority != "release-key" || !strings.HasPrefix(it.SignerIdentity, "sha256:") {
 			t.Errorf("item %+v", it)
 		}
+		// The evidence to store: the digest-checked blob and, for .sig, the signature annotation.
+		if !strings.HasPrefix(it.BlobDigest, "sha256:") || len(it.Blob) == 0 ||
+			(it.Kind == attest.KindSignature && it.Annotations["dev.cosignproject.cosign/signature"] == "") {
+			t.Errorf("item %s evidence: %s, %d bytes, %v", it.Kind, it.BlobDigest, len(it.Blob), it.Annotations)
+		}
 	}
 	if kinds[attest.KindSignature] != 1 || kinds[attest.KindSBOM] != 1 || kinds[attest.KindProvenance] != 1 {
 		t.Errorf("kinds %v", kinds)

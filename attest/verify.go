@@ -26,6 +26,17 @@ func (v *verifier) verifyAll(res *Result, cands []oci.Candidate) {
 	for i := range cands {
 		c := &cands[i]
 		item, ev, rej := v.verifyOne(c, res.Digest)
+		if rej == nil {
+			item.BlobDigest, item.Blob = c.Layer, c.Data
+			for _, k := range []string{annSignature, annCertificate, annChain, annBundle, annTimestamp} {
+				if val, ok := c.Annotations[k]; ok && c.Source != oci.SourceReferrer {
+					if item.Annotations == nil {
+						item.Annotations = map[string]string{}
+					}
+					item.Annotations[k] = val
+				}
+			}
+		}
 		if rej != nil {
 			res.Rejected = append(res.Rejected, Rejection{Candidate: candidateName(c), Check: rej.check, Reason: rej.reason})
 			v.log.Debug("rejected", slog.String("candidate", candidateName(c)), slog.String("check", rej.check), slog.String("reason", rej.reason))

@@ -91,3 +91,14 @@ func TestVerifyReferrersRouteUnknown(t *testing.T) {
 		t.Fatalf("want pass:\n%s", res.Summary())
 	}
 }
+
+// TestVerifyMissingTag: a reference that does not exist fails the resolve check.
+func TestVerifyMissingTag(t *testing.T) {
+	f := newFixture(t, true)
+	f.reg.PushImage(t, "acme/weather", "v1")
+	res := f.verify(f.reg.Ref("acme/weather", "v2"), sigPolicy)
+	wantFail(t, res, attest.CheckResolve, "manifest v2: not found", "", "")
+	if res.Digest != "" || len(res.Items) != 0 {
+		t.Errorf("result %+v", res)
+	}
+}

@@ -198,6 +198,9 @@ var manifestAccept = []string{
 
 // manifest fetches a manifest by tag or digest. By digest, the body must hash to it.
 func (c *Client) manifest(ctx context.Context, repo name.Repository, ref string) ([]byte, string, error) {
+	if strings.Contains(ref, ":") && !strings.HasPrefix(ref, "sha256:") {
+		return nil, "", fmt.Errorf("oci: manifest %s: %w: only sha256 digests are supported", ref, ErrRegistry)
+	}
 	url := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", c.scheme(repo), repo.RegistryStr(), repo.RepositoryStr(), ref)
 	data, hdr, err := c.get(ctx, repo, url, manifestAccept, c.limits.MaxManifestBytes, "manifest "+ref)
 	if err != nil {

@@ -182,6 +182,10 @@ func (c *Client) discoverReferrers(ctx context.Context, img *Image, d *Discovery
 			return &LimitError{What: "referrer manifest " + desc.Digest, Limit: c.limits.MaxManifestBytes, Got: desc.Size, Unit: "bytes"}
 		}
 		raw, _, err := c.manifest(ctx, img.repo, desc.Digest)
+		if errors.Is(err, ErrNotFound) {
+			d.Skipped = append(d.Skipped, Skipped{Manifest: desc.Digest, Reason: "listed referrer is missing"})
+			continue
+		}
 		if err != nil {
 			return err
 		}

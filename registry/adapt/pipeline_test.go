@@ -193,7 +193,7 @@ func TestPipelineRejections(t *testing.T) {
 		{"tool manifest missing", func(f *e2e, t *testing.T) string { return f.push(t, "t", true, f.key, spdx("4.17.21"), "") },
 			registry.CheckToolsAttested, ""},
 		{"tag does not exist", func(f *e2e, t *testing.T) string { return f.reg.Ref("acme/weather", "nope") },
-			registry.CheckVerify, "not found"},
+			registry.CheckResolve, "not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newE2E(t)
