@@ -36,8 +36,8 @@ import (
 //	        runner_environment: github-hosted
 //	  self_issuer: {disabled: false, issuer: https://vetted.example.com}
 //	  rate_limits:
-//	    per_identity: {rate: 20, burst: 60}
-//	    per_address: {rate: 50, burst: 100}
+//	    per_identity: {rate: 50, burst: 100}
+//	    per_address: {rate: 300, burst: 600}   # rate 0 turns a limit off
 //	  body_limits:
 //	    default: 1048576
 //	    routes: [{method: POST, path_prefix: /v0.1/publish, bytes: 4194304}]
