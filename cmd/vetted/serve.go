@@ -39,6 +39,9 @@ type serveConfig struct {
 
 	resource string        // the registry's URL, derived from the listener unless configured
 	authSvc  *auth.Service // set by apiOptions
+	// rescan runs the OSV re-scan of every published version now (set by servePublish; for
+	// the security desk, after a VEX change).
+	rescan *rescanHook
 }
 
 // HTTP server timeouts.
