@@ -231,6 +231,31 @@ func TestNegatives(t *testing.T) {
 			check: attest.CheckRequireSignature, reason: "no signatures or attestations found",
 		},
 		{
+			name: "certificate from a CA outside the trusted root",
+			setup: func(t *testing.T, f *fixture) (string, string) {
+				d := f.reg.PushImage(t, "acme/weather", "v1")
+				rogue := sigtest.New(t) // its own Fulcio CA, not trusted by the fixture
+				b := rogue.KeylessDSSE(t, ghIdentity(), sigtest.Statement(d, attest.PredicateCosignSign, `{}`))
+				b.VerificationMaterial.TlogEntries = nil
+				f.ss.AddTimestamp(t, b) // a trusted time, so that the chain is what fails
+				f.reg.AttachBundle(t, "acme/weather", d, sigtest.Marshal(t, b), nil)
+				return f.reg.Ref("acme/weather", "v1"), sigPolicy
+			},
+			check: attest.CheckRequireSignature, reason: "certificate",
+			rejCheck: attest.CheckCertificate, rejReason: "leaf certificate verification failed",
+		},
+		{
+			name: "unsigned .sbom attachment",
+			setup: func(t *testing.T, f *fixture) (string, string) {
+				d := f.reg.PushImage(t, "acme/weather", "v1")
+				f.attachKeyless("acme/weather", d, ghIdentity(), attest.PredicateCosignSign, `{}`)
+				f.reg.PutManifest(t, "acme/weather", sigtest.LegacyTag(d, ".sbom"), "", "",
+					[]sigtest.Layer{{Data: []byte(spdxDoc), MediaType: "text/spdx+json"}}, nil)
+				return f.reg.Ref("acme/weather", "v1"), strings.Replace(sigPolicy, "{signature: true}", "{signature: true, sbom: true}", 1)
+			},
+			check: attest.CheckRequireSBOM, reason: "no verified sbom",
+		},
+		{
 			name: "keyless signature where the policy allows only keys",
 			setup: func(t *testing.T, f *fixture) (string, string) {
 				d := f.reg.PushImage(t, "acme/weather", "v1")
