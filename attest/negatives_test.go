@@ -1,10 +1,6 @@
 package attest_test
 
 import (
-	"fmt"
-	"io"
-	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -288,7 +284,3 @@ func keyPolicy(pemKey, extra string) string {
 	return "authorities:\n  - name: release-key\n    key:\n" + key + "require: {signature: true}\n"
 }
 
-var _ = io.EOF
-var _ = http.MethodGet
-var _ = runtime.GC
-var _ = fmt.Sprint

@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -333,8 +331,6 @@ func SimpleSigning(ref, digest string) []byte {
 	return []byte(fmt.Sprintf(`{"critical":{"identity":{"docker-reference":%q},"image":{"docker-manifest-digest":%q},"type":"cosign container image signature"},"optional":null}`, ref, digest))
 }
 
-var _ = hex.EncodeToString
-var _ = elliptic.P256
 
 // AddLogEntry appends another entry for b's envelope in the same virtual log, at logIndex,
 // with an inclusion promise only.
