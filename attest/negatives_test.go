@@ -283,4 +283,3 @@ func keyPolicy(pemKey, extra string) string {
 	}
 	return "authorities:\n  - name: release-key\n    key:\n" + key + "require: {signature: true}\n"
 }
-

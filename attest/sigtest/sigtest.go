@@ -331,7 +331,6 @@ func SimpleSigning(ref, digest string) []byte {
 	return []byte(fmt.Sprintf(`{"critical":{"identity":{"docker-reference":%q},"image":{"docker-manifest-digest":%q},"type":"cosign container image signature"},"optional":null}`, ref, digest))
 }
 
-
 // AddLogEntry appends another entry for b's envelope in the same virtual log, at logIndex,
 // with an inclusion promise only.
 func (s *Sigstore) AddLogEntry(t testing.TB, b *protobundle.Bundle, logIndex int64) {
