@@ -370,3 +370,14 @@ func (s *Sigstore) AddTimestamp(t testing.TB, b *protobundle.Bundle) {
 	}
 	vm.TimestampVerificationData.Rfc3161Timestamps = append(vm.TimestampVerificationData.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
 }
+
+// MessageBundle signs data itself (a message signature, as for an image manifest) into a
+// key-based bundle.
+func (k *Key) MessageBundle(t testing.TB, data []byte) *protobundle.Bundle {
+	t.Helper()
+	b, err := sign.Bundle(&sign.PlainData{Data: data}, k.kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
