@@ -39,6 +39,12 @@ type serveConfig struct {
 
 	resource string        // the registry's URL, derived from the listener unless configured
 	authSvc  *auth.Service // set by apiOptions
+	// rescan runs the OSV re-scan of every published version now (set by servePublish; for
+	// the security desk, after a VEX change).
+	rescan *rescanHook
+	// vouch signs the registry's attestation for a version approved out of pending_review
+	// (set by servePublish; for the security desk).
+	vouch *vouchHook
 }
 
 // HTTP server timeouts.
