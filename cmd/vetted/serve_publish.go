@@ -141,7 +141,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if pc.Scan.ReviewOn != "" {
 		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
 	}
-	scanner, err := adapt.NewScanner(mir.current, sp, nil)
+	scanner, err := adapt.NewScanner(mir.current, sp, c.review.vexSet())
 	if err != nil {
 		return nil, usageErrorf("publish.scan: %v", err)
 	}
@@ -192,6 +192,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if interval > 0 {
 		go job.loop(ctx, interval)
 	}
+	c.review.setRescan(func(ctx context.Context) error { _, err := job.monitor.RescanAll(ctx); return err })
 
 	cfg := api.PublishConfig{
 		Pipeline: pipeline, Evidence: store, Audit: store,
