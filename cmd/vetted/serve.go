@@ -39,8 +39,10 @@ type serveConfig struct {
 
 	resource string        // the registry's URL, derived from the listener unless configured
 	authSvc  *auth.Service // set by apiOptions
-
-	review *reviewWiring // the security team's desk and its links to publishing (serve_review.go)
+	review   *reviewWiring // the security team's desk and its links to publishing (serve_review.go)
+	// rescan runs the OSV re-scan of every published version now (set by servePublish; for
+	// the security desk, after a VEX change).
+	rescan *rescanHook
 }
 
 // HTTP server timeouts.

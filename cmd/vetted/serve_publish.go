@@ -25,6 +25,7 @@ import (
 	"github.com/vetted-dev/vetted/scan"
 	"github.com/vetted-dev/vetted/scan/match"
 	"github.com/vetted-dev/vetted/scan/osv"
+	"github.com/vetted-dev/vetted/scan/vex"
 )
 
 func init() { addConfigSection("publish") }
@@ -141,7 +142,16 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if pc.Scan.ReviewOn != "" {
 		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
 	}
-	scanner, err := adapt.NewScanner(mir.current, sp, c.review.vexSet())
+	// VEX statements recorded by reviewers apply to every scan and re-scan.
+	var vexSet func(context.Context) (*vex.Set, error)
+	if ds, ok := st.(registry.DeskStore); ok {
+		desk, err := registry.NewDesk(ds)
+		if err != nil {
+			return nil, err
+		}
+		vexSet = desk.VEXSet
+	}
+	scanner, err := adapt.NewScanner(mir.current, sp, vexSet)
 	if err != nil {
 		return nil, usageErrorf("publish.scan: %v", err)
 	}
@@ -192,7 +202,16 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if interval > 0 {
 		go job.loop(ctx, interval)
 	}
-	c.review.setRescan(func(ctx context.Context) error { _, err := job.monitor.RescanAll(ctx); return err })
+	c.rescan = &rescanHook{run: func(ctx context.Context) error {
+		// Re-scan only (no OSV download): a VEX change takes effect at once.
+		rep, err := job.monitor.RescanAll(ctx)
+		if err == nil {
+			for _, ch := range rep.Changes {
+				job.notify(ctx, ch)
+			}
+		}
+		return err
+	}}
 
 	cfg := api.PublishConfig{
 		Pipeline: pipeline, Evidence: store, Audit: store,
@@ -207,6 +226,19 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	log.Info("publishing enabled", slog.Int("policies", len(nps)), slog.String("osv_dir", osvDir),
 		slog.String("vsa_key_id", signer.KeyID()), slog.Duration("rescan_interval", interval))
 	return []api.Option{api.WithPublishing(cfg)}, nil
+}
+
+// rescanHook re-scans every published version now (serveConfig.rescan).
+type rescanHook struct {
+	run func(ctx context.Context) error
+}
+
+// Run runs the hook; a nil hook does nothing.
+func (h *rescanHook) Run(ctx context.Context) error {
+	if h == nil || h.run == nil {
+		return nil
+	}
+	return h.run(ctx)
 }
 
 // mirrorHolder keeps the OSV index, which may not exist yet when serve starts.

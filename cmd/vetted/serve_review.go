@@ -11,7 +11,6 @@ import (
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/api/ui"
 	"github.com/vetted-dev/vetted/registry"
-	"github.com/vetted-dev/vetted/scan/vex"
 )
 
 func init() { addConfigSection("ui") }
@@ -39,48 +38,25 @@ type uiConfig struct {
 	} `json:"oidc,omitempty"`
 }
 
-// reviewWiring links the desk and publishing: the scanner applies the desk's VEX statements,
-// and a VEX change re-scans what is published (quarantine or release at once).
+// reviewWiring is the security team's desk, shared by the review API and the pages. The
+// publish side reads its VEX statements from the same store, and a VEX change runs
+// serveConfig.rescan (set by servePublish) so that quarantine state follows at once.
 type reviewWiring struct {
-	desk   *registry.Desk
-	vex    func(ctx context.Context) (*vex.Set, error)
-	rescan func(ctx context.Context) error
+	desk *registry.Desk
 }
 
-// vexSet is the scanner's source of VEX statements (nil without a desk).
-func (w *reviewWiring) vexSet() func(ctx context.Context) (*vex.Set, error) {
-	if w == nil {
-		return nil
-	}
-	return w.vex
-}
-
-func (w *reviewWiring) setRescan(fn func(ctx context.Context) error) {
-	if w != nil {
-		w.rescan = fn
-	}
-}
-
-// serveReview builds the security team's desk and the review API option. It also gives the
-// publish pipeline the VEX statements in effect (c.vexSet).
+// serveReview builds the security team's desk and the review API option.
 func serveReview(c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
 	ds, ok := st.(registry.DeskStore)
 	if !ok {
 		return nil, fmt.Errorf("the %T store cannot keep review decisions", st)
 	}
-	w := &reviewWiring{}
 	desk, err := registry.NewDesk(ds, registry.WithDeskLogger(log.With(slog.String("log", "review"))),
-		registry.WithDeskRescan(func(ctx context.Context) error {
-			if w.rescan == nil {
-				return nil
-			}
-			return w.rescan(ctx)
-		}))
+		registry.WithDeskRescan(func(ctx context.Context) error { return c.rescan.Run(ctx) }))
 	if err != nil {
 		return nil, err
 	}
-	w.desk, w.vex = desk, desk.VEXSet
-	c.review = w
+	c.review = &reviewWiring{desk: desk}
 	return []api.Option{api.WithReview(api.ReviewConfig{Desk: desk, ToolVersion: "vetted", Actor: func(ctx context.Context) string {
 		if p := auth.PrincipalFrom(ctx); p != nil && !p.Anonymous {
 			return p.Issuer + "|" + p.Subject
