@@ -42,6 +42,9 @@ type serveConfig struct {
 	// rescan runs the OSV re-scan of every published version now (set by servePublish; for
 	// the security desk, after a VEX change).
 	rescan *rescanHook
+	// vouch signs the registry's attestation for a version approved out of pending_review
+	// (set by servePublish; for the security desk).
+	vouch *vouchHook
 }
 
 // HTTP server timeouts.

@@ -213,6 +213,18 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 		return err
 	}}
 
+	c.vouch = &vouchHook{run: func(ctx context.Context, k registry.Key) ([]byte, error) {
+		rec, err := store.VersionRecord(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		pinned, err := store.PinnedPackages(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		return registry.VouchFor(registry.NewVSAKeySigner(signer, c.resource, "vetted"), rec, pinned, time.Now())
+	}}
+
 	cfg := api.PublishConfig{
 		Pipeline: pipeline, Evidence: store, Audit: store,
 		VSAPublicKey: signer.PublicKeyPEM(),
@@ -239,6 +251,19 @@ func (h *rescanHook) Run(ctx context.Context) error {
 		return nil
 	}
 	return h.run(ctx)
+}
+
+// vouchHook signs the registry's attestation for a recorded version (serveConfig.vouch).
+type vouchHook struct {
+	run func(ctx context.Context, k registry.Key) ([]byte, error)
+}
+
+// Run signs; a nil hook signs nothing.
+func (h *vouchHook) Run(ctx context.Context, k registry.Key) ([]byte, error) {
+	if h == nil || h.run == nil {
+		return nil, nil
+	}
+	return h.run(ctx, k)
 }
 
 // mirrorHolder keeps the OSV index, which may not exist yet when serve starts.
