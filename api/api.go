@@ -39,7 +39,7 @@ type Server struct {
 	metrics *metrics
 	fast    *fastRoutes
 	publish *PublishConfig // nil: publishing disabled (see publish.go)
-	review  *ReviewConfig // nil: the security team's API is off (review.go)
+	review  *ReviewConfig  // nil: the security team's API is off (review.go)
 }
 
 // Option configures a Server.

@@ -287,3 +287,21 @@ func (d *Desk) Previous(ctx context.Context, v Version) (*Version, *VersionRecor
 	}
 	return prev, &rec, nil
 }
+
+// Count returns how many versions are in status st.
+func (d *Desk) Count(ctx context.Context, st Status) (int, error) {
+	n := 0
+	var after *Key
+	for {
+		page, more, err := d.store.ListVersionsPage(ctx, ListQuery{After: after, Limit: 1000, Statuses: []Status{st}})
+		if err != nil {
+			return 0, err
+		}
+		n += len(page)
+		if !more || len(page) == 0 {
+			return n, nil
+		}
+		k := page[len(page)-1].Key()
+		after = &k
+	}
+}

@@ -604,22 +604,26 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 
 // summary builds what the VSA vouches for.
 func (p *Pipeline) summary(w *work, rec VersionRecord) VerificationSummary {
-	s := VerificationSummary{ServerName: w.doc.Name, Version: w.doc.Version, Result: "PASSED", Time: w.now,
-		Policy: "vetted:namespace/" + Namespace(w.doc.Name)}
-	for _, pp := range w.pinned {
-		s.Subjects = append(s.Subjects, Subject{Name: pp.Pinned, Digest: pp.Digest})
-	}
-	if rec.ToolManifestDigest != "" {
-		s.Subjects = append(s.Subjects, Subject{Name: w.doc.Name + "@" + w.doc.Version + "/tools", Digest: rec.ToolManifestDigest})
-	}
-	for _, r := range rec.Evidence {
-		s.Inputs = append(s.Inputs, Subject{Name: r.Role, Digest: r.Digest})
-	}
 	provenance := len(w.verified) > 0
 	for _, vp := range w.verified {
 		if vp.Provenance == nil {
 			provenance = false
 		}
+	}
+	return buildSummary(rec, w.pinned, provenance, w.now)
+}
+
+func buildSummary(rec VersionRecord, pinned []PinnedPackage, provenance bool, at time.Time) VerificationSummary {
+	s := VerificationSummary{ServerName: rec.Name, Version: rec.Version, Result: "PASSED", Time: at,
+		Policy: "vetted:namespace/" + Namespace(rec.Name)}
+	for _, pp := range pinned {
+		s.Subjects = append(s.Subjects, Subject{Name: pp.Pinned, Digest: pp.Digest})
+	}
+	if rec.ToolManifestDigest != "" {
+		s.Subjects = append(s.Subjects, Subject{Name: rec.Name + "@" + rec.Version + "/tools", Digest: rec.ToolManifestDigest})
+	}
+	for _, r := range rec.Evidence {
+		s.Inputs = append(s.Inputs, Subject{Name: r.Role, Digest: r.Digest})
 	}
 	if provenance {
 		s.Levels = []string{"SLSA_BUILD_LEVEL_2"}
@@ -627,6 +631,24 @@ func (p *Pipeline) summary(w *work, rec VersionRecord) VerificationSummary {
 		s.Levels = []string{"SLSA_BUILD_LEVEL_0"}
 	}
 	return s
+}
+
+// VouchFor signs the registry's verification summary for a version from what was recorded
+// at publish time — for a version a reviewer approves out of pending_review, whose envelope
+// then goes into the approving Transition's VSA.
+func VouchFor(signer VSASigner, rec VersionRecord, pinned []PinnedPackage, at time.Time) ([]byte, error) {
+	if signer == nil {
+		return nil, fmt.Errorf("vouch for %s@%s: no signer: %w", rec.Name, rec.Version, ErrInvalid)
+	}
+	var provs []*ProvenanceSummary
+	_ = json.Unmarshal(rec.Provenance, &provs)
+	provenance := len(provs) > 0
+	for _, p := range provs {
+		if p == nil {
+			provenance = false
+		}
+	}
+	return signer.SignVSA(buildSummary(rec, pinned, provenance, at.UTC()))
 }
 
 func reportDigest(r *ToolReport) string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gowebpki/jcs"
 )
@@ -58,8 +59,16 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 	if len(raw) > MaxServerJSON {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: fmt.Sprintf("larger than %d bytes", MaxServerJSON)}
 	}
+	if !utf8.Valid(raw) {
+		return ServerDoc{}, &FieldError{Field: "body", Reason: "not valid UTF-8"}
+	}
 	if err := checkStrictJSON(raw); err != nil {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: err.Error()}
+	}
+	// The content digest is over the RFC 8785 form: whatever cannot be canonicalized (lone
+	// surrogate escapes, numbers out of range) is refused here, not after the checks.
+	if _, err := jcs.Transform(raw); err != nil {
+		return ServerDoc{}, &FieldError{Field: "body", Reason: "cannot be canonicalized (RFC 8785): " + err.Error()}
 	}
 	var doc struct {
 		Name       string `json:"name"`

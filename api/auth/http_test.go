@@ -408,6 +408,13 @@ func TestRateLimits(t *testing.T) {
 		if h.writes.Load() != 2 {
 			t.Fatalf("writes = %d, want 2", h.writes.Load())
 		}
+		// A flood is logged once, not per request.
+		for range 3 {
+			h.do(t, "POST", "/v0.1/publish", tok, publishBody("io.github.acme/weather"))
+		}
+		if n := strings.Count(h.audit.String(), `"msg":"rate limited"`); n != 1 {
+			t.Fatalf("rate limiting logged %d times, want once per episode", n)
+		}
 		// Another identity is not affected; the first recovers with time.
 		other := sign(t, h.k1, h.claims().with("sub", "someone-else"))
 		if r := h.do(t, "POST", "/v0.1/publish", other, publishBody("io.github.acme/weather")); r.status != 200 {

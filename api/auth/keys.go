@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -88,6 +89,7 @@ type remoteKeys struct {
 	now        func() time.Time
 	minRefresh time.Duration
 	maxAge     time.Duration
+	logger     *slog.Logger
 
 	mu        sync.Mutex
 	set       []jose.JSONWebKey
@@ -137,9 +139,11 @@ func (r *remoteKeys) refreshLocked(ctx context.Context, now time.Time) error {
 	set, err := r.fetch(ctx)
 	if err != nil {
 		r.lastErr = authnErr(ReasonKeysUnavailable, "cannot fetch the keys of "+r.issuer, err)
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "issuer keys unavailable", slog.String("issuer", r.issuer), slog.String("error", err.Error()))
 		return r.lastErr
 	}
 	r.set, r.fetchedAt, r.lastErr = set, now, nil
+	r.logger.LogAttrs(ctx, slog.LevelInfo, "issuer keys fetched", slog.String("issuer", r.issuer), slog.Int("keys", len(set)))
 	return nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/vetted-dev/vetted/scan"
 	"github.com/vetted-dev/vetted/scan/match"
 	"github.com/vetted-dev/vetted/scan/osv"
+	"github.com/vetted-dev/vetted/scan/vex"
 )
 
 func init() { addConfigSection("publish") }
@@ -141,7 +142,16 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if pc.Scan.ReviewOn != "" {
 		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
 	}
-	scanner, err := adapt.NewScanner(mir.current, sp, nil)
+	// VEX statements recorded by reviewers apply to every scan and re-scan.
+	var vexSet func(context.Context) (*vex.Set, error)
+	if ds, ok := st.(registry.DeskStore); ok {
+		desk, err := registry.NewDesk(ds)
+		if err != nil {
+			return nil, err
+		}
+		vexSet = desk.VEXSet
+	}
+	scanner, err := adapt.NewScanner(mir.current, sp, vexSet)
 	if err != nil {
 		return nil, usageErrorf("publish.scan: %v", err)
 	}
@@ -192,6 +202,28 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if interval > 0 {
 		go job.loop(ctx, interval)
 	}
+	c.rescan = &rescanHook{run: func(ctx context.Context) error {
+		// Re-scan only (no OSV download): a VEX change takes effect at once.
+		rep, err := job.monitor.RescanAll(ctx)
+		if err == nil {
+			for _, ch := range rep.Changes {
+				job.notify(ctx, ch)
+			}
+		}
+		return err
+	}}
+
+	c.vouch = &vouchHook{run: func(ctx context.Context, k registry.Key) ([]byte, error) {
+		rec, err := store.VersionRecord(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		pinned, err := store.PinnedPackages(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		return registry.VouchFor(registry.NewVSAKeySigner(signer, c.resource, "vetted"), rec, pinned, time.Now())
+	}}
 
 	cfg := api.PublishConfig{
 		Pipeline: pipeline, Evidence: store, Audit: store,
@@ -206,6 +238,32 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	log.Info("publishing enabled", slog.Int("policies", len(nps)), slog.String("osv_dir", osvDir),
 		slog.String("vsa_key_id", signer.KeyID()), slog.Duration("rescan_interval", interval))
 	return []api.Option{api.WithPublishing(cfg)}, nil
+}
+
+// rescanHook re-scans every published version now (serveConfig.rescan).
+type rescanHook struct {
+	run func(ctx context.Context) error
+}
+
+// Run runs the hook; a nil hook does nothing.
+func (h *rescanHook) Run(ctx context.Context) error {
+	if h == nil || h.run == nil {
+		return nil
+	}
+	return h.run(ctx)
+}
+
+// vouchHook signs the registry's attestation for a recorded version (serveConfig.vouch).
+type vouchHook struct {
+	run func(ctx context.Context, k registry.Key) ([]byte, error)
+}
+
+// Run signs; a nil hook signs nothing.
+func (h *vouchHook) Run(ctx context.Context, k registry.Key) ([]byte, error) {
+	if h == nil || h.run == nil {
+		return nil, nil
+	}
+	return h.run(ctx, k)
 }
 
 // mirrorHolder keeps the OSV index, which may not exist yet when serve starts.
