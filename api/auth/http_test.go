@@ -522,3 +522,18 @@ func TestVerifierConfigRefused(t *testing.T) {
 		t.Fatal("empty audience accepted")
 	}
 }
+
+// A client that hangs up while the keys are first fetched does not make the issuer
+// unavailable for everyone else.
+func TestJWKSFetchSurvivesCanceledRequest(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := h.verifier.Verify(ctx, sign(t, h.k1, h.claims()))
+	if err != nil {
+		t.Fatalf("verification with a canceled request context: %v", err)
+	}
+	if r := h.do(t, "POST", "/v0.1/publish", sign(t, h.k1, h.claims()), publishBody("io.github.acme/weather")); r.status != 200 {
+		t.Fatalf("after a canceled first fetch: %d %+v", r.status, r.problem)
+	}
+}

@@ -19,8 +19,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// maxJWKSBytes bounds a fetched key set (the guarded transport bounds it too).
-const maxJWKSBytes = 1 << 20
+// maxJWKSBytes bounds a fetched key set (the guarded transport bounds it too); fetchTimeout
+// bounds discovery plus JWKS.
+const (
+	maxJWKSBytes = 1 << 20
+	fetchTimeout = 20 * time.Second
+)
 
 // keySource finds an issuer's verification keys by key id ("" means every key).
 type keySource interface {
@@ -136,7 +140,11 @@ func (r *remoteKeys) refreshLocked(ctx context.Context, now time.Time) error {
 	}
 	r.triedAt = now
 	r.fetches++
-	set, err := r.fetch(ctx)
+	// The fetch serves every later request too: a client that hangs up must not cancel it
+	// (and so make the issuer unavailable until the next refresh).
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	defer cancel()
+	set, err := r.fetch(fctx)
 	if err != nil {
 		r.lastErr = authnErr(ReasonKeysUnavailable, "cannot fetch the keys of "+r.issuer, err)
 		r.logger.LogAttrs(ctx, slog.LevelWarn, "issuer keys unavailable", slog.String("issuer", r.issuer), slog.String("error", err.Error()))
