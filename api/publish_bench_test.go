@@ -32,7 +32,12 @@ type benchPublisher struct {
 	reg *sigtest.Registry
 	key *sigtest.Key
 	h   http.Handler
-	st  *sqlite.Store
+}
+
+type benchStore interface {
+	registry.Store
+	registry.PublishStore
+	registry.EvidenceStore
 }
 
 const benchTools = `{"tools":[{"name":"forecast","description":"Get the forecast for a city","inputSchema":{"type":"object","properties":{"city":{"type":"string"}}}}]}`
@@ -46,7 +51,7 @@ func benchSPDX() string {
 "creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: bench"]},"packages":[` + strings.Join(pk, ",") + `]}`
 }
 
-func newBenchPublisher(b *testing.B) *benchPublisher {
+func newBenchPublisher(b *testing.B, st benchStore) *benchPublisher {
 	b.Helper()
 	p := &benchPublisher{reg: sigtest.NewRegistry(b, false, nil), key: sigtest.NewKey(b)}
 	pol, err := attest.ParsePolicy([]byte("authorities:\n  - name: k\n    key:\n      pem: |\n        " +
@@ -66,20 +71,17 @@ func newBenchPublisher(b *testing.B) *benchPublisher {
 		b.Fatal(err)
 	}
 	sc, _ := adapt.NewScanner(func() *match.Index { return idx }, adapt.DefaultScanPolicy, nil)
-	p.st, err = sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "vetted.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.st.Close() })
 	k, _ := vsa.LoadOrCreateKey(filepath.Join(b.TempDir(), "k.pem"))
 	signer, _ := vsa.NewSigner(k)
-	pipe, err := registry.NewPipeline(p.st, v, sc, adapt.NewToolInspector(), registry.WithLinks(Links),
+	pipe, err := registry.NewPipeline(st, v, sc, adapt.NewToolInspector(), registry.WithLinks(Links),
 		registry.WithVSASigner(registry.NewVSAKeySigner(signer, "https://bench", "bench")))
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(p.st, WithPublishing(PublishConfig{Pipeline: pipe, Evidence: p.st,
-		Caller: func(context.Context) (string, registry.Authorizer) { return "bench", registry.AuthorizerFunc(func(string) error { return nil }) }}))
+	srv, err := New(st, WithPublishing(PublishConfig{Pipeline: pipe, Evidence: st,
+		Caller: func(context.Context) (string, registry.Authorizer) {
+			return "bench", registry.AuthorizerFunc(func(string) error { return nil })
+		}}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,9 +123,27 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return ds[min(len(ds)-1, int(float64(len(ds))*p))]
 }
 
-// BenchmarkPublish: latency of one publish (p50/p99 reported).
+func benchStores() []struct {
+	name string
+	open func(b *testing.B) benchStore
+} {
+	return []struct {
+		name string
+		open func(b *testing.B) benchStore
+	}{
+		{"sqlite", func(b *testing.B) benchStore { return openSQLite(b).(*sqlite.Store) }},
+		{"postgres", func(b *testing.B) benchStore { return openPostgres(b).(benchStore) }},
+	}
+}
+
+// BenchmarkPublish: latency of one publish (p50/p99 reported), on SQLite and PostgreSQL.
 func BenchmarkPublish(b *testing.B) {
-	p := newBenchPublisher(b)
+	for _, s := range benchStores() {
+		b.Run(s.name, func(b *testing.B) { benchPublish(b, newBenchPublisher(b, s.open(b))) })
+	}
+}
+
+func benchPublish(b *testing.B, p *benchPublisher) {
 	refs := p.prepare(b, b.N)
 	ds := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
@@ -140,7 +160,12 @@ func BenchmarkPublish(b *testing.B) {
 // BenchmarkReadLatestDuringPublish: GET …/versions/latest throughput (in process, parallel)
 // while a publisher keeps publishing new versions (each invalidating the response cache).
 func BenchmarkReadLatestDuringPublish(b *testing.B) {
-	p := newBenchPublisher(b)
+	for _, s := range benchStores() {
+		b.Run(s.name, func(b *testing.B) { benchReadDuringPublish(b, newBenchPublisher(b, s.open(b))) })
+	}
+}
+
+func benchReadDuringPublish(b *testing.B, p *benchPublisher) {
 	const versions = 40
 	refs := p.prepare(b, versions)
 	p.publish(b, 0, refs[0])

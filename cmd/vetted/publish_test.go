@@ -289,3 +289,43 @@ func TestContinuousScanningServe(t *testing.T) {
 		t.Fatalf("audit via API: %d %s", code, out)
 	}
 }
+
+// The GitHub Actions path: an OIDC token requested for the registry's audience, which the
+// registry announces in its RFC 9728 metadata.
+func TestPublishTokenFromGitHubActions(t *testing.T) {
+	var gotAud, gotAuth string
+	actions := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAud, gotAuth = r.URL.Query().Get("audience"), r.Header.Get("Authorization")
+		w.Write([]byte(`{"value":"gh-oidc-token"}`))
+	}))
+	defer actions.Close()
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/oauth-protected-resource" {
+			w.Write([]byte(`{"resource":"https://vetted.example.com"}`))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer reg.Close()
+	c, err := newRegClient(reg.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ := map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": actions.URL + "/token?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runtime-token"}
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return environ[k] }}
+	tok, src, err := publishToken(context.Background(), e, c, "", "")
+	if err != nil || tok != "gh-oidc-token" || gotAud != "https://vetted.example.com" || gotAuth != "bearer runtime-token" || !strings.Contains(src, "GitHub Actions") {
+		t.Fatalf("token %q (%s) %v; audience %q auth %q", tok, src, err, gotAud, gotAuth)
+	}
+	// --audience wins; --token and $VETTED_TOKEN win over the Actions runtime.
+	if _, _, err := publishToken(context.Background(), e, c, "", "aud-x"); err != nil || gotAud != "aud-x" {
+		t.Fatalf("--audience: %v %q", err, gotAud)
+	}
+	environ["VETTED_TOKEN"] = "env-token"
+	if tok, _, _ := publishToken(context.Background(), e, c, "", ""); tok != "env-token" {
+		t.Fatalf("VETTED_TOKEN: %q", tok)
+	}
+	if tok, _, _ := publishToken(context.Background(), e, c, "flag-token", ""); tok != "flag-token" {
+		t.Fatalf("--token: %q", tok)
+	}
+}

@@ -112,7 +112,7 @@ func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedP
 			name = f.Check
 		}
 		failed[name] = true
-		vp.Checks = append(vp.Checks, registry.Check{Name: name, Outcome: registry.Fail, Reason: f.Reason + rejectedHint(res, f.Check)})
+		vp.Checks = append(vp.Checks, registry.Check{Name: name, Outcome: registry.Fail, Reason: f.Reason + rejectedHint(res, f)})
 	}
 	seen := map[string]bool{}
 	for _, it := range res.Items {
@@ -161,9 +161,9 @@ func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedP
 
 // rejectedHint appends, for a failed requirement, up to three candidates that were found
 // but did not verify, so that the publisher sees why (wrong key, wrong identity, …).
-func rejectedHint(res *attest.Result, check string) string {
-	if _, ok := requirementCheck[check]; !ok || len(res.Rejected) == 0 {
-		return ""
+func rejectedHint(res *attest.Result, f attest.Failure) string {
+	if _, ok := requirementCheck[f.Check]; !ok || len(res.Rejected) == 0 || strings.Contains(f.Reason, "rejected") {
+		return "" // attest already says which candidates it rejected
 	}
 	var parts []string
 	for i, r := range res.Rejected {
