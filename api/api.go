@@ -161,10 +161,8 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	}
 	s.publish = o.publish
 	registerExtensions(s.api, s)
-	if o.review != nil {
-		s.review = o.review
-		registerReviewAPI(s.api, s)
-	}
+	s.review = o.review
+	registerReviewAPI(s.api, s)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("/", s.notFound)
 
