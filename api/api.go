@@ -39,6 +39,7 @@ type Server struct {
 	metrics *metrics
 	fast    *fastRoutes
 	publish *PublishConfig // nil: publishing disabled (see publish.go)
+	review  *ReviewConfig  // nil: the security team's API is off (review.go)
 }
 
 // Option configures a Server.
@@ -52,6 +53,7 @@ type options struct {
 	cacheBytes    int
 	fastPath      bool
 	publish       *PublishConfig
+	review        *ReviewConfig
 }
 
 func defaultOptions() options {
@@ -159,6 +161,8 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	}
 	s.publish = o.publish
 	registerExtensions(s.api, s)
+	s.review = o.review
+	registerReviewAPI(s.api, s)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("/", s.notFound)
 

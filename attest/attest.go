@@ -28,6 +28,9 @@ func ParsePolicyFile(name string) (*Policy, error) { return policy.ParseFile(nam
 // Limits bound what is read from registries; see oci.Limits.
 type Limits = oci.Limits
 
+// ErrNotFound is what a reference that does not exist wraps (its Result fails "resolve").
+var ErrNotFound = oci.ErrNotFound
+
 // Option configures verification.
 type Option func(*config) error
 
@@ -125,7 +128,7 @@ func newConfig(opts []Option) (*config, error) {
 // A returned error means verification could not be carried out (bad reference or policy,
 // registry unreachable); a policy failure is a Result with Passed false and named Failures
 // (Result.Err turns it into an error). Registry content that breaks a bound fails the
-// "discovery" check.
+// "discovery" check; a reference that does not exist fails the "resolve" check.
 func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Result, error) {
 	if pol == nil {
 		return nil, errors.New("attest: a policy is required")
@@ -139,16 +142,20 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	}
 	auths, err := compileAuthorities(pol, cfg.root)
 	if err != nil {
-		return nil, fmt.Errorf("attest: %w", err)
+		// Unreadable keys or roots named by the policy are a bad policy.
+		return nil, fmt.Errorf("attest: %w: %w", policy.ErrInvalid, err)
 	}
 	client := oci.New(oci.Options{
 		Transport: cfg.transport, Keychain: cfg.keychain, Insecure: cfg.insecure,
 		Limits: cfg.limits, Logger: cfg.logger,
 	})
+	// One deadline covers resolution and discovery.
+	ctx, cancel := context.WithTimeout(ctx, client.Limits().Timeout)
+	defer cancel()
 	img, err := client.Resolve(ctx, ref)
 	if err != nil {
 		var le *oci.LimitError
-		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) {
+		if errors.As(err, &le) || errors.Is(err, oci.ErrRegistry) || errors.Is(err, oci.ErrNotFound) {
 			r := &Result{Ref: ref, VerifiedAt: cfg.now().UTC(), Items: []Item{}}
 			r.Failures = []Failure{{Check: CheckResolve, Reason: err.Error()}}
 			return r, nil

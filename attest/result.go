@@ -87,6 +87,13 @@ type Item struct {
 	PredicateType string `json:"predicateType,omitempty"`
 	// SubjectDigest is the image digest the item is bound to.
 	SubjectDigest string `json:"subjectDigest"`
+	// BlobDigest is the digest of the verified blob (bundle, DSSE envelope or simplesigning
+	// payload); Blob holds its bytes for evidence storage.
+	BlobDigest string `json:"blobDigest"`
+	Blob       []byte `json:"-"`
+	// Annotations are cosign's legacy signature annotations (signature, certificate, Rekor
+	// bundle, timestamp) that, with Blob, make up a legacy signature.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // CertificateFacts are the Fulcio extensions of a verified signing certificate.

@@ -26,6 +26,17 @@ func (v *verifier) verifyAll(res *Result, cands []oci.Candidate) {
 	for i := range cands {
 		c := &cands[i]
 		item, ev, rej := v.verifyOne(c, res.Digest)
+		if rej == nil {
+			item.BlobDigest, item.Blob = c.Layer, c.Data
+			for _, k := range []string{annSignature, annCertificate, annChain, annBundle, annTimestamp} {
+				if val, ok := c.Annotations[k]; ok && c.Source != oci.SourceReferrer {
+					if item.Annotations == nil {
+						item.Annotations = map[string]string{}
+					}
+					item.Annotations[k] = val
+				}
+			}
+		}
 		if rej != nil {
 			res.Rejected = append(res.Rejected, Rejection{Candidate: candidateName(c), Check: rej.check, Reason: rej.reason})
 			v.log.Debug("rejected", slog.String("candidate", candidateName(c)), slog.String("check", rej.check), slog.String("reason", rej.reason))
@@ -83,7 +94,11 @@ func (v *verifier) requirements(res *Result) {
 		reason := fmt.Sprintf("no verified %s", r.kind)
 		if n := len(res.Rejected); n > 0 {
 			var why []string
-			for _, rj := range res.Rejected {
+			for i, rj := range res.Rejected {
+				if i == 5 {
+					why = append(why, fmt.Sprintf("and %d more", n-i))
+					break
+				}
 				why = append(why, rj.Check+": "+rj.Reason)
 			}
 			reason += fmt.Sprintf(" (%d candidates rejected: %s)", n, strings.Join(why, "; "))
@@ -145,10 +160,7 @@ func contains(list []string, s string) bool {
 }
 
 func (v *verifier) verifyWith(cand *candidate, a *authority, imageDigest string) (*Item, *verifiedEvidence, *rejectErr) {
-	entries, err := cand.entity.TlogEntries()
-	if err != nil {
-		return nil, nil, reject(CheckBundle, "%v", err)
-	}
+	entries := cand.entries
 	sv, err := verify.NewVerifier(a.tm, verifierOptions(v.pol, a, len(entries) > 0)...)
 	if err != nil {
 		return nil, nil, reject(CheckSignature, "verifier: %v", err)

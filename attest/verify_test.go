@@ -2,9 +2,13 @@ package attest_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/sigtest"
 )
 
 func TestVerifyKeylessReferrers(t *testing.T) {
@@ -62,5 +66,39 @@ func TestVerifyKeylessReferrers(t *testing.T) {
 				t.Fatalf("JSON round trip: %v %+v", err, back)
 			}
 		})
+	}
+}
+
+// TestVerifyReferrersRouteUnknown: a registry that answers 405 on the referrers route is
+// treated as one without the API, and the referrers tag is used.
+func TestVerifyReferrersRouteUnknown(t *testing.T) {
+	ss := sigtest.New(t)
+	var refuse atomic.Bool
+	reg := sigtest.NewRegistry(t, false, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if refuse.Load() && strings.Contains(r.URL.Path, "/referrers/") {
+				w.WriteHeader(http.StatusMethodNotAllowed)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	f := &fixture{t: t, ss: ss, reg: reg}
+	d := reg.PushImage(t, "acme/weather", "v1")
+	f.attachKeyless("acme/weather", d, ghIdentity(), attest.PredicateCosignSign, `{}`)
+	refuse.Store(true)
+	if res := f.verify(reg.Ref("acme/weather", "v1"), sigPolicy); !res.Passed {
+		t.Fatalf("want pass:\n%s", res.Summary())
+	}
+}
+
+// TestVerifyMissingTag: a reference that does not exist fails the resolve check.
+func TestVerifyMissingTag(t *testing.T) {
+	f := newFixture(t, true)
+	f.reg.PushImage(t, "acme/weather", "v1")
+	res := f.verify(f.reg.Ref("acme/weather", "v2"), sigPolicy)
+	wantFail(t, res, attest.CheckResolve, "manifest v2: not found", "", "")
+	if res.Digest != "" || len(res.Items) != 0 {
+		t.Errorf("result %+v", res)
 	}
 }

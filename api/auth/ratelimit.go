@@ -29,8 +29,9 @@ type keyedLimiter struct {
 }
 
 type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	lim     *rate.Limiter
+	seen    time.Time
+	limited bool // the last request was refused
 }
 
 const maxBuckets = 100_000
@@ -45,10 +46,12 @@ func newKeyedLimiter(l RateLimit, now func() time.Time) *keyedLimiter {
 	return &keyedLimiter{limit: l, now: now, buckets: map[string]*bucket{}}
 }
 
-// allow takes one token for key, or reports how long to wait for one.
-func (k *keyedLimiter) allow(key string) (bool, time.Duration) {
+// allow takes one token for key, or reports how long to wait for one; first is true for
+// the first refusal after an allowed request (so that a flood is logged once, not per
+// request).
+func (k *keyedLimiter) allow(key string) (ok bool, wait time.Duration, first bool) {
 	if k == nil {
-		return true, 0
+		return true, 0, false
 	}
 	now := k.now()
 	k.mu.Lock()
@@ -64,13 +67,18 @@ func (k *keyedLimiter) allow(key string) (bool, time.Duration) {
 	b.seen = now
 	r := b.lim.ReserveN(now, 1)
 	if !r.OK() {
-		return false, time.Second
+		first = !b.limited
+		b.limited = true
+		return false, time.Second, first
 	}
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return false, d
+		first = !b.limited
+		b.limited = true
+		return false, d, first
 	}
-	return true, 0
+	b.limited = false
+	return true, 0, false
 }
 
 // sweep drops buckets idle long enough to have refilled; when still full, drops them all

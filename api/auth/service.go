@@ -25,8 +25,8 @@ const (
 
 // Default rate limits: generous for people and CI, a wall for floods.
 var (
-	DefaultPerIdentity = RateLimit{Rate: 20, Burst: 60}
-	DefaultPerAddress  = RateLimit{Rate: 50, Burst: 100}
+	DefaultPerIdentity = RateLimit{Rate: 50, Burst: 100}
+	DefaultPerAddress  = RateLimit{Rate: 300, Burst: 600}
 )
 
 // RouteLimit caps request bodies on routes whose method matches (empty: any) and whose
@@ -238,8 +238,10 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := clientAddr(r, s.trustedProxies)
 		req := &request{method: r.Method, route: r.URL.Path, client: client, challenge: s.MetadataURL(), logger: s.logger}
-		if ok, wait := s.perAddress.allow(client); !ok {
-			s.audit(r.Context(), req, "rate limited", "anonymous", "per-address rate limit", "")
+		if ok, wait, first := s.perAddress.allow(client); !ok {
+			if first {
+				s.audit(r.Context(), req, "rate limited", "-", "per-address rate limit", "further refusals of this client are not logged until it is allowed again")
+			}
 			WriteError(w, &RateLimitedError{Scope: "address", RetryAfter: wait})
 			return
 		}
@@ -255,8 +257,10 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		}
 		req.principal = p
 		if !p.Anonymous {
-			if ok, wait := s.perIdentity.allow(p.ID()); !ok {
-				s.audit(r.Context(), req, "rate limited", p.ID(), "per-identity rate limit", "")
+			if ok, wait, first := s.perIdentity.allow(p.ID()); !ok {
+				if first {
+					s.audit(r.Context(), req, "rate limited", p.ID(), "per-identity rate limit", "further refusals of this identity are not logged until it is allowed again")
+				}
 				WriteError(w, &RateLimitedError{Scope: "identity", RetryAfter: wait})
 				return
 			}
@@ -289,7 +293,7 @@ func (s *Service) audit(ctx context.Context, req *request, msg, identity, reason
 
 func (s *Service) authenticate(r *http.Request) (*Principal, error) {
 	q := r.URL.Query()
-	if q.Has("access_token") || q.Has("token") {
+	if q.Has("access_token") { // RFC 6750 §2.3, which the MCP authorization spec forbids
 		return nil, authnErr(ReasonTokenInQuery, "send the token in the Authorization header", nil)
 	}
 	hdrs := r.Header.Values("Authorization")

@@ -170,7 +170,7 @@ func NewVerifier(audience string, opts ...VerifierOption) (*Verifier, error) {
 					return nil, fmt.Errorf("issuer %s: %q must be an https URL", c.Issuer, raw)
 				}
 			}
-			ti.keys = &remoteKeys{issuer: c.Issuer, jwksURL: c.JWKSURL, client: v.client, now: v.now, minRefresh: v.minRefresh, maxAge: v.maxAge}
+			ti.keys = &remoteKeys{issuer: c.Issuer, jwksURL: c.JWKSURL, client: v.client, now: v.now, minRefresh: v.minRefresh, maxAge: v.maxAge, logger: v.logger}
 		}
 		v.issuers[c.Issuer] = ti
 	}

@@ -136,8 +136,14 @@ func (c *Client) transport(ctx context.Context, repo name.Repository) (http.Roun
 	return rt, nil
 }
 
-// errNotFound marks a 404: absent referrers, absent tags.
-var errNotFound = errors.New("not found")
+// ErrNotFound marks a 404: an absent tag, manifest or blob.
+var ErrNotFound = errors.New("not found")
+
+// statusError is a non-200, non-404 answer.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
+func (e *statusError) Unwrap() error { return ErrRegistry }
 
 // get fetches url and returns at most limit bytes; a longer body is a LimitError.
 func (c *Client) get(ctx context.Context, repo name.Repository, url string, accept []string, limit int64, what string) ([]byte, http.Header, error) {
@@ -160,10 +166,10 @@ func (c *Client) get(ctx context.Context, repo name.Repository, url string, acce
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, resp.Header, fmt.Errorf("oci: %s: %w", what, errNotFound)
+		return nil, resp.Header, fmt.Errorf("oci: %s: %w", what, ErrNotFound)
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, resp.Header, fmt.Errorf("oci: %s: %w: HTTP %d", what, ErrRegistry, resp.StatusCode)
+		return nil, resp.Header, fmt.Errorf("oci: %s: %w", what, &statusError{code: resp.StatusCode})
 	}
 	if resp.ContentLength > limit {
 		return nil, nil, &LimitError{What: what, Limit: limit, Got: resp.ContentLength, Unit: "bytes"}
@@ -192,6 +198,9 @@ var manifestAccept = []string{
 
 // manifest fetches a manifest by tag or digest. By digest, the body must hash to it.
 func (c *Client) manifest(ctx context.Context, repo name.Repository, ref string) ([]byte, string, error) {
+	if strings.Contains(ref, ":") && !strings.HasPrefix(ref, "sha256:") {
+		return nil, "", fmt.Errorf("oci: manifest %s: %w: only sha256 digests are supported", ref, ErrRegistry)
+	}
 	url := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", c.scheme(repo), repo.RegistryStr(), repo.RepositoryStr(), ref)
 	data, hdr, err := c.get(ctx, repo, url, manifestAccept, c.limits.MaxManifestBytes, "manifest "+ref)
 	if err != nil {

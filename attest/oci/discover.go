@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 )
 
@@ -134,14 +135,18 @@ func (c *Client) referrersIndex(ctx context.Context, img *Image) ([]byte, bool, 
 	if err == nil {
 		return data, true, nil
 	}
-	if !errors.Is(err, errNotFound) {
+	// Registries without the API answer 404, or 400/405/501 for a route they do not know.
+	var se *statusError
+	unsupported := errors.As(err, &se) && (se.code == http.StatusBadRequest || se.code == http.StatusMethodNotAllowed ||
+		se.code == http.StatusNotAcceptable || se.code == http.StatusNotImplemented)
+	if !errors.Is(err, ErrNotFound) && !unsupported {
 		return nil, false, err
 	}
 	// Fallback: the referrers tag schema (sha256-<hex>), written by clients for registries
 	// without the API.
 	tag := "sha256-" + strings.TrimPrefix(img.Digest, "sha256:")
 	data, _, err = c.manifest(ctx, repo, tag)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, false, nil
 	}
 	return data, false, err
@@ -177,6 +182,10 @@ func (c *Client) discoverReferrers(ctx context.Context, img *Image, d *Discovery
 			return &LimitError{What: "referrer manifest " + desc.Digest, Limit: c.limits.MaxManifestBytes, Got: desc.Size, Unit: "bytes"}
 		}
 		raw, _, err := c.manifest(ctx, img.repo, desc.Digest)
+		if errors.Is(err, ErrNotFound) {
+			d.Skipped = append(d.Skipped, Skipped{Manifest: desc.Digest, Reason: "listed referrer is missing"})
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -219,7 +228,7 @@ func (c *Client) discoverReferrers(ctx context.Context, img *Image, d *Discovery
 
 func (c *Client) discoverTag(ctx context.Context, img *Image, tag string, src Source, d *Discovery) error {
 	raw, digest, err := c.manifest(ctx, img.repo, tag)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {

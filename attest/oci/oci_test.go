@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -84,10 +85,10 @@ func TestResolve(t *testing.T) {
 // TestResolveLyingRegistry: a registry whose content does not hash to the digest asked for,
 // or to the digest it announces, is refused.
 func TestResolveLyingRegistry(t *testing.T) {
-	var swap bool
+	var swap atomic.Bool
 	inner := registry.New()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if swap && strings.Contains(r.URL.Path, "/manifests/") {
+		if swap.Load() && strings.Contains(r.URL.Path, "/manifests/") {
 			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
 			w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("0", 64))
 			_, _ = w.Write([]byte(`{"schemaVersion":2}`))
@@ -98,7 +99,7 @@ func TestResolveLyingRegistry(t *testing.T) {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	d := push(t, host, "acme/weather")
-	swap = true
+	swap.Store(true)
 	c := New(Options{})
 	for _, ref := range []string{host + "/acme/weather@" + d, host + "/acme/weather:v1"} {
 		_, err := c.Resolve(context.Background(), ref)

@@ -49,6 +49,16 @@ func TestLintFindings(t *testing.T) {
 	}
 }
 
+func TestLintIconDataURIs(t *testing.T) {
+	png := "data:image/png;base64," + strings.Repeat("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk", 4)
+	svg := "data:image/svg+xml;base64," + strings.Repeat("PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnPjwvc3ZnPg", 2)
+	m := mustParse(t, `{"tools":[{"name":"a","icons":[{"src":"`+png+`"},{"src":"`+svg+`"}]}]}`)
+	fs := Lint(m, LintOptions{})
+	if len(fs) != 1 || fs[0].Pointer != "/icons/1/src" || fs[0].Rule != RuleEncodedBlob {
+		t.Fatalf("want only the SVG flagged, got %+v", fs)
+	}
+}
+
 func TestLintCustomOtherServers(t *testing.T) {
 	m := mustParse(t, `{"tools":[{"name":"c0nvert_pdf","description":"Converts."}]}`)
 	fs := Lint(m, LintOptions{OtherServers: map[string][]string{"docs": {"convert_pdf"}}})

@@ -25,7 +25,8 @@ var directivePatterns = []pattern{
 	p(High, "instructs the model directly", `\b(the\s+)?(ai|assistant|model|llm|agent|claude|chatgpt|gpt)\s+(must|should|needs?\s+to|is\s+required\s+to|has\s+to|shall)\s+(always\s+|first\s+|also\s+)?(read|call|invoke|send|include|pass|fetch|upload|forward|run|execute|add|append|ignore|obey|follow|use)\b`),
 	p(High, "instructs the model directly", `\byou\s+(must|should|need\s+to|have\s+to|are\s+required\s+to)\s+(always\s+|first\s+|also\s+|now\s+)?(read|call|invoke|fetch|upload|forward|execute|ignore|obey|cat|open)\b`),
 	p(High, "claims new or overriding instructions", `\b(new|updated|real|true|additional|secret|hidden)\s+(system\s+)?instructions?\s*(:|follow|are|below)|\bthis\s+(tool\s+)?description\s+(overrides|supersedes|replaces)|\bsystem\s+prompt\b[^.]{0,40}\b(reveal|print|output|repeat|include|send|ignore)|\b(reveal|print|output|repeat|include|send|leak)\b[^.]{0,40}\bsystem\s+prompt\b`),
-	p(High, "hides text in a comment", `<!--`),
+	p(High, "hides text in a comment", `<!--|\[//\]\s*:\s*#`),
+	p(High, "claims system authority", `\[\s*(system|admin|developer|root)(\s+(override|mode|message|note|instructions?))?\s*\]|\bfrom\s+now\s+on\b[^.]{0,40}\b(respond|answer|reply|call|use|always|never|ignore|only)\b`),
 	p(High, "addresses the model and overrides the user", `\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|agent)\b|\b(disregard|ignore|override)\b[^.]{0,40}\b(guidance|instructions|requests?|wishes)\s+(from|of|by)\s+(the\s+)?user\b`),
 	p(High, "makes a call mandatory for the model", `\b(always|first|must)\s+(call|invoke|run|use)\s+(the\s+)?[a-z0-9_.-]+\s+(tool\s+)?(first|before\s+(any|every|each|all|responding|answering|this))`),
 	p(High, "tells the model to act on the user's conversation", `\b(previous|entire|whole|full|all)\s+(conversation|chat\s+history|messages|context\s+window|dialog(ue)?)\b[^.]{0,60}\b(send|include|pass|append|upload|forward|copy|post|add)\b|\b(send|include|pass|append|upload|forward|copy|post|add)\b[^.]{0,60}\b(previous|entire|whole|full|all)\s+(conversation|chat\s+history|messages|context|dialog(ue)?)\b`),
@@ -37,6 +38,7 @@ var secrecyPatterns = []pattern{
 	p(High, "asks to act without the user knowing", `\bwithout\s+(telling|informing|notifying|alerting|asking|warning|showing|letting)\s+(the\s+)?(user|human|operator|them)\b|\bwithout\s+the\s+(user|human)('s)?\s+(knowing|knowledge|noticing|consent)\b`),
 	p(High, "asks to act covertly", `\b(secretly|covertly|surreptitiously|stealthily|invisibly)\b|\bsilently\s+(send|forward|copy|upload|include|add|call|invoke|append|post|read|collect)`),
 	p(High, "asks to hide something from the user", `\b(user|human|they)\s+(must|should|will|need)\s+not\s+(know|see|notice|find\s+out|be\s+told|be\s+aware)|\bhide\b[^.]{0,40}\bfrom\s+(the\s+)?(user|human)|\bkeep\s+(this|it|that)\s+(a\s+)?secret\b|\bnot\s+(be\s+)?(visible|shown|displayed|revealed)\s+to\s+(the\s+)?(user|human)`),
+	p(High, "keeps the user unaware", `\b(user|human|operator)\s+(remains?|stays?|is\s+kept|must\s+remain|should\s+remain)\s+(unaware|uninformed|in\s+the\s+dark)|\bkeep\s+(the\s+)?(user|human)\s+(unaware|uninformed|in\s+the\s+dark)`),
 	p(High, "hides the real behaviour", `\b(pretend|claim|say)\s+(that\s+)?(you|it)\s+(did|have|has|only)\b|\b(the\s+)?user\s+(doesn'?t|does\s+not|won'?t|will\s+not)\s+need\s+to\s+know\b`),
 }
 
@@ -53,7 +55,7 @@ var negationRe = regexp.MustCompile(`\b(never|do\s+not|don'?t|must\s+not|should\
 var urlRe = regexp.MustCompile(`\b(https?|ftp|wss?)://[^\s"'<>)\]]+`)
 var emailRe = regexp.MustCompile(`\b[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+\b`)
 var sendVerbRe = regexp.MustCompile(`\b(send|post|upload|forward|transmit|report|submit|exfiltrate|mirror|beacon|ping|bcc|cc|copy|deliver|leak|relay|sync)\b`)
-var dataWordRe = regexp.MustCompile(`\b(conversation|chat|history|messages?|context|data|contents?|files?|results?|output|arguments?|inputs?|responses?|keys?|tokens?|secrets?|credentials?|passwords?|emails?|documents?|everything|all)\b`)
+var dataWordRe = regexp.MustCompile(`\b(conversation|chat|history|transcripts?|logs?|messages?|context|data|contents?|files?|results?|output|arguments?|inputs?|responses?|keys?|tokens?|secrets?|credentials?|passwords?|emails?|documents?|everything|all)\b`)
 var templatedURLRe = regexp.MustCompile(`(https?|wss?)://[^\s"'<>]*(\{\{?|\$\{|<)[a-z_ ]*(data|content|secret|key|token|conversation|history|context|message|file|env|password|credential)`)
 var ipURLRe = regexp.MustCompile(`(https?|wss?|ftp)://\d{1,3}(\.\d{1,3}){3}`)
 
@@ -160,6 +162,9 @@ func (l *linter) checkExfiltration(sent, ptr string) {
 }
 
 func (l *linter) checkBlobs(raw, ptr string) {
+	if rasterDataURIRe.MatchString(raw) {
+		return // an inline raster image (icons), not hidden text
+	}
 	for _, loc := range base64Re.FindAllStringIndex(raw, 4) {
 		blob := raw[loc[0]:loc[1]]
 		if !strings.ContainsAny(blob, "0123456789") || strings.ToLower(blob) == blob || strings.ToUpper(blob) == blob {
@@ -255,3 +260,5 @@ func isIdent(c byte) bool {
 }
 
 var allSecretsRe = regexp.MustCompile(`\b(all|every)\s+(env(ironment)?\s+variables|secrets|credentials|tokens|api\s+keys)\b`)
+
+var rasterDataURIRe = regexp.MustCompile(`^data:image/(png|jpeg|jpg|gif|webp|x-icon|vnd\.microsoft\.icon);base64,[A-Za-z0-9+/=]*$`)

@@ -34,6 +34,7 @@ func newOSVSyncCmd(e *env) *cobra.Command {
 		ecos     []string
 		asJSON   bool
 		maxIncr  int
+		keep     int
 	)
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -56,6 +57,7 @@ sha256, size, records, latest, fetch}]}.`,
 			opts := []osv.SyncOption{
 				osv.WithSyncLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 				osv.WithMaxIncremental(maxIncr),
+				osv.WithKeep(keep),
 			}
 			if from != "" {
 				opts = append(opts, osv.WithBaseURL(from))
@@ -97,6 +99,7 @@ sha256, size, records, latest, fetch}]}.`,
 	fl.StringVar(&from, "from", "", "base URL to download from (default "+osv.DefaultBaseURL+")")
 	fl.StringArrayVar(&ecos, "ecosystem", nil, "ecosystem to sync (repeatable; default: all in ecosystems.txt)")
 	fl.IntVar(&maxIncr, "max-incremental", 2000, "changed records per ecosystem fetched one by one before downloading the whole archive (0: always whole)")
+	fl.IntVar(&keep, "keep", 3, "snapshots to keep (≥ 2: the current one and the one before, for the re-scan)")
 	fl.BoolVar(&asJSON, "json", false, "print the snapshot manifest as JSON")
 	return cmd
 }

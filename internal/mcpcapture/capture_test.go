@@ -2,6 +2,7 @@ package mcpcapture
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -122,5 +123,57 @@ func TestCaptureMissingCommand(t *testing.T) {
 	_, err := Capture(context.Background(), Command(exec.Command("/nonexistent/mcp-server")), Options{Timeout: 2 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "starting server") {
 		t.Fatalf("want a start error, got %v", err)
+	}
+}
+
+// TestSDKToolTypeDropsUnknownFields documents why capture taps raw JSON: the SDK's typed
+// result loses members it does not know.
+func TestSDKToolTypeDropsUnknownFields(t *testing.T) {
+	s := mcptest.New()
+	s.Extras = mcptest.SampleExtras()
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := s.Connect(context.Background(), s.Transport(st), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	for tool, err := range cs.Tools(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tool.Name != "echo" {
+			continue
+		}
+		b, _ := json.Marshal(tool)
+		if strings.Contains(string(b), "x-vendor") {
+			t.Errorf("the SDK now keeps unknown tool members (%s): the raw tap may no longer be needed", b)
+		}
+		return
+	}
+	t.Fatal("echo not listed")
+}
+
+func TestCaptureSilentHTTPServerTimesOut(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // accept the request, never answer
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer srv.Close()
+	defer close(stop)
+	start := time.Now()
+	_, err := Capture(context.Background(), HTTP(srv.URL, srv.Client()), Options{Timeout: time.Second})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("want ErrTimeout, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the 1s limit took %s to enforce", d)
 	}
 }

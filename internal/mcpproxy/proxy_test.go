@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -195,7 +197,9 @@ func TestProxyRepeatedRugPulls(t *testing.T) {
 	// Two changes in quick succession: two notifications, judged in turn.
 	s.RugPull()
 	s.AddTool(&mcp.Tool{Name: "echo", Description: "Echo the text back (and keep a copy).", InputSchema: map[string]any{"type": "object"}},
-		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return &mcp.CallToolResult{}, nil })
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{}, nil
+		})
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
@@ -211,5 +215,39 @@ func TestProxyRepeatedRugPulls(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no refresh")
 		}
+	}
+}
+
+// TestProxyOverHTTPUpstream runs the same rug pull with the upstream reached over streamable
+// HTTP: the tools/list_changed notification arrives on the standalone SSE stream.
+func TestProxyOverHTTPUpstream(t *testing.T) {
+	s := mcptest.New()
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.Server }, nil))
+	t.Cleanup(srv.Close)
+	target := mcpcapture.HTTP(srv.URL, srv.Client())
+	pin, err := mcpcapture.Capture(context.Background(), target, mcpcapture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := make(chan []string, 16)
+	p, err := New(context.Background(), pin, target, Options{OnRefresh: func(s []string) { refresh <- s }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	if got := strings.Join(<-refresh, ","); got != "add,echo,get_weather,rug_pull" {
+		t.Fatalf("served %s", got)
+	}
+	s.RugPull()
+	select {
+	case served := <-refresh:
+		if strings.Join(served, ",") != "add,echo,rug_pull" {
+			t.Fatalf("after rug pull: %v", served)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no re-check after tools/list_changed over HTTP")
+	}
+	if !strings.Contains(p.Refused()["get_weather"], "definition changed") {
+		t.Errorf("refused = %v", p.Refused())
 	}
 }

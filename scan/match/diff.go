@@ -15,6 +15,7 @@ type Delta struct {
 	old, new   *Index
 	touched    map[pkgKey]bool
 	ecoChanged map[string]bool // base ecosystems covered by one index and not the other
+	all        bool            // every package is touched (FullDelta)
 	Changed    int             // records added, modified, withdrawn or removed
 }
 
@@ -62,6 +63,9 @@ func base(eco string) string { return keyOf(eco, "").eco }
 
 // Touches reports whether the package may match differently in the two indexes.
 func (d *Delta) Touches(p sbom.Package) bool {
+	if d.all {
+		return true
+	}
 	k := keyOf(p.Ecosystem, p.Name)
 	return d.touched[k] || d.ecoChanged[k.eco]
 }
@@ -90,25 +94,29 @@ type matchKey struct {
 	reason  string
 }
 
-type cached struct {
-	findings []Finding
-	reason   string
+// pkgDiff is the outcome of one distinct package under the two indexes.
+type pkgDiff struct {
+	added, resolved []Finding
+	naOld, naNew    string // not-assessed reasons
+	empty           bool
 }
 
 // Rescan walks stored package lists (id → packages) and yields, for each list where something
-// changed, the new and resolved findings. Only packages the delta touches are matched again,
-// and each distinct package is matched once per index for the whole walk.
+// changed, the new and resolved findings. Only packages the delta touches are looked at, and
+// each distinct package is matched once per index for the whole walk.
 func (d *Delta) Rescan(ctx context.Context, sets iter.Seq2[string, []sbom.Package], yield func(Change) error) error {
-	oldCache, newCache := map[matchKey]cached{}, map[matchKey]cached{}
-	get := func(x *Index, cache map[matchKey]cached, p sbom.Package) cached {
-		k := matchKey{keyOf(p.Ecosystem, p.Name), p.Ecosystem, p.Version, p.Reason}
-		if c, ok := cache[k]; ok {
-			return c
+	cache := map[matchKey]*pkgDiff{}
+	get := func(p sbom.Package, k pkgKey) *pkgDiff {
+		mk := matchKey{k, p.Ecosystem, p.Version, p.Reason}
+		if r, ok := cache[mk]; ok {
+			return r
 		}
-		f, r := x.MatchPackage(p)
-		c := cached{f, r}
-		cache[k] = c
-		return c
+		of, or := d.old.MatchPackage(p)
+		nf, nr := d.new.MatchPackage(p)
+		r := &pkgDiff{added: minus(nf, of), resolved: minus(of, nf), naOld: or, naNew: nr}
+		r.empty = len(r.added) == 0 && len(r.resolved) == 0 && (or == "") == (nr == "")
+		cache[mk] = r
+		return r
 	}
 	n := 0
 	for id, pkgs := range sets {
@@ -119,18 +127,22 @@ func (d *Delta) Rescan(ctx context.Context, sets iter.Seq2[string, []sbom.Packag
 		}
 		ch := Change{ID: id}
 		for _, p := range pkgs {
-			if !d.Touches(p) {
+			k := keyOf(p.Ecosystem, p.Name)
+			if !d.all && !d.touched[k] && !d.ecoChanged[k.eco] {
 				continue
 			}
-			o, nw := get(d.old, oldCache, p), get(d.new, newCache, p)
-			switch {
-			case o.reason == "" && nw.reason != "":
-				ch.NewlyNotAssessed = append(ch.NewlyNotAssessed, NotAssessed{Package: p, Reason: nw.reason})
-			case o.reason != "" && nw.reason == "":
-				ch.NoLongerNotAssessed = append(ch.NoLongerNotAssessed, NotAssessed{Package: p, Reason: o.reason})
+			r := get(p, k)
+			if r.empty {
+				continue
 			}
-			ch.New = append(ch.New, withPackage(minus(nw.findings, o.findings), p)...)
-			ch.Resolved = append(ch.Resolved, withPackage(minus(o.findings, nw.findings), p)...)
+			switch {
+			case r.naOld == "" && r.naNew != "":
+				ch.NewlyNotAssessed = append(ch.NewlyNotAssessed, NotAssessed{Package: p, Reason: r.naNew})
+			case r.naOld != "" && r.naNew == "":
+				ch.NoLongerNotAssessed = append(ch.NoLongerNotAssessed, NotAssessed{Package: p, Reason: r.naOld})
+			}
+			ch.New = appendWithPackage(ch.New, r.added, p)
+			ch.Resolved = appendWithPackage(ch.Resolved, r.resolved, p)
 		}
 		if ch.Empty() {
 			continue
@@ -172,11 +184,20 @@ func minus(a, b []Finding) []Finding {
 	return out
 }
 
-// withPackage sets the exact package of the list on cached findings (the cache is shared
-// between lists whose package entries differ only in fields matching ignores).
-func withPackage(fs []Finding, p sbom.Package) []Finding {
-	for i := range fs {
-		fs[i].Package = p
+// appendWithPackage appends copies of cached findings carrying the list's exact package (the
+// cache is shared between lists whose entries differ only in fields matching ignores).
+func appendWithPackage(dst, fs []Finding, p sbom.Package) []Finding {
+	for _, f := range fs {
+		f.Package = p
+		dst = append(dst, f)
 	}
-	return fs
+	return dst
+}
+
+// FullDelta is a delta that touches every package: a re-scan re-matches everything (each
+// distinct package once). Use it when the old index is unavailable or untrusted.
+func FullDelta(old, new *Index) *Delta {
+	d := Diff(old, new)
+	d.all = true
+	return d
 }

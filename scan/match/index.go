@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"unique"
 
 	"github.com/vetted-dev/vetted/scan/osv"
 	"github.com/vetted-dev/vetted/scan/sbom"
@@ -36,16 +38,40 @@ type vuln struct {
 	keys     []pkgKey // packages the record names
 }
 
-// entry is one affected[] block, compiled.
+// entry is one affected[] block. Its ranges and versions are kept as strings and compiled
+// (parsed in the ecosystem's version order) on first use: most entries are never used by a
+// given deployment, and parsed versions cost several times their text.
 type entry struct {
 	vuln      *vuln
 	ecosystem string // full ecosystem, with any ":suffix"
-	ranges    []compiledRange
+	raw       []rawRange
 	versions  []string
 	severity  Severity // affected-level CVSS, if any
 	hasSev    bool
 	once      sync.Once
-	parsedVer []parsedVersion // versions, parsed lazily on first use
+	ranges    []compiledRange // compiled from raw on first use
+	parsedVer []parsedVersion // versions, parsed and sorted on first use
+}
+
+// rawRange is an ECOSYSTEM or SEMVER range as text.
+type rawRange struct {
+	semver bool
+	events []rawEvent
+}
+
+type rawEvent struct {
+	kind eventKind
+	v    string
+}
+
+// compile parses the entry's ranges and versions list once.
+func (e *entry) compile() {
+	e.once.Do(func() {
+		for _, r := range e.raw {
+			e.ranges = append(e.ranges, compileRange(r, e.ecosystem))
+		}
+		e.parsedVer = parseVersions(e.versions, e.ecosystem)
+	})
 }
 
 // Index is an in-memory, read-only index of one snapshot. It is safe for concurrent use.
@@ -112,9 +138,6 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 		idx.covered[e] = true
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	in := make(chan osv.Entry, 256)
 	type part struct {
 		vulns     []*vuln
 		entries   map[pkgKey][]*entry
@@ -122,50 +145,34 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 		withdrawn int
 	}
 	parts := make([]part, cfg.workers)
-	var wg sync.WaitGroup
-	for w := range cfg.workers {
+	for w := range parts {
 		parts[w].entries = map[pkgKey][]*entry{}
-		wg.Go(func() {
-			p := &parts[w]
-			for e := range in {
-				rec, err := osv.DecodeRecord(e.Data)
-				if err != nil {
-					if cfg.strict {
-						cancel(fmt.Errorf("match: %s: %w", e.Source, err))
-						continue
-					}
-					p.invalid++
-					cfg.logger.Warn("skipping invalid OSV record", "source", e.Source, "error", err)
-					continue
-				}
-				if rec.IsWithdrawn() {
-					p.withdrawn++
-					continue
-				}
-				v, entries := compileRecord(rec, sha256.Sum256(e.Data))
-				p.vulns = append(p.vulns, v)
-				for _, en := range entries {
-					k := keyOf(en.ecosystem, en.nameForKey)
-					p.entries[k] = append(p.entries[k], en.entry)
-				}
+	}
+	err := snap.WalkParallel(ctx, cfg.workers, func(w int, e osv.Entry) error {
+		p := &parts[w]
+		rec, err := osv.DecodeRecord(e.Data)
+		if err != nil {
+			if cfg.strict {
+				return fmt.Errorf("match: %s: %w", e.Source, err)
 			}
-		})
-	}
-	walkErr := snap.Walk(ctx, func(e osv.Entry) error {
-		select {
-		case in <- e:
+			p.invalid++
+			cfg.logger.Warn("skipping invalid OSV record", "source", e.Source, "error", err)
 			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
 		}
+		if rec.IsWithdrawn() {
+			p.withdrawn++
+			return nil
+		}
+		v, entries := compileRecord(rec, sha256.Sum256(e.Data))
+		p.vulns = append(p.vulns, v)
+		for _, en := range entries {
+			k := keyOf(en.ecosystem, en.nameForKey)
+			p.entries[k] = append(p.entries[k], en.entry)
+		}
+		return nil
 	})
-	close(in)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return nil, err
-	}
-	if walkErr != nil {
-		return nil, fmt.Errorf("match: reading snapshot %s: %w", snap.ID(), walkErr)
+	if err != nil {
+		return nil, fmt.Errorf("match: reading snapshot %s: %w", snap.ID(), err)
 	}
 	for _, p := range parts {
 		idx.invalid += p.invalid
@@ -187,6 +194,9 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 			}
 		}
 	}
+	// Decoding produced several times the index in garbage; give it back to the OS now rather
+	// than keep it resident until the scavenger gets to it.
+	debug.FreeOSMemory()
 	cfg.logger.Info("OSV index built", "snapshot", idx.snapshotID, "records", len(idx.vulns),
 		"invalid", idx.invalid, "withdrawn", idx.withdrawn)
 	return idx, nil
@@ -234,7 +244,10 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 		if a.Package.Name == "" || a.Package.Ecosystem == "" {
 			continue
 		}
-		e := &entry{vuln: v, ecosystem: a.Package.Ecosystem, versions: a.Versions}
+		e := &entry{vuln: v, ecosystem: intern(a.Package.Ecosystem), versions: a.Versions}
+		for i, s := range e.versions {
+			e.versions[i] = intern(s)
+		}
 		if len(a.Severity) > 0 {
 			e.severity = severityOf(a.Severity)
 			e.hasSev = e.severity.Level != LevelUnknown
@@ -248,7 +261,20 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 			if r.Type == osv.RangeGit {
 				continue // commits, not versions: never matched by version
 			}
-			e.ranges = append(e.ranges, compileRange(r, a.Package.Ecosystem))
+			rr := rawRange{semver: r.Type == osv.RangeSemver}
+			for _, ev := range r.Events {
+				switch {
+				case ev.Introduced != "":
+					rr.events = append(rr.events, rawEvent{evIntroduced, intern(ev.Introduced)})
+				case ev.Fixed != "":
+					rr.events = append(rr.events, rawEvent{evFixed, intern(ev.Fixed)})
+				case ev.LastAffected != "":
+					rr.events = append(rr.events, rawEvent{evLastAffected, intern(ev.LastAffected)})
+				case ev.Limit != "":
+					rr.events = append(rr.events, rawEvent{evLimit, intern(ev.Limit)})
+				}
+			}
+			e.raw = append(e.raw, rr)
 		}
 		out = append(out, namedEntry{entry: e, ecosystem: a.Package.Ecosystem, nameForKey: a.Package.Name})
 		k := keyOf(a.Package.Ecosystem, a.Package.Name)
@@ -259,6 +285,9 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 	}
 	return v, out
 }
+
+// intern returns the canonical copy of s: version strings repeat across many records.
+func intern(s string) string { return unique.Make(s).Value() }
 
 func firstLine(s string, max int) string {
 	s = strings.TrimSpace(s)

@@ -90,6 +90,7 @@ func (x *Index) MatchPackage(p sbom.Package) (findings []Finding, notAssessed st
 		if !ecosystemMatches(e.ecosystem, p.Ecosystem) {
 			continue
 		}
+		e.compile()
 		affected, uncertain := false, false
 		var fixed []string
 		if e.inVersions(p.Version, pv, p.Ecosystem) {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/osv-scalibr/semantic"
 
-	"github.com/vetted-dev/vetted/scan/osv"
 )
 
 type eventKind uint8
@@ -44,22 +43,12 @@ func parseIn(s, ecosystem string, semver bool) (semantic.Version, error) {
 	return semantic.Parse(s, ecosystem)
 }
 
-func compileRange(r osv.Range, ecosystem string) compiledRange {
-	cr := compiledRange{semver: r.Type == osv.RangeSemver}
-	for _, e := range r.Events {
-		ce := compiledEvent{}
-		switch {
-		case e.Introduced != "":
-			ce.kind, ce.raw, ce.zero = evIntroduced, e.Introduced, e.Introduced == "0"
-		case e.Fixed != "":
-			ce.kind, ce.raw = evFixed, e.Fixed
-		case e.LastAffected != "":
-			ce.kind, ce.raw = evLastAffected, e.LastAffected
-		case e.Limit != "":
-			ce.kind, ce.raw, ce.inf = evLimit, e.Limit, e.Limit == "*"
-		default:
-			continue
-		}
+func compileRange(r rawRange, ecosystem string) compiledRange {
+	cr := compiledRange{semver: r.semver}
+	for _, e := range r.events {
+		ce := compiledEvent{kind: e.kind, raw: e.v}
+		ce.zero = e.kind == evIntroduced && e.v == "0"
+		ce.inf = e.kind == evLimit && e.v == "*"
 		if !ce.zero && !ce.inf {
 			v, err := parseIn(ce.raw, ecosystem, cr.semver)
 			if err != nil || v == nil {
@@ -168,6 +157,24 @@ func (r *compiledRange) contains(pv semantic.Version) (affected bool, fixed []st
 	return true, lastFixed, true
 }
 
+// parseVersions parses a versions list in the ecosystem and sorts it in version order.
+func parseVersions(versions []string, ecosystem string) []parsedVersion {
+	if len(versions) == 0 {
+		return nil
+	}
+	out := make([]parsedVersion, 0, len(versions))
+	for _, s := range versions {
+		if v, err := semantic.Parse(s, ecosystem); err == nil && v != nil {
+			out = append(out, parsedVersion{raw: s, v: v})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		c, err := out[i].v.Compare(out[j].v)
+		return err == nil && c < 0
+	})
+	return out
+}
+
 // inVersions reports whether pv equals a version of the explicit list, comparing as versions of
 // the ecosystem (PyPI "1.0" equals "1.0.0"), with exact string equality as the fast path.
 func (e *entry) inVersions(raw string, pv semantic.Version, ecosystem string) bool {
@@ -179,21 +186,13 @@ func (e *entry) inVersions(raw string, pv semantic.Version, ecosystem string) bo
 			return true
 		}
 	}
-	e.once.Do(func() {
-		e.parsedVer = make([]parsedVersion, 0, len(e.versions))
-		for _, s := range e.versions {
-			v, err := semantic.Parse(s, ecosystem)
-			if err != nil {
-				v = nil
-			}
-			e.parsedVer = append(e.parsedVer, parsedVersion{raw: s, v: v})
-		}
+	// Binary search in version order: equal versions ("1.0" and "1.0.0" in PyPI) match.
+	i := sort.Search(len(e.parsedVer), func(i int) bool {
+		c, err := e.parsedVer[i].v.Compare(pv)
+		return err != nil || c >= 0
 	})
-	for _, p := range e.parsedVer {
-		if p.v == nil {
-			continue
-		}
-		if c, err := pv.Compare(p.v); err == nil && c == 0 {
+	if i < len(e.parsedVer) {
+		if c, err := e.parsedVer[i].v.Compare(pv); err == nil && c == 0 {
 			return true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -222,8 +223,17 @@ type Entry struct {
 // Walk calls fn for every record file of the snapshot, archive by archive, verifying each
 // file against the manifest first. It stops at the first error.
 func (s *Snapshot) Walk(ctx context.Context, fn func(Entry) error) error {
+	return s.WalkParallel(ctx, 1, func(_ int, e Entry) error { return fn(e) })
+}
+
+// WalkParallel is Walk with the archives' entries decompressed by `workers` goroutines; fn is
+// called concurrently, with the worker's number (0 ≤ worker < workers).
+func (s *Snapshot) WalkParallel(ctx context.Context, workers int, fn func(worker int, e Entry) error) error {
+	if workers < 1 {
+		workers = 1
+	}
 	for _, e := range s.Manifest.Ecosystems {
-		if err := s.walkArchive(ctx, e, fn); err != nil {
+		if err := s.walkArchive(ctx, e, workers, fn); err != nil {
 			return err
 		}
 	}
@@ -239,14 +249,14 @@ func (s *Snapshot) Walk(ctx context.Context, fn func(Entry) error) error {
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 {
 			return fmt.Errorf("osv: %w: %s changed since the snapshot was opened", ErrCorrupt, f.Path)
 		}
-		if err := fn(Entry{Ecosystem: f.Ecosystem, Source: f.Path, Data: data}); err != nil {
+		if err := fn(0, Entry{Ecosystem: f.Ecosystem, Source: f.Path, Data: data}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Snapshot) walkArchive(ctx context.Context, e EcosystemEntry, fn func(Entry) error) error {
+func (s *Snapshot) walkArchive(ctx context.Context, e EcosystemEntry, workers int, fn func(int, Entry) error) error {
 	path := filepath.Join(s.Dir, filepath.FromSlash(e.Archive))
 	data, err := readLimited(path, MaxArchiveBytes)
 	if err != nil {
@@ -255,13 +265,18 @@ func (s *Snapshot) walkArchive(ctx context.Context, e EcosystemEntry, fn func(En
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != e.SHA256 {
 		return fmt.Errorf("osv: %w: %s does not match the snapshot's sha256", ErrCorrupt, e.Archive)
 	}
-	return walkZip(ctx, data, e.Archive, func(name string, body []byte) error {
-		return fn(Entry{Ecosystem: e.Name, Source: e.Archive + "!" + name, Data: body})
+	return walkZipParallel(ctx, data, e.Archive, workers, func(w int, name string, body []byte) error {
+		return fn(w, Entry{Ecosystem: e.Name, Source: e.Archive + "!" + name, Data: body})
 	})
 }
 
 // walkZip calls fn with every *.json entry of a zip archive held in memory.
 func walkZip(ctx context.Context, data []byte, label string, fn func(name string, body []byte) error) error {
+	return walkZipParallel(ctx, data, label, 1, func(_ int, name string, body []byte) error { return fn(name, body) })
+}
+
+// walkZipParallel decompresses the archive's *.json entries with several goroutines.
+func walkZipParallel(ctx context.Context, data []byte, label string, workers int, fn func(w int, name string, body []byte) error) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fmt.Errorf("osv: %w: %s: %v", ErrCorrupt, label, err)
@@ -269,33 +284,55 @@ func walkZip(ctx context.Context, data []byte, label string, fn func(name string
 	if len(zr.File) > MaxArchiveEntries {
 		return fmt.Errorf("osv: %w: %s: %d entries, limit %d", ErrCorrupt, label, len(zr.File), MaxArchiveEntries)
 	}
-	buf := make([]byte, 0, 64<<10)
-	for i, f := range zr.File {
-		if i%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan *zip.File, 256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			var buf bytes.Buffer
+			for f := range next {
+				if ctx.Err() != nil {
+					continue
+				}
+				if f.UncompressedSize64 > MaxRecordBytes {
+					cancel(fmt.Errorf("osv: %w: %s!%s: %d bytes, limit %d", ErrCorrupt, label, f.Name, f.UncompressedSize64, MaxRecordBytes))
+					continue
+				}
+				rc, err := f.Open()
+				if err != nil {
+					cancel(fmt.Errorf("osv: %w: %s!%s: %v", ErrCorrupt, label, f.Name, err))
+					continue
+				}
+				buf.Reset()
+				_, err = io.Copy(&buf, io.LimitReader(rc, MaxRecordBytes+1))
+				rc.Close() // the checksum error surfaces from Read at EOF
+				if err == nil && int64(buf.Len()) > MaxRecordBytes {
+					err = fmt.Errorf("larger than %d bytes", MaxRecordBytes)
+				}
+				if err != nil {
+					cancel(fmt.Errorf("osv: %w: %s!%s: %v", ErrCorrupt, label, f.Name, err))
+					continue
+				}
+				if err := fn(w, f.Name, bytes.Clone(buf.Bytes())); err != nil {
+					cancel(err)
+				}
 			}
+		})
+	}
+	for _, f := range zr.File {
+		if ctx.Err() != nil {
+			break
 		}
 		if f.FileInfo().IsDir() || !strings.HasSuffix(f.Name, ".json") {
 			continue
 		}
-		if f.UncompressedSize64 > MaxRecordBytes {
-			return fmt.Errorf("osv: %w: %s!%s: %d bytes, limit %d", ErrCorrupt, label, f.Name, f.UncompressedSize64, MaxRecordBytes)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return fmt.Errorf("osv: %w: %s!%s: %v", ErrCorrupt, label, f.Name, err)
-		}
-		b := bytes.NewBuffer(buf[:0])
-		_, err = io.Copy(b, io.LimitReader(rc, MaxRecordBytes+1))
-		rc.Close() // the checksum error surfaces from Read at EOF
-		if err != nil {
-			return fmt.Errorf("osv: %w: %s!%s: %v", ErrCorrupt, label, f.Name, err)
-		}
-		body := bytes.Clone(b.Bytes())
-		if err := fn(f.Name, body); err != nil {
-			return err
-		}
+		next <- f
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ var purlEcosystems = map[string]string{
 	"swift":     "SwiftURL",
 	"bitnami":   "Bitnami",
 	"julia":     "Julia",
+	"opam":      "opam",
 	"cocoapods": "", // no OSV ecosystem
 }
 
@@ -33,6 +34,9 @@ var pep503 = regexp.MustCompile(`[-_.]+`)
 
 // NormalizePyPIName applies PEP 503 name normalisation.
 func NormalizePyPIName(name string) string {
+	if isNormalizedPyPI(name) {
+		return name
+	}
 	return strings.ToLower(pep503.ReplaceAllLiteralString(name, "-"))
 }
 
@@ -138,4 +142,18 @@ func qualifier(u packageurl.PackageURL, key string) string {
 		}
 	}
 	return ""
+}
+
+// isNormalizedPyPI is the fast path of NormalizePyPIName: lower case, no '_' or '.', no "--".
+func isNormalizedPyPI(name string) bool {
+	prev := byte(0)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c == '_', c == '.', c == '-' && prev == '-':
+			return false
+		}
+		prev = c
+	}
+	return true
 }

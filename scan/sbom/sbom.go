@@ -2,11 +2,13 @@ package sbom
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Errors returned by Decode. Each is wrapped with context; test with errors.Is.
@@ -136,7 +138,7 @@ func DecodeBytes(data []byte, lim Limits) (*Document, error) {
 
 // dedupe drops exact duplicates (same purl, name, version) and sorts for a stable order.
 func dedupe(pkgs []Package) []Package {
-	sort.SliceStable(pkgs, func(i, j int) bool { return less(pkgs[i], pkgs[j]) })
+	slices.SortFunc(pkgs, compare)
 	out := pkgs[:0]
 	for i, p := range pkgs {
 		if i > 0 && p == pkgs[i-1] {
@@ -147,20 +149,14 @@ func dedupe(pkgs []Package) []Package {
 	return out
 }
 
-func less(a, b Package) bool {
-	if a.Ecosystem != b.Ecosystem {
-		return a.Ecosystem < b.Ecosystem
-	}
-	if a.Name != b.Name {
-		return a.Name < b.Name
-	}
-	if a.Version != b.Version {
-		return a.Version < b.Version
-	}
-	if a.PURL != b.PURL {
-		return a.PURL < b.PURL
-	}
-	return a.Reason < b.Reason
+func compare(a, b Package) int {
+	return cmp.Or(
+		strings.Compare(a.Ecosystem, b.Ecosystem),
+		strings.Compare(a.Name, b.Name),
+		strings.Compare(a.Version, b.Version),
+		strings.Compare(a.PURL, b.PURL),
+		strings.Compare(a.Reason, b.Reason),
+	)
 }
 
 // checkDepth rejects documents nested deeper than max, without building anything.

@@ -153,9 +153,9 @@ func componentIDs(c govex.Component) []string {
 
 // Product is what a scan is about: the image digest and/or the server name and version.
 type Product struct {
-	Digest  string // "sha256:…"
-	Name    string // server name, e.g. io.github.acme/weather
-	Version string
+	Digest  string `json:"digest,omitempty"`  // "sha256:…"
+	Name    string `json:"name,omitempty"`    // server name, e.g. io.github.acme/weather
+	Version string `json:"version,omitempty"` // server version
 }
 
 func (p Product) matches(id string) bool {
