@@ -180,6 +180,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 
 	opts := []registry.PipelineOption{
 		registry.WithLinks(api.Links),
+		registry.WithRemoteTools(verifier),
 		registry.WithVSASigner(registry.NewVSAKeySigner(signer, c.resource, "vetted")),
 		registry.WithLogger(log),
 	}
