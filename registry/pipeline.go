@@ -37,10 +37,10 @@ type Pipeline struct {
 }
 
 // RemoteToolsVerifier verifies the signed tool manifest of a remote-only server (one with
-// `remotes` and no packages): the manifest must be signed by an identity the namespace's
-// policy names. signed is the Sigstore bundle the publisher attached.
+// `remotes` and no packages): an OCI artifact (ref) carrying a tool-manifest attestation
+// signed by an identity the namespace's policy names.
 type RemoteToolsVerifier interface {
-	VerifyRemoteTools(ctx context.Context, serverName string, signed []byte) (*VerifiedPackage, error)
+	VerifyRemoteTools(ctx context.Context, serverName, ref string) (*VerifiedPackage, error)
 }
 
 // ToolPolicy says which lint severities hold a version for review and which reject it.
@@ -119,8 +119,6 @@ type PublishRequest struct {
 	Actor string
 	// Authorizer decides whether the caller may publish the server's name. Required.
 	Authorizer Authorizer
-	// RemoteToolsBundle is the signed tool manifest of a remote-only server.
-	RemoteToolsBundle []byte
 }
 
 // PublishResult is the pipeline's answer.
@@ -396,19 +394,24 @@ func (p *Pipeline) manifestDigest(m []byte) string {
 	return r.ManifestDigest
 }
 
-func (p *Pipeline) checkRemoteOnly(ctx context.Context, w *work, req PublishRequest) {
-	const label = "remotes"
+func (p *Pipeline) checkRemoteOnly(ctx context.Context, w *work, _ PublishRequest) {
+	const label = "remotes (tool manifest)"
 	if p.remote == nil {
-		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only servers need a tool manifest signed by a configured identity, and this registry has no identities configured for remote servers"})
+		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only servers need a tool manifest signed by a configured identity, and this registry verifies none"})
 		return
 	}
-	if len(req.RemoteToolsBundle) == 0 {
-		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only server without a signed tool manifest; attach the Sigstore bundle of the tool-manifest attestation"})
+	if w.doc.RemoteToolsRef == "" {
+		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only server without a signed tool manifest: push tools.json as an OCI artifact, attest it (cosign attest --type " +
+			ToolManifestPredicateHint + "), and name it in _meta[\"io.modelcontextprotocol.registry/publisher-provided\"][\"" + RemoteToolsKey + "\"]"})
 		return
 	}
-	vp, err := p.remote.VerifyRemoteTools(ctx, w.doc.Name, req.RemoteToolsBundle)
+	vp, err := p.remote.VerifyRemoteTools(ctx, w.doc.Name, w.doc.RemoteToolsRef)
 	if err != nil {
-		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: err.Error()})
+		c := failedCheck(err, label)
+		if c.Name == CheckVerify {
+			c.Name = CheckToolsAttested
+		}
+		w.add(c)
 		return
 	}
 	for _, c := range vp.Checks {

@@ -24,7 +24,14 @@ type ServerDoc struct {
 	RepositoryURL string
 	Packages      []PackageRef
 	Remotes       int
+	// RemoteToolsRef is, for a remote-only server, the OCI reference of its signed tool
+	// manifest: _meta["io.modelcontextprotocol.registry/publisher-provided"]["dev.vetted/tools"].
+	RemoteToolsRef string
 }
+
+// RemoteToolsKey is the publisher-provided _meta key naming a remote-only server's signed
+// tool-manifest artifact.
+const RemoteToolsKey = "dev.vetted/tools"
 
 // PackageRef is one entry of server.json's packages.
 type PackageRef struct {
@@ -81,6 +88,9 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 			Identifier   string `json:"identifier"`
 		} `json:"packages"`
 		Remotes []json.RawMessage `json:"remotes"`
+		Meta    struct {
+			Publisher map[string]json.RawMessage `json:"io.modelcontextprotocol.registry/publisher-provided"`
+		} `json:"_meta"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: "not a server.json object: " + err.Error()}
@@ -100,6 +110,12 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 		return ServerDoc{}, &FieldError{Field: "version", Reason: fmt.Sprintf("%q looks like a version range; publish a specific version", doc.Version)}
 	}
 	out := ServerDoc{Name: doc.Name, Version: doc.Version, Remotes: len(doc.Remotes)}
+	if raw, ok := doc.Meta.Publisher[RemoteToolsKey]; ok {
+		if err := json.Unmarshal(raw, &out.RemoteToolsRef); err != nil || out.RemoteToolsRef == "" {
+			return ServerDoc{}, &FieldError{Field: "_meta.io.modelcontextprotocol.registry/publisher-provided." + RemoteToolsKey,
+				Reason: "must be the OCI reference of the signed tool manifest"}
+		}
+	}
 	if doc.Repository != nil {
 		out.RepositoryURL = doc.Repository.URL
 	}

@@ -183,7 +183,8 @@ func TestPublishResolveAudit(t *testing.T) {
 	}
 	out, errOut, code = p.cli(t, nil, "audit", "verify", "--data-dir", filepath.Join(p.dir, "data"), "--json")
 	var ar auditResult
-	if code != 0 || json.Unmarshal([]byte(out), &ar) != nil || !ar.OK || ar.Events != 5 {
+	// 1 config.change at start + 1 published + 3 rejected + 1 pending_review.
+	if code != 0 || json.Unmarshal([]byte(out), &ar) != nil || !ar.OK || ar.Events != 6 {
 		t.Fatalf("audit verify: %d %s %s", code, out, errOut)
 	}
 }
@@ -223,7 +224,8 @@ func TestPublishPostgresTwoReplicas(t *testing.T) {
 		t.Fatalf("%d publishes created the version, want 1", created)
 	}
 	out, _, code := p.cli(t, nil, "audit", "verify", "--database", dsn, "--json")
-	if code != 0 || !strings.Contains(out, `"events": 1`) {
+	// One config.change (the second replica's configuration is the same) and one publish.
+	if code != 0 || !strings.Contains(out, `"events": 2`) {
 		t.Fatalf("audit: %d %s", code, out)
 	}
 }
@@ -285,7 +287,7 @@ func TestContinuousScanningServe(t *testing.T) {
 	if c, _ := httpGet(t, p.url+"/v0.1/servers/io.github.acme%2Fweather/versions/latest"); c != 200 {
 		t.Fatalf("released version not served: %d", c)
 	}
-	if out, _, code := p.cli(t, map[string]string{"VETTED_TOKEN": strings.TrimSpace(admin)}, "audit", "verify", "--registry", p.url); code != 0 || !strings.Contains(out, "3 events") {
+	if out, _, code := p.cli(t, map[string]string{"VETTED_TOKEN": strings.TrimSpace(admin)}, "audit", "verify", "--registry", p.url); code != 0 || !strings.Contains(out, "4 events") {
 		t.Fatalf("audit via API: %d %s", code, out)
 	}
 }

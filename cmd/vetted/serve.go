@@ -147,6 +147,7 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 		return nil, err
 	}
 	c.authSvc = svc
+	c.resource = svc.Metadata().Resource // auth.resource when configured
 	reviewOpts, err := serveReview(c, log, st)
 	if err != nil {
 		return nil, err

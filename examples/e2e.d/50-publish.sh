@@ -214,10 +214,11 @@ expect 1 "not published" -- "$VETTED" resolve io.github.acme/weather@1.1.0 --reg
 
 echo "== the audit chain is intact"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
-# 1 published + 4 rejected + 1 pending_review; refused and idempotent requests record nothing.
-expect 0 "audit chain intact: 6 events" -- "$VETTED" audit verify --data-dir "$TMP/data"
+# 1 configuration + 1 published + 4 rejected + 1 pending_review; refused and idempotent
+# requests record nothing.
+expect 0 "audit chain intact: 7 events" -- "$VETTED" audit verify --data-dir "$TMP/data"
 # Tampering with a row (here: rewriting who published the first version) is detected.
-python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE audit_events SET actor = ? WHERE seq = 1", ("someone-else",)); c.commit()' "$TMP/data/vetted.db"
-expect 1 "broken at event 1 (changed)" -- "$VETTED" audit verify --data-dir "$TMP/data"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE audit_events SET actor = ? WHERE seq = 2", ("someone-else",)); c.commit()' "$TMP/data/vetted.db"
+expect 1 "broken at event 2 (changed)" -- "$VETTED" audit verify --data-dir "$TMP/data"
 
 echo "e2e publish: all passed"

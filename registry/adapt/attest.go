@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/policy"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -177,3 +178,28 @@ func rejectedHint(res *attest.Result, f attest.Failure) string {
 }
 
 var _ = errors.New
+
+// VerifyRemoteTools implements registry.RemoteToolsVerifier: ref is an OCI artifact whose
+// tool-manifest attestation must verify with the namespace's policy (its authorities, log
+// and timestamp rules); only the tool manifest is required of it.
+func (v *Verifier) VerifyRemoteTools(ctx context.Context, serverName, ref string) (*registry.VerifiedPackage, error) {
+	np := v.policyFor(serverName)
+	if np == nil {
+		return nil, &registry.CheckError{Check: registry.CheckToolsAttested, Reason: fmt.Sprintf(
+			"no verification policy covers %s; the registry denies what no policy covers", serverName)}
+	}
+	pol := *np.Policy
+	pol.Require = policy.Require{Tools: true}
+	res, err := attest.Verify(ctx, ref, &pol, v.opts...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Digest == "" {
+		reason := "the tool-manifest artifact could not be resolved"
+		if len(res.Failures) > 0 {
+			reason = res.Failures[0].Reason
+		}
+		return nil, &registry.CheckError{Check: registry.CheckResolve, Reason: reason}
+	}
+	return convertResult(res, &NamespacePolicy{Pattern: np.Pattern, Policy: &pol, Name: np.Name})
+}
