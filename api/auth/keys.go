@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -96,7 +97,8 @@ type remoteKeys struct {
 	maxAge     time.Duration
 	logger     *slog.Logger
 
-	fetchMu sync.Mutex // one fetch at a time
+	fetchMu    sync.Mutex  // one fetch at a time
+	refreshing atomic.Bool // a background refresh is running
 
 	mu        sync.Mutex // guards what follows
 	set       []jose.JSONWebKey
@@ -116,8 +118,11 @@ func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, e
 	set, stale := r.current()
 	if set != nil {
 		if ks := selectKeys(set, kid); len(ks) > 0 {
-			if stale {
-				go r.refresh(context.WithoutCancel(ctx)) //nolint:errcheck // logged; the current keys serve meanwhile
+			if stale && r.refreshing.CompareAndSwap(false, true) {
+				go func() { // logged; the current keys serve meanwhile
+					defer r.refreshing.Store(false)
+					_, _ = r.refresh(context.WithoutCancel(ctx))
+				}()
 			}
 			return ks, nil
 		}

@@ -126,7 +126,13 @@ func AllowHTTPIssuersUnsafe() VerifierOption {
 
 // WithVerifierLogger sets the logger (default: discard).
 func WithVerifierLogger(l *slog.Logger) VerifierOption {
-	return func(v *Verifier) error { v.logger = l; return nil }
+	return func(v *Verifier) error {
+		if l == nil {
+			return errors.New("nil logger")
+		}
+		v.logger = l
+		return nil
+	}
 }
 
 // NewVerifier builds a verifier for tokens whose "aud" contains audience.

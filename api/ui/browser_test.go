@@ -173,6 +173,9 @@ func TestBrowserReviewFlow(t *testing.T) {
 	if f := text(t, ctx, "p.flash"); !strings.Contains(f, "Approved") {
 		t.Fatalf("after approving: %q", f)
 	}
+	if h := text(t, ctx, "#history + table"); !strings.Contains(h, "review.decision") || !strings.Contains(h, "alice@acme.example") {
+		t.Fatalf("the version's history does not show the approval: %q", h)
+	}
 	shot(t, ctx, dir, "version")
 
 	// The browser now reads the version from the read API.

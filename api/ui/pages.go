@@ -124,6 +124,7 @@ type versionView struct {
 	Why        []registry.Check
 	Diff       *toolDiff
 	Prev       *registry.Version
+	History    []registry.AuditEvent
 	URL        string
 	ReviewURL  string
 	ActionBase string
@@ -179,6 +180,17 @@ func (h *Handler) version(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		h.failErr(w, r, s, err)
 		return
+	}
+	subject := vv.V.Name + "@" + vv.V.Version
+	es, _, err := h.cfg.Desk.Audit(r.Context(), 0, 100, registry.AuditFilter{Subject: subject})
+	if err != nil {
+		h.failErr(w, r, s, err)
+		return
+	}
+	for _, e := range es {
+		if e.Subject == subject {
+			vv.History = append(vv.History, e)
+		}
 	}
 	h.render(w, r, s, http.StatusOK, "version", page{Title: vv.V.Name + " " + vv.V.Version, Nav: "queue", Data: vv})
 }

@@ -52,7 +52,8 @@ func serveReview(c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Opt
 		return nil, fmt.Errorf("the %T store cannot keep review decisions", st)
 	}
 	desk, err := registry.NewDesk(ds, registry.WithDeskLogger(log.With(slog.String("log", "review"))),
-		registry.WithDeskRescan(func(ctx context.Context) error { return c.rescan.Run(ctx) }))
+		registry.WithDeskRescan(func(ctx context.Context) error { return c.rescan.Run(ctx) }),
+		registry.WithDeskVouch(func(ctx context.Context, k registry.Key) ([]byte, error) { return c.vouch.Run(ctx, k) }))
 	if err != nil {
 		return nil, err
 	}

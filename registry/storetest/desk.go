@@ -186,7 +186,14 @@ func testVEXStore(t *testing.T, s DeskStore) {
 
 func testDeskDecisions(t *testing.T, s DeskStore) {
 	ctx := context.Background()
-	d := newDesk(t, s)
+	vouchErr := errors.New("signing key unavailable")
+	var failVouch bool
+	d := newDesk(t, s, registry.WithDeskVouch(func(_ context.Context, k registry.Key) ([]byte, error) {
+		if failVouch {
+			return nil, vouchErr
+		}
+		return []byte(`{"payloadType":"application/vnd.in-toto+json","vouchedFor":"` + k.Name + `"}`), nil
+	}))
 	commit(t, s, ReviewPublication("io.github.acme/a", "1.0.0", registry.StatusPendingReview, 1, nil, ""))
 	commit(t, s, ReviewPublication("io.github.acme/b", "1.0.0", registry.StatusPendingReview, 2, nil, ""))
 	ka := registry.Key{Name: "io.github.acme/a", Version: "1.0.0"}
@@ -199,9 +206,20 @@ func testDeskDecisions(t *testing.T, s DeskStore) {
 	if _, err := d.Approve(ctx, registry.Action{Key: ka, Reason: "ok"}); !errors.As(err, &fe) || fe.Field != "actor" {
 		t.Fatalf("approve without actor: %v", err)
 	}
+	failVouch = true
+	if _, err := d.Approve(ctx, registry.Action{Key: ka, Actor: "iss|alice", Reason: "ok"}); !errors.Is(err, vouchErr) {
+		t.Fatalf("approve without an attestation: %v, want the signing error", err)
+	}
+	if v, _ := s.GetVersion(ctx, ka); v.Status != registry.StatusPendingReview {
+		t.Fatalf("a failed approval changed the status to %s", v.Status)
+	}
+	failVouch = false
 	v, err := d.Approve(ctx, registry.Action{Key: ka, Actor: "iss|alice", Reason: "tool change reviewed"})
 	if err != nil || v.Status != registry.StatusPublished || !v.IsLatest {
 		t.Fatalf("approve: %+v %v", v, err)
+	}
+	if rec, _ := s.VersionRecord(ctx, ka); !strings.Contains(string(rec.VSA), `"vouchedFor":"io.github.acme/a"`) {
+		t.Fatalf("approved without the registry's attestation: %s", rec.VSA)
 	}
 	if l, err := s.LatestPublished(ctx, ka.Name); err != nil || l.Version != "1.0.0" {
 		t.Fatalf("served after approve: %+v %v", l, err)
