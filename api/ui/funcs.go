@@ -90,6 +90,7 @@ func eventSummary(data json.RawMessage) string {
 
 // wordDiff renders toolmanifest's "[-removed-] {+added+}" word diff with del and ins.
 func wordDiff(s string) template.HTML {
+	s = reveal(s)
 	var b strings.Builder
 	for len(s) > 0 {
 		i := strings.IndexAny(s, "[{")
