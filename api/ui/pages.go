@@ -372,3 +372,46 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	h.render(w, r, s, http.StatusOK, "audit", page{Title: "Audit log", Nav: "audit", Data: d})
 }
+
+// auditExport downloads the (filtered) audit log as JSON Lines.
+func (h *Handler) auditExport(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	f := registry.AuditFilter{Type: q.Get("type"), Actor: q.Get("actor"), Subject: q.Get("subject")}
+	w.Header().Set("Content-Type", "application/jsonl")
+	w.Header().Set("Content-Disposition", `attachment; filename="vetted-audit.jsonl"`)
+	enc := json.NewEncoder(w)
+	if err := h.cfg.Desk.EachAudit(r.Context(), f, func(e registry.AuditEvent) error { return enc.Encode(e) }); err != nil {
+		h.log.Error("ui: audit export", "error", err.Error())
+	}
+}
+
+// scanDownload downloads a version's scan reports (VEX applied now) as JSON or SARIF.
+func (h *Handler) scanDownload(w http.ResponseWriter, r *http.Request, s *session) {
+	k := pathKey(r)
+	_, rs, err := h.cfg.Desk.Reports(r.Context(), k)
+	if err != nil {
+		h.failErr(w, r, s, err)
+		return
+	}
+	var b []byte
+	name := strings.ReplaceAll(k.Name, "/", "_") + "-" + k.Version
+	switch r.PathValue("format") {
+	case "sarif":
+		b, err = registry.SARIF(rs, "vetted")
+		w.Header().Set("Content-Type", "application/sarif+json")
+		name += ".sarif"
+	case "json":
+		b, err = json.MarshalIndent(map[string]any{"server": k.Name, "version": k.Version, "reports": rs}, "", "  ")
+		w.Header().Set("Content-Type", "application/json")
+		name += ".scan.json"
+	default:
+		h.fail(w, r, s, http.StatusNotFound, "No such format", "Scan reports download as json or sarif.")
+		return
+	}
+	if err != nil {
+		h.failErr(w, r, s, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(name)+`"`)
+	_, _ = w.Write(b)
+}
