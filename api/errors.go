@@ -89,10 +89,5 @@ func problem(log *slog.Logger, err error) huma.StatusError {
 	}
 }
 
-// Log attribute keys.
-const (
-	logKeyError  = "error"
-	logKeyAddr   = "addr"
-	logKeyMethod = "method"
-	logKeyPath   = "path"
-)
+// logKeyError is the log attribute key of an error.
+const logKeyError = "error"
