@@ -17,11 +17,11 @@ import (
 // changed may be a status (a quarantine), which alters lists, "latest" and isLatest flags,
 // and the store does not say what changed.
 //
-// Freshness: ChangeSeq is read at most once per check interval per process (one caller
-// reads it, concurrent callers wait for that read), and at once after Invalidate. Readers
-// take the generation current after the check; entries computed from store reads that
-// started after the generation was created are stored in that generation only, so an entry
-// can never outlive the change that made it stale by more than one interval.
+// Freshness: ChangeSeq is read at most once per check interval per process, in the
+// background while requests keep being served (see current), and at once after Invalidate.
+// Entries computed from store reads that started after their generation was created are
+// stored in that generation only, so an entry never outlives the change that made it stale
+// by more than about one interval (staleLimit intervals at worst).
 
 // verKey identifies a one-version response; latest ignores version.
 type verKey struct {
@@ -51,14 +51,15 @@ type generation struct {
 }
 
 type cache struct {
-	store    registry.Store
-	onNewGen func()
-	interval time.Duration
-	maxBytes int
-	start    time.Time
-	gen      atomic.Pointer[generation]
-	flight   singleflight.Group // the ChangeSeq read
-	fills    singleflight.Group // computing a missing entry, by key
+	store      registry.Store
+	onNewGen   func()
+	interval   time.Duration
+	maxBytes   int
+	start      time.Time
+	gen        atomic.Pointer[generation]
+	flight     singleflight.Group // the ChangeSeq read
+	refreshing atomic.Bool        // a background ChangeSeq read is running
+	fills      singleflight.Group // computing a missing entry, by key
 }
 
 // fillTimeout bounds computing one entry (callers share it, so it ignores their own
@@ -103,39 +104,60 @@ func (c *cache) newGeneration(seq int64, checked int64) *generation {
 
 func (c *cache) now() int64 { return int64(time.Since(c.start)) }
 
-// current returns the generation to read from, first checking ChangeSeq if the last check
-// is older than the interval.
+// current returns the generation to read from. When the last ChangeSeq read is older than
+// the interval, one background read is started and the current generation still served;
+// only when it is older than staleLimit intervals (a slow or failing store, an idle process,
+// or Invalidate) do readers wait for a fresh read. What is served is thus at most about one
+// interval behind the store, and never more than staleLimit intervals.
 func (c *cache) current(ctx context.Context) (*generation, error) {
 	g := c.gen.Load()
-	if c.now()-g.checked.Load() < int64(c.interval) {
+	age := c.now() - g.checked.Load()
+	if age < int64(c.interval) {
 		return g, nil
 	}
-	_, err, _ := c.flight.Do("seq", func() (any, error) {
-		g := c.gen.Load()
-		if c.now()-g.checked.Load() < int64(c.interval) {
-			return nil, nil // another caller just checked
+	if age < staleLimit*int64(c.interval) {
+		if c.refreshing.CompareAndSwap(false, true) {
+			go func() {
+				defer c.refreshing.Store(false)
+				_, _, _ = c.flight.Do("seq", func() (any, error) { return nil, c.check(context.Background()) })
+			}()
 		}
-		at := c.now()
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), changeSeqTimeout)
-		defer cancel()
-		seq, err := c.store.ChangeSeq(cctx)
-		if err != nil {
-			return nil, err
-		}
-		if seq == g.seq {
-			g.checked.Store(at)
-			return nil, nil
-		}
-		c.gen.Store(c.newGeneration(seq, at))
-		if c.onNewGen != nil {
-			c.onNewGen()
-		}
-		return nil, nil
-	})
+		return g, nil
+	}
+	_, err, _ := c.flight.Do("seq", func() (any, error) { return nil, c.check(ctx) })
 	if err != nil {
 		return nil, err
 	}
 	return c.gen.Load(), nil
+}
+
+// staleLimit is how many intervals old the last ChangeSeq read may be before readers wait
+// for a new one.
+const staleLimit = 4
+
+// check reads ChangeSeq (unless another caller just did) and starts a new generation when it
+// moved.
+func (c *cache) check(ctx context.Context) error {
+	g := c.gen.Load()
+	if c.now()-g.checked.Load() < int64(c.interval) {
+		return nil // another caller just checked
+	}
+	at := c.now()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), changeSeqTimeout)
+	defer cancel()
+	seq, err := c.store.ChangeSeq(cctx)
+	if err != nil {
+		return err
+	}
+	if seq == g.seq {
+		g.checked.Store(at)
+		return nil
+	}
+	c.gen.Store(c.newGeneration(seq, at))
+	if c.onNewGen != nil {
+		c.onNewGen()
+	}
+	return nil
 }
 
 // invalidate makes the next reader check ChangeSeq (after a local write).

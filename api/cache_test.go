@@ -188,3 +188,38 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 		t.Errorf("cache metrics:\n%s", grepLines(m, "vetted_cache"))
 	}
 }
+
+// A slow ChangeSeq read does not hold up requests while the last read is recent; once it is
+// staleLimit intervals old, requests wait for it (and see the change).
+func TestSlowChangeSeqDoesNotBlockReads(t *testing.T) {
+	st := newMemStore()
+	seed(t, st, "io.github.acme/weather@1.0.0")
+	const interval = 100 * time.Millisecond
+	h := newServer(t, st, WithChangeCheckInterval(interval))
+	path := "/v0.1/servers/io.github.acme%2Fweather/versions/latest"
+	get(t, h, path)
+	gate := make(chan struct{})
+	st.mu.Lock()
+	st.seqGate = gate
+	st.mu.Unlock()
+	time.Sleep(interval + 20*time.Millisecond)
+	start := time.Now()
+	if r := get(t, h, path); r.code != 200 || time.Since(start) > interval/2 {
+		t.Fatalf("read during a slow ChangeSeq: %d after %v", r.code, time.Since(start))
+	}
+	if _, err := st.SetStatus(context.Background(), keyOf("io.github.acme/weather", "1.0.0"), registry.StatusQuarantined, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(staleLimit * interval)
+	done := make(chan int)
+	go func() { done <- get(t, h, path).code }()
+	select {
+	case code := <-done:
+		t.Fatalf("a read %d intervals after the last check did not wait for ChangeSeq: %d", staleLimit, code)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	if code := <-done; code != http.StatusNotFound {
+		t.Fatalf("after the check: %d, want 404 (quarantined)", code)
+	}
+}

@@ -23,6 +23,7 @@ type memStore struct {
 	pingErr  error
 	failList error
 	listGate chan struct{} // when set, ListVersionsPage waits for it to close
+	seqGate  chan struct{} // when set, ChangeSeq waits for it to close
 }
 
 func newMemStore() *memStore {
@@ -167,6 +168,12 @@ func (m *memStore) ListVersionsPage(_ context.Context, q registry.ListQuery) ([]
 }
 
 func (m *memStore) ChangeSeq(context.Context) (int64, error) {
+	m.mu.Lock()
+	gate := m.seqGate
+	m.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.count("ChangeSeq")
