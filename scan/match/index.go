@@ -51,6 +51,7 @@ type entry struct {
 	once      sync.Once
 	ranges    []compiledRange // compiled from raw on first use
 	parsedVer []parsedVersion // versions, parsed and sorted on first use
+	unparsed  []string        // versions that do not parse, compared as strings
 }
 
 // rawRange is an ECOSYSTEM or SEMVER range as text.
@@ -70,7 +71,7 @@ func (e *entry) compile() {
 		for _, r := range e.raw {
 			e.ranges = append(e.ranges, compileRange(r, e.ecosystem))
 		}
-		e.parsedVer = parseVersions(e.versions, e.ecosystem)
+		e.parsedVer, e.unparsed = parseVersions(e.versions, e.ecosystem)
 	})
 }
 
