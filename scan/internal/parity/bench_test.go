@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +171,12 @@ func BenchmarkIndexBuild(b *testing.B) {
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	after := heapInuse()
+	if path := os.Getenv("VETTED_BENCH_HEAPPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f) // what the index holds
+			f.Close()
+		}
+	}
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	cur, peak := rssMiB()
 	b.ReportMetric(float64(idx.Records()), "records")
