@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	"github.com/google/osv-scalibr/semantic"
-
 )
 
 type eventKind uint8
