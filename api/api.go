@@ -39,7 +39,7 @@ type Server struct {
 	metrics *metrics
 	fast    *fastRoutes
 	publish *PublishConfig // nil: publishing disabled (see publish.go)
-	review  *ReviewConfig // nil: the security team's API is off (review.go)
+	review  *ReviewConfig  // nil: the security team's API is off (review.go)
 }
 
 // Option configures a Server.
@@ -161,10 +161,8 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	}
 	s.publish = o.publish
 	registerExtensions(s.api, s)
-	if o.review != nil {
-		s.review = o.review
-		registerReviewAPI(s.api, s)
-	}
+	s.review = o.review
+	registerReviewAPI(s.api, s)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("/", s.notFound)
 

@@ -33,16 +33,15 @@ func (in AuditQuery) filter() registry.AuditFilter {
 }
 
 func registerAudit(api huma.API, s *Server) {
-	cfg := s.review
 	type pageInput struct {
 		AuditQuery
 		After int64 `query:"after" minimum:"0" doc:"Return events after this sequence number (the previous page's next)"`
 		Limit int   `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 	}
-	huma.Register(api, reviewOp("list-audit-log", http.MethodGet, ReviewPrefix+"/audit", "Audit log",
+	huma.Register(api, s.reviewOp(api, "list-audit-log", http.MethodGet, ReviewPrefix+"/audit", "Audit log",
 		"Events of the append-only audit chain in sequence order, filtered. Page with after=next."),
 		func(ctx context.Context, in *pageInput) (*struct{ Body AuditLogPage }, error) {
-			es, next, err := cfg.Desk.Audit(ctx, in.After, in.Limit, in.filter())
+			es, next, err := s.review.Desk.Audit(ctx, in.After, in.Limit, in.filter())
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}
@@ -52,7 +51,7 @@ func registerAudit(api huma.API, s *Server) {
 	type exportInput struct {
 		AuditQuery
 	}
-	op := reviewOp("export-audit-log", http.MethodGet, ReviewPrefix+"/audit.jsonl", "Export the audit log",
+	op := s.reviewOp(api, "export-audit-log", http.MethodGet, ReviewPrefix+"/audit.jsonl", "Export the audit log",
 		"Every matching event as JSON Lines (one event per line, in sequence order): the chain can be verified offline.")
 	op.Responses = map[string]*huma.Response{"200": {Description: "JSON Lines", Content: map[string]*huma.MediaType{"application/jsonl": {Schema: &huma.Schema{Type: "string"}}}}}
 	huma.Register(api, op, func(ctx context.Context, in *exportInput) (*reviewRawOutput, error) {
@@ -64,7 +63,7 @@ func registerAudit(api huma.API, s *Server) {
 			c.SetStatus(http.StatusOK)
 			enc := json.NewEncoder(c.BodyWriter())
 			n := 0
-			err := cfg.Desk.EachAudit(ctx, f, func(e registry.AuditEvent) error {
+			err := s.review.Desk.EachAudit(ctx, f, func(e registry.AuditEvent) error {
 				n++
 				return enc.Encode(e)
 			})
@@ -75,10 +74,10 @@ func registerAudit(api huma.API, s *Server) {
 		}}, nil
 	})
 
-	huma.Register(api, reviewOp("verify-audit-chain", http.MethodGet, ReviewPrefix+"/audit/verify", "Verify the audit chain",
+	huma.Register(api, s.reviewOp(api, "verify-audit-chain", http.MethodGet, ReviewPrefix+"/audit/verify", "Verify the audit chain",
 		"Reads the whole chain and checks every hash and link; says where and how it is broken if it is."),
 		func(ctx context.Context, _ *struct{}) (*struct{ Body registry.ChainStatus }, error) {
-			st, err := cfg.Desk.VerifyAudit(ctx)
+			st, err := s.review.Desk.VerifyAudit(ctx)
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}

@@ -48,7 +48,12 @@ func TestEveryOperationDeclaresAPermission(t *testing.T) {
 			if !ok {
 				t.Errorf("%s %s declares no permission", op.Method, path)
 			}
-			if strings.Contains(path, "/servers") && p != PermRead {
+			switch {
+			case strings.HasPrefix(path, ReviewPrefix):
+				if p != PermReview {
+					t.Errorf("%s %s: permission %q, want review", op.Method, path, p)
+				}
+			case strings.Contains(path, "/servers") && p != PermRead:
 				t.Errorf("%s %s: permission %q, want read", op.Method, path, p)
 			}
 		}

@@ -60,7 +60,7 @@ func (pubVSA) SignVSA(registry.VerificationSummary) ([]byte, error) {
 	return []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`), nil
 }
 
-func newPublishServer(t *testing.T) (*Server, *sqlite.Store) {
+func newPublishServer(t testing.TB) (*Server, *sqlite.Store) {
 	t.Helper()
 	st := openSQLite(t).(*sqlite.Store)
 	p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithLinks(Links), registry.WithVSASigner(pubVSA{}))
@@ -86,7 +86,7 @@ func pubBody(name, version, ident string) string {
 	return fmt.Sprintf(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":%q,"description":"Weather","version":%q,"packages":[{"registryType":"oci","identifier":%q,"transport":{"type":"stdio"}}]}`, name, version, ident)
 }
 
-func post(t *testing.T, h http.Handler, target, body string) resp {
+func post(t testing.TB, h http.Handler, target, body string) resp {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
@@ -247,4 +247,20 @@ func TestConcurrentPublishAPI(t *testing.T) {
 	if len(vs) != 1 || len(es) != 1 {
 		t.Fatalf("versions %d, audit events %d", len(vs), len(es))
 	}
+}
+
+// FuzzPublishBody: nothing a client sends to POST /v0.1/publish yields a 5xx.
+func FuzzPublishBody(f *testing.F) {
+	f.Add(pubBody("io.github.acme/weather", "1.0.0", "ghcr.io/acme/w:1"))
+	f.Add(pubBody("io.github.acme/weather", "1.0.0", "ghcr.io/acme/unsigned:1"))
+	f.Add(`{"name":"io.github.acme/r","version":"1","description":"d","$schema":"https://x/y","remotes":[{"type":"sse","url":"https://x"}],"_meta":{"io.modelcontextprotocol.registry/publisher-provided":{"dev.vetted/tools":7}}}`)
+	f.Add(`{"name":"a/b","version":"1","version":"2"}`)
+	srv, _ := newPublishServer(f)
+	h := srv.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		r := post(t, h, "/v0.1/publish", body)
+		if r.code >= 500 {
+			t.Fatalf("%d for %q: %s", r.code, body, r.body)
+		}
+	})
 }

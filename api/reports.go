@@ -113,12 +113,11 @@ func AffectedBy(fs []registry.RegistryFinding) []AffectedServer {
 }
 
 func registerReports(api huma.API, s *Server) {
-	cfg := s.review
 	type reportInput struct {
 		VersionParams
 		Format string `query:"format" enum:"json,sarif" default:"json" doc:"Vetted's JSON reports or SARIF 2.1.0"`
 	}
-	op := reviewOp("get-version-scan-reports", http.MethodGet, ReviewPrefix+"/servers/{serverName}/versions/{version}/scan",
+	op := s.reviewOp(api, "get-version-scan-reports", http.MethodGet, ReviewPrefix+"/servers/{serverName}/versions/{version}/scan",
 		"Scan reports of a version", "The version's scan reports in any status, with the VEX statements in effect now applied.",
 		http.StatusNotFound)
 	op.Responses = map[string]*huma.Response{"200": {Description: "The reports", Content: map[string]*huma.MediaType{
@@ -128,12 +127,12 @@ func registerReports(api huma.API, s *Server) {
 		if err != nil {
 			return nil, s.reviewProblem(err)
 		}
-		v, rs, err := cfg.Desk.Reports(ctx, k)
+		v, rs, err := s.review.Desk.Reports(ctx, k)
 		if err != nil {
 			return nil, s.reviewProblem(notFound(err, "scan report of %s@%s", k.Name, k.Version))
 		}
 		if in.Format == "sarif" {
-			b, err := registry.SARIF(rs, cfg.ToolVersion)
+			b, err := registry.SARIF(rs, s.review.ToolVersion)
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}
@@ -151,7 +150,7 @@ func registerReports(api huma.API, s *Server) {
 		Status            []string `query:"status" enum:"published,quarantined,pending_review,rejected,deprecated" doc:"Version statuses to look at (default published and quarantined)"`
 		IncludeSuppressed bool     `query:"includeSuppressed" doc:"Also list findings a VEX statement suppresses"`
 	}
-	huma.Register(api, reviewOp("list-open-findings", http.MethodGet, ReviewPrefix+"/findings", "Open findings",
+	huma.Register(api, s.reviewOp(api, "list-open-findings", http.MethodGet, ReviewPrefix+"/findings", "Open findings",
 		"Every finding of the latest scan of every version, across the registry, most severe first, with the VEX statements in effect now applied."),
 		func(ctx context.Context, in *findingsInput) (*struct{ Body FindingList }, error) {
 			if err := checkVulnID("query.vulnerability", in.Vulnerability); err != nil {
@@ -161,7 +160,7 @@ func registerReports(api huma.API, s *Server) {
 			for _, st := range in.Status {
 				q.Statuses = append(q.Statuses, registry.Status(st))
 			}
-			fs, err := cfg.Desk.Findings(ctx, q)
+			fs, err := s.review.Desk.Findings(ctx, q)
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}
@@ -171,13 +170,13 @@ func registerReports(api huma.API, s *Server) {
 	type vulnInput struct {
 		ID string `path:"id" doc:"A vulnerability id or any of its aliases" example:"CVE-2020-8203"`
 	}
-	huma.Register(api, reviewOp("get-affected-servers", http.MethodGet, ReviewPrefix+"/vulnerabilities/{id}", "Servers affected by a vulnerability",
+	huma.Register(api, s.reviewOp(api, "get-affected-servers", http.MethodGet, ReviewPrefix+"/vulnerabilities/{id}", "Servers affected by a vulnerability",
 		"Which published servers are affected by GHSA-… / CVE-…: any id of the vulnerability's alias group matches. Findings a VEX statement suppresses are not affected."),
 		func(ctx context.Context, in *vulnInput) (*struct{ Body Affected }, error) {
 			if err := checkVulnID("path.id", in.ID); err != nil {
 				return nil, s.reviewProblem(err)
 			}
-			fs, err := cfg.Desk.Findings(ctx, registry.FindingQuery{Vulnerability: in.ID, Statuses: []registry.Status{registry.StatusPublished}})
+			fs, err := s.review.Desk.Findings(ctx, registry.FindingQuery{Vulnerability: in.ID, Statuses: []registry.Status{registry.StatusPublished}})
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}

@@ -39,12 +39,20 @@ func WithReview(cfg ReviewConfig) Option {
 	}
 }
 
-// reviewOp declares a reviewer operation.
-func reviewOp(id, method, path, summary, desc string, errs ...int) huma.Operation {
+// reviewOp declares a reviewer operation. Without WithReview it answers 404 (the operations
+// are registered anyway, so that the OpenAPI document describes them).
+func (s *Server) reviewOp(api huma.API, id, method, path, summary, desc string, errs ...int) huma.Operation {
 	return withPermission(huma.Operation{
 		OperationID: id, Method: method, Path: path, Summary: summary, Description: desc,
 		Tags:   []string{"review"},
 		Errors: append([]int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden}, errs...),
+		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
+			if s.review == nil {
+				_ = huma.WriteErr(api, ctx, http.StatusNotFound, "the review API is not enabled on this registry")
+				return
+			}
+			next(ctx)
+		}},
 	}, PermReview)
 }
 
@@ -138,12 +146,11 @@ func Causes(checks []registry.Check) []ReviewCause {
 }
 
 func registerReview(api huma.API, s *Server) {
-	cfg := s.review
 	type queueInput struct {
 		Cursor string `query:"cursor" doc:"nextCursor of the previous page"`
 		Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"30"`
 	}
-	huma.Register(api, reviewOp("list-review-queue", http.MethodGet, ReviewPrefix+"/queue", "Review queue",
+	huma.Register(api, s.reviewOp(api, "list-review-queue", http.MethodGet, ReviewPrefix+"/queue", "Review queue",
 		"Versions waiting in pending_review, with why: a tool definition changed, a lint finding, a look-alike namespace, an exception needed."),
 		func(ctx context.Context, in *queueInput) (*struct{ Body QueuePage }, error) {
 			var after *registry.Key
@@ -154,7 +161,7 @@ func registerReview(api huma.API, s *Server) {
 				}
 				after = &k
 			}
-			items, more, err := cfg.Desk.Queue(ctx, after, in.Limit)
+			items, more, err := s.review.Desk.Queue(ctx, after, in.Limit)
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}
@@ -182,7 +189,7 @@ func registerReview(api huma.API, s *Server) {
 		{registry.ActionRelease, "Release a version", "Publishes a quarantined version again (409 when it is not quarantined).", (*registry.Desk).Release},
 	}
 	for _, a := range actions {
-		huma.Register(api, reviewOp(a.name+"-version", http.MethodPost, ReviewPrefix+"/servers/{serverName}/versions/{version}/"+a.name,
+		huma.Register(api, s.reviewOp(api, a.name+"-version", http.MethodPost, ReviewPrefix+"/servers/{serverName}/versions/{version}/"+a.name,
 			a.summary, a.desc+" The reason is required and recorded, with the caller, in the audit chain.",
 			http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity),
 			func(ctx context.Context, in *actionInput) (*struct{ Body ActionResult }, error) {
@@ -194,7 +201,7 @@ func registerReview(api huma.API, s *Server) {
 				if err != nil {
 					return nil, err
 				}
-				v, err := a.fn(cfg.Desk, ctx, registry.Action{Key: k, Actor: actor, Reason: in.Body.Reason})
+				v, err := a.fn(s.review.Desk, ctx, registry.Action{Key: k, Actor: actor, Reason: in.Body.Reason})
 				if err != nil {
 					return nil, s.reviewProblem(notFound(err, "version %q of server %q", k.Version, k.Name))
 				}

@@ -331,3 +331,30 @@ func TestReviewAPIReportsAndVEX(t *testing.T) {
 		t.Fatalf("findings: %d %s", code, body)
 	}
 }
+
+// Without WithReview the operations exist (and are documented) but answer 404.
+func TestReviewAPIOff(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vetted.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := api.New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + api.ReviewPrefix + "/queue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "not enabled") {
+		t.Fatalf("review API off: %d %s", resp.StatusCode, b)
+	}
+	if _, err := api.New(st, api.WithReview(api.ReviewConfig{})); err == nil || !strings.Contains(err.Error(), "desk") {
+		t.Fatalf("WithReview without a desk: %v", err)
+	}
+}

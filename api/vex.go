@@ -53,11 +53,10 @@ type VEXList struct {
 }
 
 func registerVEX(api huma.API, s *Server) {
-	cfg := s.review
 	type uploadInput struct {
 		Body VEXUploadBody
 	}
-	huma.Register(api, reviewOp("upload-vex", http.MethodPost, ReviewPrefix+"/vex", "Record a VEX document",
+	huma.Register(api, s.reviewOp(api, "upload-vex", http.MethodPost, ReviewPrefix+"/vex", "Record a VEX document",
 		"Validates an OpenVEX document and records it for the products of its scope. Its statements apply at once to reports, findings and quarantine state.",
 		http.StatusNotFound, http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *uploadInput) (*struct{ Body VEXDocumentView }, error) {
@@ -65,7 +64,7 @@ func registerVEX(api huma.API, s *Server) {
 			if err != nil {
 				return nil, err
 			}
-			d, err := cfg.Desk.UploadVEX(ctx, registry.VEXUpload{Document: in.Body.Document, Products: in.Body.Products,
+			d, err := s.review.Desk.UploadVEX(ctx, registry.VEXUpload{Document: in.Body.Document, Products: in.Body.Products,
 				Expires: in.Body.Expires, Actor: actor, Reason: in.Body.Reason})
 			if err != nil {
 				return nil, s.reviewProblem(err)
@@ -77,9 +76,9 @@ func registerVEX(api huma.API, s *Server) {
 	type listInput struct {
 		IncludeWithdrawn bool `query:"includeWithdrawn" doc:"Also list withdrawn documents"`
 	}
-	huma.Register(api, reviewOp("list-vex", http.MethodGet, ReviewPrefix+"/vex", "VEX documents", "The recorded VEX documents, oldest first."),
+	huma.Register(api, s.reviewOp(api, "list-vex", http.MethodGet, ReviewPrefix+"/vex", "VEX documents", "The recorded VEX documents, oldest first."),
 		func(ctx context.Context, in *listInput) (*struct{ Body VEXList }, error) {
-			ds, err := cfg.Desk.ListVEX(ctx, in.IncludeWithdrawn)
+			ds, err := s.review.Desk.ListVEX(ctx, in.IncludeWithdrawn)
 			if err != nil {
 				return nil, s.reviewProblem(err)
 			}
@@ -94,9 +93,9 @@ func registerVEX(api huma.API, s *Server) {
 	type idInput struct {
 		ID string `path:"id" maxLength:"64" doc:"The document's id"`
 	}
-	huma.Register(api, reviewOp("get-vex", http.MethodGet, ReviewPrefix+"/vex/{id}", "A VEX document", "One recorded VEX document, with the document as uploaded.", http.StatusNotFound),
+	huma.Register(api, s.reviewOp(api, "get-vex", http.MethodGet, ReviewPrefix+"/vex/{id}", "A VEX document", "One recorded VEX document, with the document as uploaded.", http.StatusNotFound),
 		func(ctx context.Context, in *idInput) (*struct{ Body VEXDocumentView }, error) {
-			d, err := cfg.Desk.GetVEX(ctx, in.ID)
+			d, err := s.review.Desk.GetVEX(ctx, in.ID)
 			if err != nil {
 				return nil, s.reviewProblem(notFound(err, "VEX document %q", in.ID))
 			}
@@ -107,14 +106,14 @@ func registerVEX(api huma.API, s *Server) {
 		ID   string `path:"id" maxLength:"64"`
 		Body ReasonBody
 	}
-	huma.Register(api, reviewOp("withdraw-vex", http.MethodPost, ReviewPrefix+"/vex/{id}/withdraw", "Withdraw a VEX document",
+	huma.Register(api, s.reviewOp(api, "withdraw-vex", http.MethodPost, ReviewPrefix+"/vex/{id}/withdraw", "Withdraw a VEX document",
 		"Its statements stop applying at once; versions they kept out of quarantine are re-evaluated.", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *withdrawInput) (*struct{ Body VEXDocumentView }, error) {
 			actor, err := s.actor(ctx)
 			if err != nil {
 				return nil, err
 			}
-			d, err := cfg.Desk.WithdrawVEX(ctx, in.ID, actor, in.Body.Reason)
+			d, err := s.review.Desk.WithdrawVEX(ctx, in.ID, actor, in.Body.Reason)
 			if err != nil {
 				return nil, s.reviewProblem(notFound(err, "VEX document %q", in.ID))
 			}

@@ -142,7 +142,8 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	}
 	auths, err := compileAuthorities(pol, cfg.root)
 	if err != nil {
-		return nil, fmt.Errorf("attest: %w", err)
+		// Unreadable keys or roots named by the policy are a bad policy.
+		return nil, fmt.Errorf("attest: %w: %w", policy.ErrInvalid, err)
 	}
 	client := oci.New(oci.Options{
 		Transport: cfg.transport, Keychain: cfg.keychain, Insecure: cfg.insecure,

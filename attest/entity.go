@@ -41,6 +41,7 @@ type candidate struct {
 	statement *intoto.Statement // DSSE only
 	simple    *intoto.SimpleSigning
 	cert      bool // signed with a certificate (keyless), else a key
+	entries   []*tlog.Entry
 	// artifact returns a fresh artifact policy for each verification attempt.
 	artifact func() verify.ArtifactPolicyOption
 }
@@ -81,7 +82,11 @@ func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
 		if err != nil {
 			return nil, reject(CheckBundle, "%v", err)
 		}
-		cand.entity, cand.cert = &b, vc.Certificate() != nil
+		if cand.entries, err = b.TlogEntries(); err != nil {
+			return nil, reject(CheckBundle, "%v", err)
+		}
+		// The log entries are parsed once, here, not again on every verification attempt.
+		cand.entity, cand.cert = &parsedBundle{Bundle: &b, entries: cand.entries}, vc.Certificate() != nil
 		sc, err := b.SignatureContent()
 		if err != nil {
 			return nil, reject(CheckBundle, "%v", err)
@@ -120,7 +125,7 @@ func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
 		}
 		payload := c.Data
 		cand.entity, cand.simple, cand.kind = ent, simple, intoto.KindSignature
-		cand.cert = ent.cert != nil
+		cand.cert, cand.entries = ent.cert != nil, ent.entries
 		cand.artifact = func() verify.ArtifactPolicyOption { return verify.WithArtifact(bytes.NewReader(payload)) }
 		return cand, nil
 	case oci.SourceAttTag:
@@ -138,7 +143,7 @@ func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
 		if rej != nil {
 			return nil, rej
 		}
-		cand.entity, cand.cert = ent, ent.cert != nil
+		cand.entity, cand.cert, cand.entries = ent, ent.cert != nil, ent.entries
 		if rej := cand.bindStatement(&env, imageDigest); rej != nil {
 			return nil, rej
 		}
@@ -288,3 +293,11 @@ func (keyHint) Certificate() *x509.Certificate        { return nil }
 func (keyHint) Intermediates() []*x509.Certificate    { return nil }
 func (k keyHint) PublicKey() verify.PublicKeyProvider { return k }
 func (keyHint) Hint() string                          { return "" }
+
+// parsedBundle is a bundle whose transparency-log entries were parsed once.
+type parsedBundle struct {
+	*bundle.Bundle
+	entries []*tlog.Entry
+}
+
+func (p *parsedBundle) TlogEntries() ([]*tlog.Entry, error) { return p.entries, nil }

@@ -1,10 +1,6 @@
 package attest_test
 
 import (
-	"fmt"
-	"io"
-	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -231,6 +227,31 @@ func TestNegatives(t *testing.T) {
 			check: attest.CheckRequireSignature, reason: "no signatures or attestations found",
 		},
 		{
+			name: "certificate from a CA outside the trusted root",
+			setup: func(t *testing.T, f *fixture) (string, string) {
+				d := f.reg.PushImage(t, "acme/weather", "v1")
+				rogue := sigtest.New(t) // its own Fulcio CA, not trusted by the fixture
+				b := rogue.KeylessDSSE(t, ghIdentity(), sigtest.Statement(d, attest.PredicateCosignSign, `{}`))
+				b.VerificationMaterial.TlogEntries = nil
+				f.ss.AddTimestamp(t, b) // a trusted time, so that the chain is what fails
+				f.reg.AttachBundle(t, "acme/weather", d, sigtest.Marshal(t, b), nil)
+				return f.reg.Ref("acme/weather", "v1"), sigPolicy
+			},
+			check: attest.CheckRequireSignature, reason: "certificate",
+			rejCheck: attest.CheckCertificate, rejReason: "leaf certificate verification failed",
+		},
+		{
+			name: "unsigned .sbom attachment",
+			setup: func(t *testing.T, f *fixture) (string, string) {
+				d := f.reg.PushImage(t, "acme/weather", "v1")
+				f.attachKeyless("acme/weather", d, ghIdentity(), attest.PredicateCosignSign, `{}`)
+				f.reg.PutManifest(t, "acme/weather", sigtest.LegacyTag(d, ".sbom"), "", "",
+					[]sigtest.Layer{{Data: []byte(spdxDoc), MediaType: "text/spdx+json"}}, nil)
+				return f.reg.Ref("acme/weather", "v1"), strings.Replace(sigPolicy, "{signature: true}", "{signature: true, sbom: true}", 1)
+			},
+			check: attest.CheckRequireSBOM, reason: "no verified sbom",
+		},
+		{
 			name: "keyless signature where the policy allows only keys",
 			setup: func(t *testing.T, f *fixture) (string, string) {
 				d := f.reg.PushImage(t, "acme/weather", "v1")
@@ -262,8 +283,3 @@ func keyPolicy(pemKey, extra string) string {
 	}
 	return "authorities:\n  - name: release-key\n    key:\n" + key + "require: {signature: true}\n"
 }
-
-var _ = io.EOF
-var _ = http.MethodGet
-var _ = runtime.GC
-var _ = fmt.Sprint

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/sigtest"
@@ -137,4 +138,29 @@ func TestVerifyPublicGoodBundle(t *testing.T) {
 		}
 		wantFail(t, res, attest.CheckRequireSignature, "nothing verified", attest.CheckIdentity, c.reason)
 	}
+}
+
+// TestVerifyMessageSignatureBundle: a bundle whose message signature is over the image
+// manifest itself is a signature of the image; over another manifest it is rejected.
+func TestVerifyMessageSignatureBundle(t *testing.T) {
+	f := newFixture(t, true)
+	k := sigtest.NewKey(t)
+	img, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.reg.Push(t, "acme/weather", "v1", img)
+	raw, err := img.RawManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.reg.AttachBundle(t, "acme/weather", d, sigtest.Marshal(t, k.MessageBundle(t, raw)), nil)
+	res := f.verify(f.reg.Ref("acme/weather", "v1"), keyPolicy(k.PublicPEM(t), ""))
+	if !res.Passed || res.Items[0].Kind != attest.KindSignature || res.Items[0].PredicateType != "" {
+		t.Fatalf("want pass:\n%s", res.Summary())
+	}
+	d2 := f.reg.PushImage(t, "acme/weather", "v2")
+	f.reg.AttachBundle(t, "acme/weather", d2, sigtest.Marshal(t, k.MessageBundle(t, raw)), nil)
+	wantFail(t, f.verify(f.reg.Ref("acme/weather", "v2"), keyPolicy(k.PublicPEM(t), "")),
+		attest.CheckRequireSignature, "", attest.CheckSubject, "message signature is over SHA2_256:")
 }

@@ -160,10 +160,7 @@ func contains(list []string, s string) bool {
 }
 
 func (v *verifier) verifyWith(cand *candidate, a *authority, imageDigest string) (*Item, *verifiedEvidence, *rejectErr) {
-	entries, err := cand.entity.TlogEntries()
-	if err != nil {
-		return nil, nil, reject(CheckBundle, "%v", err)
-	}
+	entries := cand.entries
 	sv, err := verify.NewVerifier(a.tm, verifierOptions(v.pol, a, len(entries) > 0)...)
 	if err != nil {
 		return nil, nil, reject(CheckSignature, "verifier: %v", err)

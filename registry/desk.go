@@ -31,6 +31,7 @@ type Desk struct {
 	store  DeskStore
 	clock  func() time.Time
 	rescan func(ctx context.Context) error
+	vouch  func(ctx context.Context, k Key) ([]byte, error)
 	log    *slog.Logger
 }
 
@@ -53,6 +54,14 @@ func WithDeskClock(now func() time.Time) DeskOption {
 // by the desk apply the current VEX statements whatever this does.
 func WithDeskRescan(fn func(ctx context.Context) error) DeskOption {
 	return func(d *Desk) error { d.rescan = fn; return nil }
+}
+
+// WithDeskVouch sets how the registry's signed attestation (VSA) of a version approved out
+// of pending_review is made (typically VouchFor with the registry's key). It returns nil, nil
+// when the registry signs nothing; an error fails the approval: the registry never publishes
+// what it could not vouch for.
+func WithDeskVouch(fn func(ctx context.Context, k Key) ([]byte, error)) DeskOption {
+	return func(d *Desk) error { d.vouch = fn; return nil }
 }
 
 // WithDeskLogger logs to l (default: discard).
@@ -166,10 +175,17 @@ func (d *Desk) act(ctx context.Context, name string, a Action) (Version, error) 
 	if err != nil {
 		return Version{}, err
 	}
-	out, err := d.store.Transition(ctx, Transition{
+	t := Transition{
 		Key: a.Key, From: []Status{m.from}, To: m.to, At: now,
 		Audit: AuditEvent{Time: now, Type: m.audit, Actor: a.Actor, Subject: a.Key.Name + "@" + a.Key.Version, Data: data},
-	})
+	}
+	if name == ActionApprove && d.vouch != nil {
+		// Signed before the transaction, which stays short.
+		if t.VSA, err = d.vouch(ctx, a.Key); err != nil {
+			return Version{}, fmt.Errorf("approve %s@%s: the registry's attestation: %w", a.Key.Name, a.Key.Version, err)
+		}
+	}
+	out, err := d.store.Transition(ctx, t)
 	if err != nil {
 		return Version{}, err
 	}
@@ -286,4 +302,22 @@ func (d *Desk) Previous(ctx context.Context, v Version) (*Version, *VersionRecor
 		return nil, nil, err
 	}
 	return prev, &rec, nil
+}
+
+// Count returns how many versions are in status st.
+func (d *Desk) Count(ctx context.Context, st Status) (int, error) {
+	n := 0
+	var after *Key
+	for {
+		page, more, err := d.store.ListVersionsPage(ctx, ListQuery{After: after, Limit: 1000, Statuses: []Status{st}})
+		if err != nil {
+			return 0, err
+		}
+		n += len(page)
+		if !more || len(page) == 0 {
+			return n, nil
+		}
+		k := page[len(page)-1].Key()
+		after = &k
+	}
 }

@@ -141,3 +141,26 @@ func (d *Desk) VerifyAudit(ctx context.Context) (ChainStatus, error) {
 	}
 	return st, nil
 }
+
+// RecentAudit returns the n newest events that keep accepts, newest first.
+func (d *Desk) RecentAudit(ctx context.Context, n int, keep func(AuditEvent) bool) ([]AuditEvent, error) {
+	ring := make([]AuditEvent, 0, n)
+	err := d.EachAudit(ctx, AuditFilter{}, func(e AuditEvent) error {
+		if keep != nil && !keep(e) {
+			return nil
+		}
+		if len(ring) == n {
+			copy(ring, ring[1:])
+			ring = ring[:n-1]
+		}
+		ring = append(ring, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(ring)-1; i < j; i, j = i+1, j-1 {
+		ring[i], ring[j] = ring[j], ring[i]
+	}
+	return ring, nil
+}

@@ -37,10 +37,10 @@ type Pipeline struct {
 }
 
 // RemoteToolsVerifier verifies the signed tool manifest of a remote-only server (one with
-// `remotes` and no packages): the manifest must be signed by an identity the namespace's
-// policy names. signed is the Sigstore bundle the publisher attached.
+// `remotes` and no packages): an OCI artifact (ref) carrying a tool-manifest attestation
+// signed by an identity the namespace's policy names.
 type RemoteToolsVerifier interface {
-	VerifyRemoteTools(ctx context.Context, serverName string, signed []byte) (*VerifiedPackage, error)
+	VerifyRemoteTools(ctx context.Context, serverName, ref string) (*VerifiedPackage, error)
 }
 
 // ToolPolicy says which lint severities hold a version for review and which reject it.
@@ -119,8 +119,6 @@ type PublishRequest struct {
 	Actor string
 	// Authorizer decides whether the caller may publish the server's name. Required.
 	Authorizer Authorizer
-	// RemoteToolsBundle is the signed tool manifest of a remote-only server.
-	RemoteToolsBundle []byte
 }
 
 // PublishResult is the pipeline's answer.
@@ -396,19 +394,24 @@ func (p *Pipeline) manifestDigest(m []byte) string {
 	return r.ManifestDigest
 }
 
-func (p *Pipeline) checkRemoteOnly(ctx context.Context, w *work, req PublishRequest) {
-	const label = "remotes"
+func (p *Pipeline) checkRemoteOnly(ctx context.Context, w *work, _ PublishRequest) {
+	const label = "remotes (tool manifest)"
 	if p.remote == nil {
-		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only servers need a tool manifest signed by a configured identity, and this registry has no identities configured for remote servers"})
+		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only servers need a tool manifest signed by a configured identity, and this registry verifies none"})
 		return
 	}
-	if len(req.RemoteToolsBundle) == 0 {
-		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only server without a signed tool manifest; attach the Sigstore bundle of the tool-manifest attestation"})
+	if w.doc.RemoteToolsRef == "" {
+		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: "remote-only server without a signed tool manifest: push tools.json as an OCI artifact, attest it (cosign attest --type " +
+			ToolManifestPredicateHint + "), and name it in _meta[\"io.modelcontextprotocol.registry/publisher-provided\"][\"" + RemoteToolsKey + "\"]"})
 		return
 	}
-	vp, err := p.remote.VerifyRemoteTools(ctx, w.doc.Name, req.RemoteToolsBundle)
+	vp, err := p.remote.VerifyRemoteTools(ctx, w.doc.Name, w.doc.RemoteToolsRef)
 	if err != nil {
-		w.add(Check{Name: CheckToolsAttested, Package: label, Outcome: Fail, Reason: err.Error()})
+		c := failedCheck(err, label)
+		if c.Name == CheckVerify {
+			c.Name = CheckToolsAttested
+		}
+		w.add(c)
 		return
 	}
 	for _, c := range vp.Checks {
@@ -604,22 +607,26 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 
 // summary builds what the VSA vouches for.
 func (p *Pipeline) summary(w *work, rec VersionRecord) VerificationSummary {
-	s := VerificationSummary{ServerName: w.doc.Name, Version: w.doc.Version, Result: "PASSED", Time: w.now,
-		Policy: "vetted:namespace/" + Namespace(w.doc.Name)}
-	for _, pp := range w.pinned {
-		s.Subjects = append(s.Subjects, Subject{Name: pp.Pinned, Digest: pp.Digest})
-	}
-	if rec.ToolManifestDigest != "" {
-		s.Subjects = append(s.Subjects, Subject{Name: w.doc.Name + "@" + w.doc.Version + "/tools", Digest: rec.ToolManifestDigest})
-	}
-	for _, r := range rec.Evidence {
-		s.Inputs = append(s.Inputs, Subject{Name: r.Role, Digest: r.Digest})
-	}
 	provenance := len(w.verified) > 0
 	for _, vp := range w.verified {
 		if vp.Provenance == nil {
 			provenance = false
 		}
+	}
+	return buildSummary(rec, w.pinned, provenance, w.now)
+}
+
+func buildSummary(rec VersionRecord, pinned []PinnedPackage, provenance bool, at time.Time) VerificationSummary {
+	s := VerificationSummary{ServerName: rec.Name, Version: rec.Version, Result: "PASSED", Time: at,
+		Policy: "vetted:namespace/" + Namespace(rec.Name)}
+	for _, pp := range pinned {
+		s.Subjects = append(s.Subjects, Subject{Name: pp.Pinned, Digest: pp.Digest})
+	}
+	if rec.ToolManifestDigest != "" {
+		s.Subjects = append(s.Subjects, Subject{Name: rec.Name + "@" + rec.Version + "/tools", Digest: rec.ToolManifestDigest})
+	}
+	for _, r := range rec.Evidence {
+		s.Inputs = append(s.Inputs, Subject{Name: r.Role, Digest: r.Digest})
 	}
 	if provenance {
 		s.Levels = []string{"SLSA_BUILD_LEVEL_2"}
@@ -627,6 +634,24 @@ func (p *Pipeline) summary(w *work, rec VersionRecord) VerificationSummary {
 		s.Levels = []string{"SLSA_BUILD_LEVEL_0"}
 	}
 	return s
+}
+
+// VouchFor signs the registry's verification summary for a version from what was recorded
+// at publish time — for a version a reviewer approves out of pending_review, whose envelope
+// then goes into the approving Transition's VSA.
+func VouchFor(signer VSASigner, rec VersionRecord, pinned []PinnedPackage, at time.Time) ([]byte, error) {
+	if signer == nil {
+		return nil, fmt.Errorf("vouch for %s@%s: no signer: %w", rec.Name, rec.Version, ErrInvalid)
+	}
+	var provs []*ProvenanceSummary
+	_ = json.Unmarshal(rec.Provenance, &provs)
+	provenance := len(provs) > 0
+	for _, p := range provs {
+		if p == nil {
+			provenance = false
+		}
+	}
+	return signer.SignVSA(buildSummary(rec, pinned, provenance, at.UTC()))
 }
 
 func reportDigest(r *ToolReport) string {

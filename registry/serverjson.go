@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gowebpki/jcs"
 )
@@ -23,7 +24,14 @@ type ServerDoc struct {
 	RepositoryURL string
 	Packages      []PackageRef
 	Remotes       int
+	// RemoteToolsRef is, for a remote-only server, the OCI reference of its signed tool
+	// manifest: _meta["io.modelcontextprotocol.registry/publisher-provided"]["dev.vetted/tools"].
+	RemoteToolsRef string
 }
+
+// RemoteToolsKey is the publisher-provided _meta key naming a remote-only server's signed
+// tool-manifest artifact.
+const RemoteToolsKey = "dev.vetted/tools"
 
 // PackageRef is one entry of server.json's packages.
 type PackageRef struct {
@@ -58,8 +66,16 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 	if len(raw) > MaxServerJSON {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: fmt.Sprintf("larger than %d bytes", MaxServerJSON)}
 	}
+	if !utf8.Valid(raw) {
+		return ServerDoc{}, &FieldError{Field: "body", Reason: "not valid UTF-8"}
+	}
 	if err := checkStrictJSON(raw); err != nil {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: err.Error()}
+	}
+	// The content digest is over the RFC 8785 form: whatever cannot be canonicalized (lone
+	// surrogate escapes, numbers out of range) is refused here, not after the checks.
+	if _, err := jcs.Transform(raw); err != nil {
+		return ServerDoc{}, &FieldError{Field: "body", Reason: "cannot be canonicalized (RFC 8785): " + err.Error()}
 	}
 	var doc struct {
 		Name       string `json:"name"`
@@ -72,6 +88,9 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 			Identifier   string `json:"identifier"`
 		} `json:"packages"`
 		Remotes []json.RawMessage `json:"remotes"`
+		Meta    struct {
+			Publisher map[string]json.RawMessage `json:"io.modelcontextprotocol.registry/publisher-provided"`
+		} `json:"_meta"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: "not a server.json object: " + err.Error()}
@@ -91,6 +110,12 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 		return ServerDoc{}, &FieldError{Field: "version", Reason: fmt.Sprintf("%q looks like a version range; publish a specific version", doc.Version)}
 	}
 	out := ServerDoc{Name: doc.Name, Version: doc.Version, Remotes: len(doc.Remotes)}
+	if raw, ok := doc.Meta.Publisher[RemoteToolsKey]; ok {
+		if err := json.Unmarshal(raw, &out.RemoteToolsRef); err != nil || out.RemoteToolsRef == "" {
+			return ServerDoc{}, &FieldError{Field: "_meta.io.modelcontextprotocol.registry/publisher-provided." + RemoteToolsKey,
+				Reason: "must be the OCI reference of the signed tool manifest"}
+		}
+	}
 	if doc.Repository != nil {
 		out.RepositoryURL = doc.Repository.URL
 	}

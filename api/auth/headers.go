@@ -53,5 +53,15 @@ func (hw *headerWriter) Write(b []byte) (int, error) {
 	return hw.ResponseWriter.Write(b)
 }
 
+// Flush implements http.Flusher for handlers that stream.
+func (hw *headerWriter) Flush() {
+	if !hw.done {
+		hw.WriteHeader(http.StatusOK)
+	}
+	if f, ok := hw.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer (Flush, deadlines).
 func (hw *headerWriter) Unwrap() http.ResponseWriter { return hw.ResponseWriter }

@@ -522,3 +522,62 @@ func TestVerifierConfigRefused(t *testing.T) {
 		t.Fatal("empty audience accepted")
 	}
 }
+
+// A client that hangs up while the keys are first fetched does not make the issuer
+// unavailable for everyone else.
+func TestJWKSFetchSurvivesCanceledRequest(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := h.verifier.Verify(ctx, sign(t, h.k1, h.claims()))
+	if err != nil {
+		t.Fatalf("verification with a canceled request context: %v", err)
+	}
+	if r := h.do(t, "POST", "/v0.1/publish", sign(t, h.k1, h.claims()), publishBody("io.github.acme/weather")); r.status != 200 {
+		t.Fatalf("after a canceled first fetch: %d %+v", r.status, r.problem)
+	}
+}
+
+// After maxAge the cached keys keep serving while one background fetch refreshes them; a
+// burst of tokens with a new key id triggers one fetch, not one per token.
+func TestJWKSStaleAndConcurrentRefresh(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	if _, err := h.verifier.Verify(context.Background(), sign(t, h.k1, h.claims())); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour + time.Minute)
+	if _, err := h.verifier.Verify(context.Background(), sign(t, h.k1, h.claims())); err != nil {
+		t.Fatalf("stale keys must keep serving: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.idp.jwksHits.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := h.idp.jwksHits.Load(); n != 2 {
+		t.Fatalf("JWKS fetched %d times after maxAge, want 2", n)
+	}
+
+	h.idp.rotate(h.k1, h.k2)
+	h.clock.Advance(time.Minute)
+	tok := sign(t, h.k2, h.claims())
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.verifier.Verify(context.Background(), tok)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("new key after rotation: %v", err)
+		}
+	}
+	if n := h.idp.jwksHits.Load(); n != 3 {
+		t.Fatalf("JWKS fetched %d times, want 3 (one for the whole burst)", n)
+	}
+}

@@ -9,17 +9,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// maxJWKSBytes bounds a fetched key set (the guarded transport bounds it too).
-const maxJWKSBytes = 1 << 20
+// maxJWKSBytes bounds a fetched key set (the guarded transport bounds it too); fetchTimeout
+// bounds discovery plus JWKS.
+const (
+	maxJWKSBytes = 1 << 20
+	fetchTimeout = 20 * time.Second
+)
 
 // keySource finds an issuer's verification keys by key id ("" means every key).
 type keySource interface {
@@ -81,6 +87,7 @@ func (s staticKeys) keys(_ context.Context, kid string) ([]jose.JSONWebKey, erro
 // remoteKeys is an issuer's JWKS, found by discovery unless configured, cached for maxAge,
 // and refreshed early when a token names a key id it does not hold — at most once per
 // minRefresh, so that tokens with made-up key ids cannot make Vetted hammer the issuer.
+// Fetches are serialized and never hold up verifications with keys already known.
 type remoteKeys struct {
 	issuer     string
 	jwksURL    string
@@ -88,8 +95,12 @@ type remoteKeys struct {
 	now        func() time.Time
 	minRefresh time.Duration
 	maxAge     time.Duration
+	logger     *slog.Logger
 
-	mu        sync.Mutex
+	fetchMu    sync.Mutex  // one fetch at a time
+	refreshing atomic.Bool // a background refresh is running
+
+	mu        sync.Mutex // guards what follows
 	set       []jose.JSONWebKey
 	fetchedAt time.Time
 	triedAt   time.Time
@@ -97,50 +108,81 @@ type remoteKeys struct {
 	fetches   int // for tests and metrics
 }
 
-func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+func (r *remoteKeys) current() (set []jose.JSONWebKey, stale bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now()
-	if r.set == nil || now.Sub(r.fetchedAt) >= r.maxAge {
-		if err := r.refreshLocked(ctx, now); err != nil && r.set == nil {
-			return nil, err
+	return r.set, r.set == nil || r.now().Sub(r.fetchedAt) >= r.maxAge
+}
+
+func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+	set, stale := r.current()
+	if set != nil {
+		if ks := selectKeys(set, kid); len(ks) > 0 {
+			if stale && r.refreshing.CompareAndSwap(false, true) {
+				go func() { // logged; the current keys serve meanwhile
+					defer r.refreshing.Store(false)
+					_, _ = r.refresh(context.WithoutCancel(ctx))
+				}()
+			}
+			return ks, nil
+		}
+		if kid == "" {
+			return nil, authnErr(ReasonUnknownKey, "the issuer's key set is empty", nil)
 		}
 	}
-	if ks := selectKeys(r.set, kid); len(ks) > 0 {
+	// No keys yet, or an unknown key id: fetch now, at most once per minRefresh.
+	fetched, err := r.refresh(ctx)
+	set, _ = r.current()
+	if set == nil {
+		if err == nil {
+			err = authnErr(ReasonKeysUnavailable, "no keys fetched yet for "+r.issuer, nil)
+		}
+		return nil, err
+	}
+	if ks := selectKeys(set, kid); len(ks) > 0 {
 		return ks, nil
 	}
 	if kid == "" {
 		return nil, authnErr(ReasonUnknownKey, "the issuer's key set is empty", nil)
 	}
-	if now.Sub(r.triedAt) < r.minRefresh {
+	if !fetched {
 		return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q (key set refresh rate-limited)", kid), nil)
 	}
-	if err := r.refreshLocked(ctx, now); err != nil {
-		return nil, err
-	}
-	if ks := selectKeys(r.set, kid); len(ks) > 0 {
-		return ks, nil
-	}
-	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q", kid), nil)
+	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q", kid), err)
 }
 
-// refreshLocked fetches the key set unless a fetch was tried less than minRefresh ago.
-func (r *remoteKeys) refreshLocked(ctx context.Context, now time.Time) error {
+// refresh fetches the key set unless a fetch was tried less than minRefresh ago. It reports
+// whether it fetched, and the error of the last fetch.
+func (r *remoteKeys) refresh(ctx context.Context) (bool, error) {
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	r.mu.Lock()
+	now := r.now()
 	if !r.triedAt.IsZero() && now.Sub(r.triedAt) < r.minRefresh {
-		if r.lastErr != nil {
-			return r.lastErr
-		}
-		return nil
+		err := r.lastErr
+		r.mu.Unlock()
+		return false, err
 	}
 	r.triedAt = now
 	r.fetches++
-	set, err := r.fetch(ctx)
+	r.mu.Unlock()
+
+	// The fetch serves every later request too: a client that hangs up must not cancel it
+	// (and so make the issuer unavailable until the next refresh).
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	defer cancel()
+	set, err := r.fetch(fctx)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if err != nil {
 		r.lastErr = authnErr(ReasonKeysUnavailable, "cannot fetch the keys of "+r.issuer, err)
-		return r.lastErr
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "issuer keys unavailable", slog.String("issuer", r.issuer), slog.String("error", err.Error()))
+		return true, r.lastErr
 	}
 	r.set, r.fetchedAt, r.lastErr = set, now, nil
-	return nil
+	r.logger.LogAttrs(ctx, slog.LevelInfo, "issuer keys fetched", slog.String("issuer", r.issuer), slog.Int("keys", len(set)))
+	return true, nil
 }
 
 func (r *remoteKeys) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {

@@ -293,7 +293,7 @@ func (s *Service) audit(ctx context.Context, req *request, msg, identity, reason
 
 func (s *Service) authenticate(r *http.Request) (*Principal, error) {
 	q := r.URL.Query()
-	if q.Has("access_token") || q.Has("token") {
+	if q.Has("access_token") { // RFC 6750 §2.3, which the MCP authorization spec forbids
 		return nil, authnErr(ReasonTokenInQuery, "send the token in the Authorization header", nil)
 	}
 	hdrs := r.Header.Values("Authorization")

@@ -126,7 +126,13 @@ func AllowHTTPIssuersUnsafe() VerifierOption {
 
 // WithVerifierLogger sets the logger (default: discard).
 func WithVerifierLogger(l *slog.Logger) VerifierOption {
-	return func(v *Verifier) error { v.logger = l; return nil }
+	return func(v *Verifier) error {
+		if l == nil {
+			return errors.New("nil logger")
+		}
+		v.logger = l
+		return nil
+	}
 }
 
 // NewVerifier builds a verifier for tokens whose "aud" contains audience.
@@ -170,7 +176,7 @@ func NewVerifier(audience string, opts ...VerifierOption) (*Verifier, error) {
 					return nil, fmt.Errorf("issuer %s: %q must be an https URL", c.Issuer, raw)
 				}
 			}
-			ti.keys = &remoteKeys{issuer: c.Issuer, jwksURL: c.JWKSURL, client: v.client, now: v.now, minRefresh: v.minRefresh, maxAge: v.maxAge}
+			ti.keys = &remoteKeys{issuer: c.Issuer, jwksURL: c.JWKSURL, client: v.client, now: v.now, minRefresh: v.minRefresh, maxAge: v.maxAge, logger: v.logger}
 		}
 		v.issuers[c.Issuer] = ti
 	}

@@ -1,21 +1,14 @@
-// Package sigtest builds real Sigstore bundles in process for Vetted's tests: keyless bundles
-// signed by sign.Bundle with ephemeral keys, certificates from a test Fulcio CA that can carry
-// any Fulcio extension, and log entries and timestamps from sigstore-go's virtual Sigstore
-// (pkg/testing/ca); key-signed bundles; and cosign's legacy layouts. It also pushes images
-// and their attachments into go-containerregistry's in-process registry.
 package sigtest
 
 import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -338,9 +331,6 @@ func SimpleSigning(ref, digest string) []byte {
 	return []byte(fmt.Sprintf(`{"critical":{"identity":{"docker-reference":%q},"image":{"docker-manifest-digest":%q},"type":"cosign container image signature"},"optional":null}`, ref, digest))
 }
 
-var _ = hex.EncodeToString
-var _ = elliptic.P256
-
 // AddLogEntry appends another entry for b's envelope in the same virtual log, at logIndex,
 // with an inclusion promise only.
 func (s *Sigstore) AddLogEntry(t testing.TB, b *protobundle.Bundle, logIndex int64) {
@@ -379,4 +369,15 @@ func (s *Sigstore) AddTimestamp(t testing.TB, b *protobundle.Bundle) {
 		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{}
 	}
 	vm.TimestampVerificationData.Rfc3161Timestamps = append(vm.TimestampVerificationData.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
+}
+
+// MessageBundle signs data itself (a message signature, as for an image manifest) into a
+// key-based bundle.
+func (k *Key) MessageBundle(t testing.TB, data []byte) *protobundle.Bundle {
+	t.Helper()
+	b, err := sign.Bundle(&sign.PlainData{Data: data}, k.kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -68,6 +68,9 @@ type FetchOptions struct {
 	MirrorURL string
 	// CacheDir holds TUF metadata between runs; empty keeps it in memory.
 	CacheDir string
+	// Root is the TUF root.json to start from; default: the Sigstore root embedded in
+	// sigstore-go.
+	Root []byte
 }
 
 // FetchPublicGood refreshes the public-good trusted root from the Sigstore TUF repository,
@@ -83,6 +86,9 @@ func FetchPublicGood(o FetchOptions) (*root.TrustedRoot, error) {
 	opts := tuf.DefaultOptions().WithFetcher(f)
 	if o.MirrorURL != "" {
 		opts = opts.WithRepositoryBaseURL(o.MirrorURL)
+	}
+	if len(o.Root) > 0 {
+		opts = opts.WithRoot(o.Root)
 	}
 	if o.CacheDir != "" {
 		opts = opts.WithCachePath(o.CacheDir)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/internal/netguard"
+	"github.com/vetted-dev/vetted/registry"
 )
 
 // authConfig is the `auth:` section of vetted.yaml. Unknown keys are errors: a typo in
@@ -38,9 +39,9 @@ import (
 //	  rate_limits:
 //	    per_identity: {rate: 50, burst: 100}
 //	    per_address: {rate: 300, burst: 600}   # rate 0 turns a limit off
-//	  body_limits:
+//	  body_limits:                           # default 1 MiB; publish 256 KiB
 //	    default: 1048576
-//	    routes: [{method: POST, path_prefix: /v0.1/publish, bytes: 4194304}]
+//	    routes: [{method: POST, path_prefix: /v0.1/publish, bytes: 262144}]
 //	  trusted_proxies: [10.0.0.0/8]
 type authConfig struct {
 	Resource       string               `json:"resource,omitempty"`
@@ -151,13 +152,17 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 		perAddr = *c.RateLimits.PerAddress
 	}
 	sopts = append(sopts, auth.WithRateLimits(perID, perAddr), auth.WithAuditLogger(audit))
-	if c.BodyLimits.Default != 0 || len(c.BodyLimits.Routes) > 0 {
-		def := c.BodyLimits.Default
-		if def == 0 {
-			def = auth.DefaultBodyLimit
-		}
-		sopts = append(sopts, auth.WithBodyLimits(def, c.BodyLimits.Routes...))
+	def, routes := c.BodyLimits.Default, c.BodyLimits.Routes
+	if def == 0 {
+		def = auth.DefaultBodyLimit
 	}
+	if routes == nil {
+		// A server.json is at most registry.MaxServerJSON; refuse more before reading it.
+		for _, p := range []string{"/v0.1/publish", "/v0/publish"} {
+			routes = append(routes, auth.RouteLimit{Method: "POST", PathPrefix: p, Bytes: registry.MaxServerJSON})
+		}
+	}
+	sopts = append(sopts, auth.WithBodyLimits(def, routes...))
 	for _, p := range c.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {

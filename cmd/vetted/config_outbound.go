@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/vetted-dev/vetted/internal/netguard"
@@ -17,6 +20,7 @@ import (
 //	  allow_networks: [10.20.0.0/16]   # private networks Vetted may reach (default: none)
 //	  timeout: 2m
 //	  max_response_bytes: 33554432
+//	  ca_file: /etc/vetted/private-ca.pem   # extra trusted CAs (private registries, IdP)
 //
 // The configured issuers' hosts are allowed for discovery and JWKS automatically.
 type outboundConfig struct {
@@ -24,6 +28,7 @@ type outboundConfig struct {
 	AllowNetworks    []string `json:"allow_networks,omitempty"`
 	Timeout          string   `json:"timeout,omitempty"`
 	MaxResponseBytes int64    `json:"max_response_bytes,omitempty"`
+	CAFile           string   `json:"ca_file,omitempty"`
 }
 
 // guard builds the outbound guard; extra are options the caller adds (e.g. more hosts).
@@ -45,6 +50,20 @@ func (c outboundConfig) guard(logger *slog.Logger, extra ...netguard.Option) (*n
 	}
 	if c.MaxResponseBytes != 0 {
 		opts = append(opts, netguard.MaxResponseBytes(c.MaxResponseBytes))
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("outbound.ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("outbound.ca_file %s: no PEM certificate in it", c.CAFile)
+		}
+		opts = append(opts, netguard.WithTLSConfig(&tls.Config{RootCAs: pool}))
 	}
 	if logger != nil {
 		opts = append(opts, netguard.WithLogger(logger))

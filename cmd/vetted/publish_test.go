@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/sigtest"
@@ -39,7 +43,7 @@ type publishEnv struct {
 	stop     func() error
 }
 
-func newPublishEnv(t *testing.T, db string) *publishEnv {
+func newPublishEnv(t *testing.T, db string, extra ...string) *publishEnv {
 	t.Helper()
 	p := &publishEnv{reg: sigtest.NewRegistry(t, false, nil), key: sigtest.NewKey(t), dir: t.TempDir()}
 	osvDir := filepath.Join(p.dir, "osv", "npm")
@@ -60,7 +64,7 @@ publish:
       policy: acme-policy.yaml
   insecure_registries: [` + p.reg.Host + `]
   osv_dir: osv
-`
+` + strings.Join(extra, "\n") + "\n"
 	os.WriteFile(p.cfg, []byte(cfg), 0o644)
 	env := map[string]string{}
 	if db != "" {
@@ -179,7 +183,8 @@ func TestPublishResolveAudit(t *testing.T) {
 	}
 	out, errOut, code = p.cli(t, nil, "audit", "verify", "--data-dir", filepath.Join(p.dir, "data"), "--json")
 	var ar auditResult
-	if code != 0 || json.Unmarshal([]byte(out), &ar) != nil || !ar.OK || ar.Events != 5 {
+	// 1 config.change at start + 1 published + 3 rejected + 1 pending_review.
+	if code != 0 || json.Unmarshal([]byte(out), &ar) != nil || !ar.OK || ar.Events != 6 {
 		t.Fatalf("audit verify: %d %s %s", code, out, errOut)
 	}
 }
@@ -219,7 +224,110 @@ func TestPublishPostgresTwoReplicas(t *testing.T) {
 		t.Fatalf("%d publishes created the version, want 1", created)
 	}
 	out, _, code := p.cli(t, nil, "audit", "verify", "--database", dsn, "--json")
-	if code != 0 || !strings.Contains(out, `"events": 1`) {
+	// One config.change (the second replica's configuration is the same) and one publish.
+	if code != 0 || !strings.Contains(out, `"events": 2`) {
 		t.Fatalf("audit: %d %s", code, out)
+	}
+}
+
+func TestContinuousScanningServe(t *testing.T) {
+	hooks := make(chan string, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- string(b)
+	}))
+	defer hook.Close()
+	p := newPublishEnv(t, "", "  webhook: "+hook.URL)
+	tok := map[string]string{"VETTED_TOKEN": p.token}
+	sj := p.serverJSON(t, "io.github.acme/weather", "1.0.0", p.push(t, "1.0.0", pubSPDX("4.17.21"), pubTools1, true))
+	if out, _, code := p.cli(t, tok, "publish", sj, "--registry", p.url); code != 0 {
+		t.Fatalf("publish: %s", out)
+	}
+	admin, stderr, code := runCLI(t, "token", "issue", "--role", "admin", "--data-dir", filepath.Join(p.dir, "data"), "--config", p.cfg)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	rescan := func(token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, p.url+"/v0.1/x/dev.vetted/admin/rescan", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// A publisher may not run it.
+	if c, body := rescan(p.token); c != http.StatusForbidden {
+		t.Fatalf("publisher rescan: %d %s", c, body)
+	}
+	// The advisory now covers 4.17.21: the re-scan quarantines the version.
+	os.WriteFile(filepath.Join(p.dir, "osv", "npm", "GHSA-test-0003.json"), []byte(strings.Replace(pubOSV, `"fixed":"4.17.21"`, `"fixed":"4.17.22"`, 1)), 0o644)
+	c, body := rescan(admin)
+	if c != 200 || !strings.Contains(body, `"event":"quarantined"`) {
+		t.Fatalf("rescan: %d %s", c, body)
+	}
+	select {
+	case h := <-hooks:
+		if !strings.Contains(h, `"event":"quarantined"`) || !strings.Contains(h, `"server":"io.github.acme/weather"`) {
+			t.Fatalf("webhook: %s", h)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook")
+	}
+	if c, _ := httpGet(t, p.url+"/v0.1/servers/io.github.acme%2Fweather/versions/latest"); c != 404 {
+		t.Fatalf("quarantined version still served: %d", c)
+	}
+	// Corrected again: released.
+	os.WriteFile(filepath.Join(p.dir, "osv", "npm", "GHSA-test-0003.json"), []byte(pubOSV), 0o644)
+	if c, body = rescan(admin); c != 200 || !strings.Contains(body, `"event":"released"`) {
+		t.Fatalf("release: %d %s", c, body)
+	}
+	if c, _ := httpGet(t, p.url+"/v0.1/servers/io.github.acme%2Fweather/versions/latest"); c != 200 {
+		t.Fatalf("released version not served: %d", c)
+	}
+	if out, _, code := p.cli(t, map[string]string{"VETTED_TOKEN": strings.TrimSpace(admin)}, "audit", "verify", "--registry", p.url); code != 0 || !strings.Contains(out, "4 events") {
+		t.Fatalf("audit via API: %d %s", code, out)
+	}
+}
+
+// The GitHub Actions path: an OIDC token requested for the registry's audience, which the
+// registry announces in its RFC 9728 metadata.
+func TestPublishTokenFromGitHubActions(t *testing.T) {
+	var gotAud, gotAuth string
+	actions := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAud, gotAuth = r.URL.Query().Get("audience"), r.Header.Get("Authorization")
+		w.Write([]byte(`{"value":"gh-oidc-token"}`))
+	}))
+	defer actions.Close()
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/oauth-protected-resource" {
+			w.Write([]byte(`{"resource":"https://vetted.example.com"}`))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer reg.Close()
+	c, err := newRegClient(reg.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ := map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": actions.URL + "/token?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runtime-token"}
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return environ[k] }}
+	tok, src, err := publishToken(context.Background(), e, c, "", "")
+	if err != nil || tok != "gh-oidc-token" || gotAud != "https://vetted.example.com" || gotAuth != "bearer runtime-token" || !strings.Contains(src, "GitHub Actions") {
+		t.Fatalf("token %q (%s) %v; audience %q auth %q", tok, src, err, gotAud, gotAuth)
+	}
+	// --audience wins; --token and $VETTED_TOKEN win over the Actions runtime.
+	if _, _, err := publishToken(context.Background(), e, c, "", "aud-x"); err != nil || gotAud != "aud-x" {
+		t.Fatalf("--audience: %v %q", err, gotAud)
+	}
+	environ["VETTED_TOKEN"] = "env-token"
+	if tok, _, _ := publishToken(context.Background(), e, c, "", ""); tok != "env-token" {
+		t.Fatalf("VETTED_TOKEN: %q", tok)
+	}
+	if tok, _, _ := publishToken(context.Background(), e, c, "flag-token", ""); tok != "flag-token" {
+		t.Fatalf("--token: %q", tok)
 	}
 }

@@ -39,6 +39,13 @@ type serveConfig struct {
 
 	resource string        // the registry's URL, derived from the listener unless configured
 	authSvc  *auth.Service // set by apiOptions
+	review   *reviewWiring // the security team's desk and its links to publishing (serve_review.go)
+	// rescan runs the OSV re-scan of every published version now (set by servePublish; for
+	// the security desk, after a VEX change).
+	rescan *rescanHook
+	// vouch signs the registry's attestation for a version approved out of pending_review
+	// (set by servePublish; for the security desk).
+	vouch *vouchHook
 }
 
 // HTTP server timeouts.
@@ -60,7 +67,8 @@ func newServeCmd(e *env) *cobra.Command {
 		Use:   "serve",
 		Short: "run the registry server",
 		Long: `Run the registry server: the read API (wire-compatible with the official MCP registry
-v0.1, under /v0.1 and /v0), /healthz, /readyz, /metrics, /openapi.json, /openapi.yaml and /docs.
+v0.1, under /v0.1 and /v0), /healthz, /readyz, /metrics, /openapi.json, /openapi.yaml and /docs,
+the security team's API under /v0.1/x/dev.vetted/review and their web pages under /ui.
 
 Storage is SQLite in the data directory unless --database names a PostgreSQL server
 (postgres://…). Every flag can also be set with the environment variable VETTED_<FLAG>
@@ -139,6 +147,12 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 		return nil, err
 	}
 	c.authSvc = svc
+	c.resource = svc.Metadata().Resource // auth.resource when configured
+	reviewOpts, err := serveReview(c, log, st)
+	if err != nil {
+		return nil, err
+	}
+	authOpts = append(authOpts, reviewOpts...)
 	pubOpts, err := servePublish(ctx, c, log, st)
 	if err != nil {
 		return nil, err
@@ -180,8 +194,12 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	handler, err := serveUI(ctx, e, c, log, srv)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
-		Handler:           serveHandler(c.authSvc, srv.Handler()),
+		Handler:           serveHandler(c.authSvc, handler),
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

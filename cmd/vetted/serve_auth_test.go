@@ -198,3 +198,23 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
 	return certFile, keyFile, pool
 }
+
+// An oversized publish body is refused with 413 before anything reads it.
+func TestServePublishBodyLimit(t *testing.T) {
+	dir := t.TempDir()
+	addr, _ := startServe(t, nil, "--data-dir", dir)
+	base := "http://" + addr
+	tok := issueToken(t, "--role", "publisher", "--namespace", "io.github.acme/*", "--data-dir", dir, "--audience", base, "--issuer", base)
+	req, _ := http.NewRequest("POST", base+"/v0.1/publish", strings.NewReader(`{"name":"io.github.acme/x","pad":"`+strings.Repeat("a", 300<<10)+`"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || !strings.Contains(string(b), "request body too large") {
+		t.Fatalf("oversized publish: %d %s", resp.StatusCode, b)
+	}
+}

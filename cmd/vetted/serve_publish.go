@@ -25,6 +25,7 @@ import (
 	"github.com/vetted-dev/vetted/scan"
 	"github.com/vetted-dev/vetted/scan/match"
 	"github.com/vetted-dev/vetted/scan/osv"
+	"github.com/vetted-dev/vetted/scan/vex"
 )
 
 func init() { addConfigSection("publish") }
@@ -114,12 +115,20 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 
 	// Verification: one attest policy per namespace pattern.
 	var nps []adapt.NamespacePolicy
+	type policyRecord struct {
+		Namespace string `json:"namespace"`
+		Policy    string `json:"policy"`
+		Digest    string `json:"digest"`
+	}
+	var policyRecords []policyRecord
 	for _, p := range pc.Policies {
 		pol, err := attest.ParsePolicyFile(rel(p.Policy))
 		if err != nil {
 			return nil, usageErrorf("publish.policies %s: %v", p.Namespace, err)
 		}
+		raw, _ := os.ReadFile(rel(p.Policy))
 		nps = append(nps, adapt.NamespacePolicy{Pattern: p.Namespace, Policy: pol, Name: p.Policy})
+		policyRecords = append(policyRecords, policyRecord{Namespace: p.Namespace, Policy: p.Policy, Digest: registry.Digest(raw)})
 	}
 	verifier, err := adapt.NewVerifier(nps, attest.WithTransport(guard.RoundTripper()),
 		attest.WithInsecureRegistries(pc.InsecureRegistries...), attest.WithLogger(log))
@@ -141,7 +150,16 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if pc.Scan.ReviewOn != "" {
 		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
 	}
-	scanner, err := adapt.NewScanner(mir.current, sp, nil)
+	// VEX statements recorded by reviewers apply to every scan and re-scan.
+	var vexSet func(context.Context) (*vex.Set, error)
+	if ds, ok := st.(registry.DeskStore); ok {
+		desk, err := registry.NewDesk(ds)
+		if err != nil {
+			return nil, err
+		}
+		vexSet = desk.VEXSet
+	}
+	scanner, err := adapt.NewScanner(mir.current, sp, vexSet)
 	if err != nil {
 		return nil, usageErrorf("publish.scan: %v", err)
 	}
@@ -162,6 +180,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 
 	opts := []registry.PipelineOption{
 		registry.WithLinks(api.Links),
+		registry.WithRemoteTools(verifier),
 		registry.WithVSASigner(registry.NewVSAKeySigner(signer, c.resource, "vetted")),
 		registry.WithLogger(log),
 	}
@@ -192,6 +211,28 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 	if interval > 0 {
 		go job.loop(ctx, interval)
 	}
+	c.rescan = &rescanHook{run: func(ctx context.Context) error {
+		// Re-scan only (no OSV download): a VEX change takes effect at once.
+		rep, err := job.monitor.RescanAll(ctx)
+		if err == nil {
+			for _, ch := range rep.Changes {
+				job.notify(ctx, ch)
+			}
+		}
+		return err
+	}}
+
+	c.vouch = &vouchHook{run: func(ctx context.Context, k registry.Key) ([]byte, error) {
+		rec, err := store.VersionRecord(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		pinned, err := store.PinnedPackages(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		return registry.VouchFor(registry.NewVSAKeySigner(signer, c.resource, "vetted"), rec, pinned, time.Now())
+	}}
 
 	cfg := api.PublishConfig{
 		Pipeline: pipeline, Evidence: store, Audit: store,
@@ -203,9 +244,77 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 		},
 		Rescan: func(ctx context.Context) (any, error) { return job.run(ctx, true) },
 	}
+	// A changed publishing configuration is an audit event: which policies decided what.
+	if err := auditConfig(ctx, store, map[string]any{"component": "publish", "policies": policyRecords,
+		"scan": pc.Scan, "tools": pc.Tools, "insecureRegistries": pc.InsecureRegistries}); err != nil {
+		return nil, err
+	}
 	log.Info("publishing enabled", slog.Int("policies", len(nps)), slog.String("osv_dir", osvDir),
 		slog.String("vsa_key_id", signer.KeyID()), slog.Duration("rescan_interval", interval))
 	return []api.Option{api.WithPublishing(cfg)}, nil
+}
+
+// auditConfig appends a config.change event when cfg differs from the last one recorded
+// for its component.
+func auditConfig(ctx context.Context, store lifecycleStore, cfg map[string]any) error {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	digest := registry.Digest(raw)
+	component, _ := cfg["component"].(string)
+	last := ""
+	for after := int64(0); ; {
+		es, err := store.AuditEvents(ctx, after, 10000)
+		if err != nil {
+			return fmt.Errorf("read the audit chain: %w", err)
+		}
+		if len(es) == 0 {
+			break
+		}
+		for _, e := range es {
+			if e.Type == registry.AuditConfigChange && e.Subject == component {
+				var d struct {
+					Digest string `json:"digest"`
+				}
+				_ = json.Unmarshal(e.Data, &d)
+				last = d.Digest
+			}
+		}
+		after = es[len(es)-1].Seq
+	}
+	if last == digest {
+		return nil
+	}
+	data, _ := json.Marshal(map[string]any{"digest": digest, "config": json.RawMessage(raw)})
+	_, err = store.AppendAudit(ctx, registry.AuditEvent{Time: time.Now(), Type: registry.AuditConfigChange, Actor: "vetted", Subject: component, Data: data})
+	return err
+}
+
+// rescanHook re-scans every published version now (serveConfig.rescan).
+type rescanHook struct {
+	run func(ctx context.Context) error
+}
+
+// Run runs the hook; a nil hook does nothing.
+func (h *rescanHook) Run(ctx context.Context) error {
+	if h == nil || h.run == nil {
+		return nil
+	}
+	return h.run(ctx)
+}
+
+// vouchHook signs the registry's attestation for a recorded version (serveConfig.vouch).
+type vouchHook struct {
+	run func(ctx context.Context, k registry.Key) ([]byte, error)
+}
+
+// Run signs; a nil hook signs nothing.
+func (h *vouchHook) Run(ctx context.Context, k registry.Key) ([]byte, error) {
+	if h == nil || h.run == nil {
+		return nil, nil
+	}
+	return h.run(ctx, k)
 }
 
 // mirrorHolder keeps the OSV index, which may not exist yet when serve starts.

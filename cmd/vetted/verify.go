@@ -26,7 +26,8 @@ reference, an unreadable or invalid policy).
 
 --json prints the result object: {ref, repository, digest, verifiedAt, passed,
 failures[{check, reason}], items[{kind, candidate, authority, signerIdentity, issuer,
-certificate, logEntries, timestamps, predicateType, subjectDigest}], rejected[{candidate,
+certificate, logEntries, timestamps, predicateType, subjectDigest, blobDigest,
+annotations}], rejected[{candidate,
 check, reason}], provenance{predicateType, builderId, buildType, sourceRepository, commit,
 ref, workflow, trigger, runner}, sbom, provenancePredicate, toolManifest
 ({predicateType, item, predicate})}. Check names are stable: resolve, discovery, bundle,

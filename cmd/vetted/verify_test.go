@@ -47,6 +47,8 @@ func TestVerifyCommand(t *testing.T) {
 	write("other.pub", sigtest.NewKey(t).PublicPEM(t))
 	wrongKey := write("wrong.yaml", "authorities:\n  - name: release-key\n    key: {path: other.pub}\nrequire: {signature: true}\n")
 	bad := write("bad.yaml", "authorities:\n  - name: k\n    kee: {path: cosign.pub}\n")
+	noKey := write("nokey.yaml", "authorities:\n  - name: k\n    key: {path: missing.pub}\n")
+	notAKey := write("notakey.yaml", "authorities:\n  - name: k\n    key: {pem: not a key}\n")
 
 	cases := []struct {
 		name     string
@@ -61,6 +63,8 @@ func TestVerifyCommand(t *testing.T) {
 		{"no policy", []string{reg.Ref("acme/weather", "v1")}, 2, "", "--policy is required"},
 		{"bad policy", []string{reg.Ref("acme/weather", "v1"), "--policy", bad}, 2, "", "authorities[0].kee: unknown field"},
 		{"missing policy file", []string{reg.Ref("acme/weather", "v1"), "--policy", filepath.Join(dir, "nope.yaml")}, 2, "", "no such file"},
+		{"policy key file missing", []string{reg.Ref("acme/weather", "v1"), "--policy", noKey}, 2, "", "missing.pub"},
+		{"policy key not PEM", []string{reg.Ref("acme/weather", "v1"), "--policy", notAKey}, 2, "", "authorities[0] (k): key"},
 		{"bad reference", []string{"UPPER/Case::x", "--policy", pol}, 2, "", "bad image reference"},
 		{"no image", []string{"--policy", pol}, 2, "", "accepts 1 arg"},
 	}

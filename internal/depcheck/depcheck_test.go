@@ -37,10 +37,21 @@ var rules = []rule{
 		under:     []string{module + "/attest", module + "/scan"},
 		forbidden: concat(drivers, huma, []string{module + "/api", module + "/registry", module + "/cmd"}),
 	},
+	{
+		// Authentication and authorization sit below api: api imports them, never the reverse.
+		under: []string{module + "/api/auth"},
+		forbidden: concat(drivers, []string{module + "/api", module + "/registry", module + "/attest",
+			module + "/scan", module + "/cmd"}),
+	},
+	{
+		// The outbound guard is the standard library's, and nobody else's.
+		under:     []string{module + "/internal/netguard"},
+		forbidden: concat(drivers, huma, []string{module + "/api", module + "/registry", module + "/attest", module + "/scan", module + "/cmd"}),
+	},
 }
 
 func TestDependencyBudget(t *testing.T) {
-	pkgs := list(t, "./registry/...", "./attest/...", "./scan/...")
+	pkgs := list(t, "./registry/...", "./attest/...", "./scan/...", "./api/auth", "./internal/netguard")
 	checked := 0
 	for _, r := range rules {
 		for _, p := range pkgs {

@@ -119,11 +119,51 @@ func Connect(ctx context.Context, target Target, opts Options) (*Session, error)
 	client := mcp.NewClient(&mcp.Implementation{Name: "vetted", Version: "v0"}, opts.ClientOptions)
 	cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	cs, err := client.Connect(cctx, target.connect(t, opts.MaxMessageBytes), nil)
+	type result struct {
+		cs  *mcp.ClientSession
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cs, err := client.Connect(cctx, target.connect(t, opts.MaxMessageBytes), nil)
+		done <- result{cs, err}
+	}()
+	var (
+		cs  *mcp.ClientSession
+		err error
+	)
+	select {
+	case r := <-done:
+		cs, err = r.cs, r.err
+	case <-afterDeadline(cctx):
+		// The SDK may spend seconds more notifying a dead server of the cancellation;
+		// the time limit is ours to keep. Clean up whenever it returns.
+		go func() {
+			if r := <-done; r.cs != nil {
+				_ = r.cs.Close()
+			}
+		}()
+		err = cctx.Err()
+	}
 	if err != nil {
 		return nil, explain(cctx, t, fmt.Errorf("initializing MCP session with %s: %w", target, err), opts.Timeout)
 	}
 	return &Session{cs: cs, tap: t, opts: opts, target: target, cached: map[string]json.RawMessage{}}, nil
+}
+
+// graceAfterDeadline is how long a call may take to return after its deadline before it is
+// abandoned.
+const graceAfterDeadline = 250 * time.Millisecond
+
+// afterDeadline fires graceAfterDeadline after ctx is done.
+func afterDeadline(ctx context.Context) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	go func() {
+		<-ctx.Done()
+		time.Sleep(graceAfterDeadline)
+		ch <- time.Now()
+	}()
+	return ch
 }
 
 func explain(ctx context.Context, t *tap, err error, timeout time.Duration) error {
@@ -139,8 +179,18 @@ func explain(ctx context.Context, t *tap, err error, timeout time.Duration) erro
 // Client returns the SDK session, for calls other than tools/list.
 func (s *Session) Client() *mcp.ClientSession { return s.cs }
 
-// Close ends the session and stops the server.
-func (s *Session) Close() error { return s.cs.Close() }
+// Close ends the session and stops the server; it gives up waiting after 5 s (a dead server
+// may never acknowledge).
+func (s *Session) Close() error {
+	done := make(chan error, 1)
+	go func() { done <- s.cs.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		return errors.New("closing the MCP session: the server did not finish within 5s")
+	}
+}
 
 // ListTools pages through tools/list and returns the tools exactly as served, within
 // opts.Timeout.
@@ -155,7 +205,7 @@ func (s *Session) ListTools(ctx context.Context) (*toolmanifest.Manifest, error)
 			return nil, fmt.Errorf("tools/list: more than %d pages", s.opts.MaxPages)
 		}
 		before, _, _ := s.tap.state()
-		res, err := s.cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		res, err := s.listPage(ctx, cursor)
 		if err != nil {
 			return nil, explain(ctx, s.tap, fmt.Errorf("tools/list from %s: %w", s.target, err), s.opts.Timeout)
 		}
@@ -193,6 +243,26 @@ func (s *Session) ListTools(ctx context.Context) (*toolmanifest.Manifest, error)
 		return nil, fmt.Errorf("tools/list from %s: %w", s.target, err)
 	}
 	return m, nil
+}
+
+// listPage is one tools/list call, abandoned shortly after ctx's deadline even if the SDK
+// has not returned yet.
+func (s *Session) listPage(ctx context.Context, cursor string) (*mcp.ListToolsResult, error) {
+	type result struct {
+		res *mcp.ListToolsResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-afterDeadline(ctx):
+		return nil, ctx.Err()
+	}
 }
 
 // Capture connects, lists every tool and disconnects.

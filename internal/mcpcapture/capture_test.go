@@ -157,3 +157,23 @@ func TestSDKToolTypeDropsUnknownFields(t *testing.T) {
 	}
 	t.Fatal("echo not listed")
 }
+
+func TestCaptureSilentHTTPServerTimesOut(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // accept the request, never answer
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer srv.Close()
+	defer close(stop)
+	start := time.Now()
+	_, err := Capture(context.Background(), HTTP(srv.URL, srv.Client()), Options{Timeout: time.Second})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("want ErrTimeout, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the 1s limit took %s to enforce", d)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/policy"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -112,7 +113,7 @@ func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedP
 			name = f.Check
 		}
 		failed[name] = true
-		vp.Checks = append(vp.Checks, registry.Check{Name: name, Outcome: registry.Fail, Reason: f.Reason + rejectedHint(res, f.Check)})
+		vp.Checks = append(vp.Checks, registry.Check{Name: name, Outcome: registry.Fail, Reason: f.Reason + rejectedHint(res, f)})
 	}
 	seen := map[string]bool{}
 	for _, it := range res.Items {
@@ -161,9 +162,9 @@ func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedP
 
 // rejectedHint appends, for a failed requirement, up to three candidates that were found
 // but did not verify, so that the publisher sees why (wrong key, wrong identity, …).
-func rejectedHint(res *attest.Result, check string) string {
-	if _, ok := requirementCheck[check]; !ok || len(res.Rejected) == 0 {
-		return ""
+func rejectedHint(res *attest.Result, f attest.Failure) string {
+	if _, ok := requirementCheck[f.Check]; !ok || len(res.Rejected) == 0 || strings.Contains(f.Reason, "rejected") {
+		return "" // attest already says which candidates it rejected
 	}
 	var parts []string
 	for i, r := range res.Rejected {
@@ -177,3 +178,28 @@ func rejectedHint(res *attest.Result, check string) string {
 }
 
 var _ = errors.New
+
+// VerifyRemoteTools implements registry.RemoteToolsVerifier: ref is an OCI artifact whose
+// tool-manifest attestation must verify with the namespace's policy (its authorities, log
+// and timestamp rules); only the tool manifest is required of it.
+func (v *Verifier) VerifyRemoteTools(ctx context.Context, serverName, ref string) (*registry.VerifiedPackage, error) {
+	np := v.policyFor(serverName)
+	if np == nil {
+		return nil, &registry.CheckError{Check: registry.CheckToolsAttested, Reason: fmt.Sprintf(
+			"no verification policy covers %s; the registry denies what no policy covers", serverName)}
+	}
+	pol := *np.Policy
+	pol.Require = policy.Require{Tools: true}
+	res, err := attest.Verify(ctx, ref, &pol, v.opts...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Digest == "" {
+		reason := "the tool-manifest artifact could not be resolved"
+		if len(res.Failures) > 0 {
+			reason = res.Failures[0].Reason
+		}
+		return nil, &registry.CheckError{Check: registry.CheckResolve, Reason: reason}
+	}
+	return convertResult(res, &NamespacePolicy{Pattern: np.Pattern, Policy: &pol, Name: np.Name})
+}

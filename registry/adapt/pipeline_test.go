@@ -45,13 +45,14 @@ func osvIndex(t *testing.T, fixed string) *match.Index {
 }
 
 type e2e struct {
-	idx    *match.Index
-	sc     *adapt.Scanner
-	reg    *sigtest.Registry
-	key    *sigtest.Key
-	store  *sqlite.Store
-	p      *registry.Pipeline
-	signer *vsa.Signer
+	verifier *adapt.Verifier
+	idx      *match.Index
+	sc       *adapt.Scanner
+	reg      *sigtest.Registry
+	key      *sigtest.Key
+	store    *sqlite.Store
+	p        *registry.Pipeline
+	signer   *vsa.Signer
 }
 
 func newE2E(t *testing.T) *e2e {
@@ -68,6 +69,7 @@ func newE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.verifier = v
 	f.idx = osvIndex(t, "4.17.21")
 	sc, err := adapt.NewScanner(func() *match.Index { return f.idx }, adapt.DefaultScanPolicy, nil)
 	if err != nil {
@@ -187,7 +189,7 @@ func TestPipelineRejections(t *testing.T) {
 		{"SBOM missing", func(f *e2e, t *testing.T) string { return f.push(t, "s", true, f.key, "", toolsV1) },
 			registry.CheckSBOM, "sbom"},
 		{"SBOM attested by another key", func(f *e2e, t *testing.T) string { return f.push(t, "k", true, other, spdx("4.17.21"), toolsV1) },
-			registry.CheckSBOM, "candidates found but rejected"},
+			registry.CheckSBOM, "rejected"},
 		{"critical vulnerability", func(f *e2e, t *testing.T) string { return f.push(t, "c", true, f.key, spdx("4.17.0"), toolsV1) },
 			registry.CheckScan, "GHSA-test-0002 (critical) in lodash 4.17.0, fixed in 4.17.21"},
 		{"tool manifest missing", func(f *e2e, t *testing.T) string { return f.push(t, "t", true, f.key, spdx("4.17.21"), "") },
@@ -287,5 +289,55 @@ func TestContinuousScanning(t *testing.T) {
 	}
 	if rep, _ = m.RescanAll(ctx); len(rep.Changes) != 0 {
 		t.Fatalf("manual quarantine released: %+v", rep)
+	}
+}
+
+func TestPipelineRemoteOnly(t *testing.T) {
+	remote := func(toolsRef string) []byte {
+		meta := ""
+		if toolsRef != "" {
+			meta = `,"_meta":{"io.modelcontextprotocol.registry/publisher-provided":{"dev.vetted/tools":"` + toolsRef + `"}}`
+		}
+		return []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/remote",
+"description":"Remote","version":"1.0.0","remotes":[{"type":"streamable-http","url":"https://mcp.acme.example/mcp"}]` + meta + `}`)
+	}
+	f := newE2E(t)
+	// The tool manifest as an OCI artifact, attested with the release key.
+	d := f.reg.PushImage(t, "acme/remote-tools", "1.0.0")
+	f.reg.AttachAtt(t, "acme/remote-tools", d,
+		sigtest.AttLayer(f.key.DSSE(t, "application/vnd.in-toto+json", sigtest.Statement(d, registry.ToolManifestPredicateHint, toolsV1))))
+	other := sigtest.NewKey(t)
+	d2 := f.reg.PushImage(t, "acme/remote-tools", "forged")
+	f.reg.AttachAtt(t, "acme/remote-tools", d2,
+		sigtest.AttLayer(other.DSSE(t, "application/vnd.in-toto+json", sigtest.Statement(d2, registry.ToolManifestPredicateHint, toolsV1))))
+
+	for _, c := range []struct {
+		name, ref string
+		decision  registry.Decision
+		check     string
+		reason    string
+	}{
+		{"no tool manifest named", "", registry.DecisionRejected, registry.CheckToolsAttested, "remote-only server without a signed tool manifest"},
+		{"signed by another key", f.reg.Ref("acme/remote-tools", "forged"), registry.DecisionRejected, registry.CheckToolsAttested, "no verified tools"},
+		{"signed by the namespace's key", f.reg.Ref("acme/remote-tools", "1.0.0"), registry.DecisionPublished, registry.CheckToolsManifest, "1 tool(s)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := registry.NewPipeline(f.store, f.verifier, f.sc, adapt.NewToolInspector(), registry.WithRemoteTools(f.verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Publish(context.Background(), registry.PublishRequest{ServerJSON: remote(c.ref), Actor: "t",
+				Authorizer: registry.AuthorizerFunc(func(string) error { return nil })})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := registry.Fail
+			if c.decision == registry.DecisionPublished {
+				want = registry.Pass
+			}
+			if res.Decision != c.decision || !hasCheck(res.Checks, c.check, want, c.reason) {
+				t.Fatalf("%s %v", res.Decision, res.Checks)
+			}
+		})
 	}
 }

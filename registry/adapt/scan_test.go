@@ -11,6 +11,7 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/scan"
 	"github.com/vetted-dev/vetted/scan/match"
+	"github.com/vetted-dev/vetted/scan/vex"
 )
 
 // osvRecord is our own fixture: lodash before 4.17.21 has a high-severity advisory.
@@ -104,5 +105,25 @@ func TestScannerRejectsNonSBOM(t *testing.T) {
 	}
 	if _, err := NewScanner(func() *match.Index { return idx }, ScanPolicy{FailOn: "severe"}, nil); err == nil {
 		t.Fatal("unknown level accepted")
+	}
+}
+
+func TestScannerAppliesVEX(t *testing.T) {
+	idx := mirror(t, "HIGH")
+	prod := registry.ScanProduct{ServerName: "io.github.acme/weather", Version: "1.0.0", Digest: "sha256:" + strings.Repeat("a", 64)}
+	set := vex.NewSet(vex.Statement{Vulnerability: "GHSA-test-0001", Products: []string{"io.github.acme/weather"},
+		Status: vex.StatusNotAffected, Justification: "vulnerable_code_not_in_execute_path"})
+	s, _ := NewScanner(func() *match.Index { return idx }, DefaultScanPolicy, func(context.Context) (*vex.Set, error) { return set, nil })
+	out, err := s.ScanSBOM(context.Background(), cyclonedx("lodash@4.17.0"), prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Summary.Outcome != registry.Pass || out.Summary.Suppressed != 1 || !strings.Contains(string(out.Report), `"suppressed"`) {
+		t.Fatalf("VEX not applied: %+v", out.Summary)
+	}
+	// Another server is not covered by the statement.
+	out, _ = s.ScanSBOM(context.Background(), cyclonedx("lodash@4.17.0"), registry.ScanProduct{ServerName: "io.github.acme/other", Version: "1"})
+	if out.Summary.Outcome != registry.Fail {
+		t.Fatalf("statement applied outside its product: %+v", out.Summary)
 	}
 }

@@ -30,6 +30,7 @@ func RunDesk(t *testing.T, newStore func(t *testing.T) DeskStore) {
 		{"Queue", testDeskQueue},
 		{"VEXAppliesAtOnce", testDeskVEX},
 		{"AuditLog", testDeskAudit},
+		{"ScanReports", testScanReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +131,7 @@ func VEXDocument(vuln, product string) []byte {
 }`, vuln, vuln, product))
 }
 
-func newDesk(t *testing.T, s DeskStore, opts ...registry.DeskOption) *registry.Desk {
+func newDesk(t *testing.T, s registry.DeskStore, opts ...registry.DeskOption) *registry.Desk {
 	t.Helper()
 	d, err := registry.NewDesk(s, append([]registry.DeskOption{registry.WithDeskClock(func() time.Time { return at(100) })}, opts...)...)
 	if err != nil {
@@ -186,7 +187,14 @@ func testVEXStore(t *testing.T, s DeskStore) {
 
 func testDeskDecisions(t *testing.T, s DeskStore) {
 	ctx := context.Background()
-	d := newDesk(t, s)
+	vouchErr := errors.New("signing key unavailable")
+	var failVouch bool
+	d := newDesk(t, s, registry.WithDeskVouch(func(_ context.Context, k registry.Key) ([]byte, error) {
+		if failVouch {
+			return nil, vouchErr
+		}
+		return []byte(`{"payloadType":"application/vnd.in-toto+json","vouchedFor":"` + k.Name + `"}`), nil
+	}))
 	commit(t, s, ReviewPublication("io.github.acme/a", "1.0.0", registry.StatusPendingReview, 1, nil, ""))
 	commit(t, s, ReviewPublication("io.github.acme/b", "1.0.0", registry.StatusPendingReview, 2, nil, ""))
 	ka := registry.Key{Name: "io.github.acme/a", Version: "1.0.0"}
@@ -199,9 +207,20 @@ func testDeskDecisions(t *testing.T, s DeskStore) {
 	if _, err := d.Approve(ctx, registry.Action{Key: ka, Reason: "ok"}); !errors.As(err, &fe) || fe.Field != "actor" {
 		t.Fatalf("approve without actor: %v", err)
 	}
+	failVouch = true
+	if _, err := d.Approve(ctx, registry.Action{Key: ka, Actor: "iss|alice", Reason: "ok"}); !errors.Is(err, vouchErr) {
+		t.Fatalf("approve without an attestation: %v, want the signing error", err)
+	}
+	if v, _ := s.GetVersion(ctx, ka); v.Status != registry.StatusPendingReview {
+		t.Fatalf("a failed approval changed the status to %s", v.Status)
+	}
+	failVouch = false
 	v, err := d.Approve(ctx, registry.Action{Key: ka, Actor: "iss|alice", Reason: "tool change reviewed"})
 	if err != nil || v.Status != registry.StatusPublished || !v.IsLatest {
 		t.Fatalf("approve: %+v %v", v, err)
+	}
+	if rec, _ := s.VersionRecord(ctx, ka); !strings.Contains(string(rec.VSA), `"vouchedFor":"io.github.acme/a"`) {
+		t.Fatalf("approved without the registry's attestation: %s", rec.VSA)
 	}
 	if l, err := s.LatestPublished(ctx, ka.Name); err != nil || l.Version != "1.0.0" {
 		t.Fatalf("served after approve: %+v %v", l, err)
@@ -400,3 +419,40 @@ func testDeskAudit(t *testing.T, s DeskStore) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deskOnly hides optional capabilities (ReportLister) of a store.
+type deskOnly struct{ registry.DeskStore }
+
+func testScanReports(t *testing.T, s DeskStore) {
+	ctx := context.Background()
+	lodash := Finding{ID: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Severity: "high", Package: "lodash", Version: "4.17.15", Fixed: "4.17.19"}
+	commit(t, s, ReviewPublication("io.github.acme/b", "1.0.0", registry.StatusPublished, 1, nil, "", lodash))
+	commit(t, s, ReviewPublication("io.github.acme/a", "2.0.0", registry.StatusQuarantined, 2, nil, "", lodash))
+	commit(t, s, ReviewPublication("io.github.acme/a", "1.0.0", registry.StatusPublished, 3, nil, "", lodash))
+	commit(t, s, ReviewPublication("io.github.acme/c", "1.0.0", registry.StatusPendingReview, 4, nil, "", lodash))
+	rl, ok := any(s).(registry.ReportLister)
+	if !ok {
+		t.Skip("the store lists scan reports one version at a time")
+	}
+	srs, err := rl.ScanReports(ctx, registry.StatusPublished, registry.StatusQuarantined)
+	if err != nil || len(srs) != 3 || srs[0].Key.Version != "1.0.0" || srs[1].Status != registry.StatusQuarantined || srs[2].Key.Name != "io.github.acme/b" || len(srs[0].Report) == 0 {
+		t.Fatalf("ScanReports = %+v, %v", srs, err)
+	}
+	q := registry.FindingQuery{Vulnerability: "CVE-2020-8203"}
+	fast, err := newDesk(t, s).Findings(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := newDesk(t, deskOnly{s}).Findings(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fast) != 3 || len(fast) != len(slow) {
+		t.Fatalf("findings: %d with ScanReports, %d without", len(fast), len(slow))
+	}
+	for i := range fast {
+		if fast[i].Server != slow[i].Server || fast[i].Version != slow[i].Version || fast[i].Status != slow[i].Status {
+			t.Errorf("finding %d: %s@%s %s with ScanReports, %s@%s %s without", i, fast[i].Server, fast[i].Version, fast[i].Status, slow[i].Server, slow[i].Version, slow[i].Status)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vetted-dev/vetted/registry"
+)
+
+// The OIDC login state comes back from the browser: anything but what this registry sealed
+// is refused, without panicking.
+func FuzzOpenState(f *testing.F) {
+	h := &Handler{cfg: Config{CSRFKey: []byte(strings.Repeat("k", 32))}, now: time.Now}
+	good := h.sealState(oidcState{State: "s", Verifier: "v", Nonce: "n", Next: "/ui/", Expires: time.Now().Add(time.Hour).Unix()})
+	f.Add(good)
+	f.Add("")
+	f.Add("eyJzIjoicyJ9.AAAA")
+	f.Add(good + "x")
+	f.Fuzz(func(t *testing.T, v string) {
+		st, err := h.openState(v)
+		if err == nil && v != good {
+			t.Fatalf("accepted a state this registry did not seal: %q -> %+v", v, st)
+		}
+	})
+}
+
+// Tool manifests and lint findings come from publishers: the diff view must render any of
+// them without panicking.
+func FuzzToolDiff(f *testing.F) {
+	f.Add([]byte(`{"tools":[{"name":"a","description":"x"}]}`), []byte(`{"tools":[{"name":"a","description":"y"},{"name":"b"}]}`), "/description", "[-x-] {+y+}")
+	f.Add([]byte(``), []byte(`{"tools":[]}`), "", "")
+	f.Add([]byte(`{"tools":[{"name":"a","inputSchema":{"properties":{"p":[1,2]}}}]}`), []byte(`{"tools":[{"name":"a","inputSchema":{"properties":{"p":[1]}}}]}`), "/inputSchema/properties/p/9", "{+")
+	f.Fuzz(func(t *testing.T, oldM, newM []byte, ptr, wd string) {
+		d := buildToolDiff(oldM, newM, []registry.ToolFinding{{Tool: "a", Pointer: ptr}})
+		if d == nil {
+			t.Fatal("nil diff")
+		}
+		_ = wordDiff(wd)
+		_ = excerptAt(newM, ptr)
+	})
+}

@@ -1,0 +1,316 @@
+package ui
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// loginCookie carries the login form's CSRF nonce; oidcCookie the state of an OIDC login in
+// progress (signed, short-lived). Neither is a session: the token cookie is the only
+// credential and is verified on every request.
+const (
+	loginCookie = "vetted_ui_login"
+	oidcCookie  = "vetted_ui_oidc"
+	oidcTTL     = 10 * time.Minute
+	maxTokenLen = 16 << 10
+)
+
+// OIDC is the identity provider the pages log in with (authorization code + PKCE).
+type OIDC struct {
+	// Name is shown on the button ("Sign in with <Name>").
+	Name string
+	// AuthorizationURL and TokenURL are the provider's endpoints (DiscoverOIDC finds them).
+	AuthorizationURL string
+	TokenURL         string
+	// ClientID (and ClientSecret for confidential clients) identify Vetted at the provider.
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is this registry's callback: <resource>/ui/oidc/callback.
+	RedirectURL string
+	// Scopes requested (default "openid profile email").
+	Scopes []string
+	// Client makes the token request (default: http.DefaultClient with a timeout).
+	Client *http.Client
+}
+
+func (o *OIDC) validate() error {
+	for k, v := range map[string]string{"authorization URL": o.AuthorizationURL, "token URL": o.TokenURL, "redirect URL": o.RedirectURL} {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("ui: OIDC %s %q is not an http(s) URL", k, v)
+		}
+	}
+	if o.ClientID == "" {
+		return errors.New("ui: OIDC client id is required")
+	}
+	return nil
+}
+
+// DiscoverOIDC reads the provider's endpoints from its OpenID configuration.
+func DiscoverOIDC(ctx context.Context, client *http.Client, issuer string) (authURL, tokenURL string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return "", "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", "", fmt.Errorf("ui: OIDC discovery: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("ui: OIDC discovery: %s", resp.Status)
+	}
+	var doc struct {
+		Issuer   string `json:"issuer"`
+		AuthURL  string `json:"authorization_endpoint"`
+		TokenURL string `json:"token_endpoint"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
+		return "", "", fmt.Errorf("ui: OIDC discovery: %w", err)
+	}
+	if doc.Issuer != issuer {
+		return "", "", fmt.Errorf("ui: OIDC discovery: issuer %q, want %q", doc.Issuer, issuer)
+	}
+	return doc.AuthURL, doc.TokenURL, nil
+}
+
+type loginData struct {
+	Next      string
+	OIDC      string
+	TokenHint string
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	nonce := randomToken()
+	setCookie(w, loginCookie, nonce, Prefix, int(oidcTTL.Seconds()), http.SameSiteStrictMode)
+	d := loginData{Next: safeNext(r.URL.Query().Get("next")), TokenHint: h.cfg.TokenHint}
+	if h.cfg.OIDC != nil {
+		d.OIDC = h.cfg.OIDC.Name
+		if d.OIDC == "" {
+			d.OIDC = "your identity provider"
+		}
+	}
+	h.render(w, r, nil, http.StatusOK, "login", page{Title: "Sign in", CSRF: csrfToken(h.cfg.CSRFKey, "login", nonce), Data: d})
+}
+
+// loginToken accepts a token pasted into the form (e.g. from `vetted token issue`).
+func (h *Handler) loginToken(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	c, err := r.Cookie(loginCookie)
+	if err != nil {
+		h.fail(w, r, nil, http.StatusForbidden, "Request refused", "The sign-in form expired; open the sign-in page again.")
+		return
+	}
+	if err := h.checkCSRF(r, csrfToken(h.cfg.CSRFKey, "login", c.Value)); err != nil {
+		h.fail(w, r, nil, http.StatusForbidden, "Request refused", err.Error())
+		return
+	}
+	tok := strings.TrimSpace(r.PostFormValue("token"))
+	if tok == "" || len(tok) > maxTokenLen {
+		h.fail(w, r, nil, http.StatusBadRequest, "Check the form", "The token field is required: paste a token from `vetted token issue` or your identity provider.")
+		return
+	}
+	if !h.signIn(w, r, tok) {
+		return
+	}
+	clearCookie(w, loginCookie, Prefix)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// signIn verifies tok and sets the token cookie; on failure it renders the error page.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, tok string) bool {
+	p, err := h.cfg.Verifier.Verify(r.Context(), tok)
+	if err != nil {
+		h.fail(w, r, nil, http.StatusUnauthorized, "Sign-in refused", "The token was refused: "+err.Error()+".")
+		return false
+	}
+	age := int(time.Until(p.ExpiresAt).Seconds())
+	if p.ExpiresAt.IsZero() || age > 24*3600 {
+		age = 24 * 3600
+	}
+	setCookie(w, TokenCookie, tok, Prefix, age, http.SameSiteStrictMode)
+	return true
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, _ *session) {
+	clearCookie(w, TokenCookie, Prefix)
+	http.Redirect(w, r, Prefix+"/login", http.StatusSeeOther)
+}
+
+// oidcState is what the browser carries between the start of an OIDC login and its callback.
+type oidcState struct {
+	State    string `json:"s"`
+	Verifier string `json:"v"`
+	Nonce    string `json:"n"`
+	Next     string `json:"x"`
+	Expires  int64  `json:"e"`
+}
+
+func (h *Handler) sealState(st oidcState) string {
+	b, _ := json.Marshal(st)
+	p := base64.RawURLEncoding.EncodeToString(b)
+	return p + "." + csrfToken(h.cfg.CSRFKey, "oidc", p)
+}
+
+func (h *Handler) openState(v string) (oidcState, error) {
+	p, mac, ok := strings.Cut(v, ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(csrfToken(h.cfg.CSRFKey, "oidc", p))) {
+		return oidcState{}, errors.New("the login state was tampered with")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return oidcState{}, errors.New("malformed login state")
+	}
+	var st oidcState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return oidcState{}, errors.New("malformed login state")
+	}
+	if h.now().Unix() > st.Expires {
+		return oidcState{}, errors.New("the login took too long; start again")
+	}
+	return st, nil
+}
+
+func pkceChallenge(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
+	o := h.cfg.OIDC
+	if o == nil {
+		h.fail(w, r, nil, http.StatusNotFound, "No identity provider", "This registry has no identity provider configured; sign in with a token.")
+		return
+	}
+	st := oidcState{State: randomToken(), Verifier: randomToken() + randomToken(), Nonce: randomToken(),
+		Next: safeNext(r.URL.Query().Get("next")), Expires: h.now().Add(oidcTTL).Unix()}
+	// Lax, not Strict: the provider's redirect back is a cross-site navigation.
+	setCookie(w, oidcCookie, h.sealState(st), Prefix+"/oidc", int(oidcTTL.Seconds()), http.SameSiteLaxMode)
+	scopes := o.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"openid", "profile", "email"}
+	}
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {o.ClientID}, "redirect_uri": {o.RedirectURL},
+		"scope": {strings.Join(scopes, " ")}, "state": {st.State}, "nonce": {st.Nonce},
+		"code_challenge": {pkceChallenge(st.Verifier)}, "code_challenge_method": {"S256"},
+	}
+	u := o.AuthorizationURL
+	if strings.Contains(u, "?") {
+		u += "&" + q.Encode()
+	} else {
+		u += "?" + q.Encode()
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	o := h.cfg.OIDC
+	if o == nil {
+		h.fail(w, r, nil, http.StatusNotFound, "No identity provider", "This registry has no identity provider configured.")
+		return
+	}
+	c, err := r.Cookie(oidcCookie)
+	if err != nil {
+		h.fail(w, r, nil, http.StatusBadRequest, "Sign-in failed", "No login is in progress in this browser; start again.")
+		return
+	}
+	clearCookie(w, oidcCookie, Prefix+"/oidc")
+	st, err := h.openState(c.Value)
+	if err != nil {
+		h.fail(w, r, nil, http.StatusBadRequest, "Sign-in failed", err.Error()+".")
+		return
+	}
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		h.fail(w, r, nil, http.StatusUnauthorized, "Sign-in failed", "The identity provider said: "+e+" "+q.Get("error_description"))
+		return
+	}
+	if got := q.Get("state"); got == "" || !hmac.Equal([]byte(got), []byte(st.State)) {
+		h.fail(w, r, nil, http.StatusBadRequest, "Sign-in failed", "The state parameter does not match this browser's login.")
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		h.fail(w, r, nil, http.StatusBadRequest, "Sign-in failed", "The identity provider sent no code.")
+		return
+	}
+	tok, err := h.exchange(r.Context(), code, st)
+	if err != nil {
+		h.fail(w, r, nil, http.StatusUnauthorized, "Sign-in failed", err.Error())
+		return
+	}
+	if !h.signIn(w, r, tok) {
+		return
+	}
+	// A page (not a redirect) moves on: the token cookie is SameSite=Strict and would not be
+	// sent on a redirect chain that started at the provider.
+	h.render(w, r, nil, http.StatusOK, "continue", page{Title: "Signed in", Data: st.Next})
+}
+
+// exchange trades the code for tokens and returns the one whose audience is this registry.
+func (h *Handler) exchange(ctx context.Context, code string, st oidcState) (string, error) {
+	o := h.cfg.OIDC
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {o.RedirectURL},
+		"client_id": {o.ClientID}, "code_verifier": {st.Verifier}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if o.ClientSecret != "" {
+		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret))
+	}
+	client := o.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("the token request failed: %w", err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken string `json:"access_token"`
+		IDToken     string `json:"id_token"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tr); err != nil {
+		return "", fmt.Errorf("the token response is not JSON (%s)", resp.Status)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("the identity provider refused the code: %s %s", tr.Error, tr.Description)
+	}
+	var why []string
+	for _, t := range []string{tr.IDToken, tr.AccessToken} {
+		if t == "" {
+			continue
+		}
+		p, err := h.cfg.Verifier.Verify(ctx, t)
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		if n, ok := p.Claims["nonce"]; ok && n != st.Nonce {
+			why = append(why, "the token's nonce does not match this login")
+			continue
+		}
+		return t, nil
+	}
+	if len(why) == 0 {
+		return "", errors.New("the identity provider returned no token")
+	}
+	return "", errors.New("no token from the identity provider is valid for this registry: " + strings.Join(why, "; "))
+}
