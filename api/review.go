@@ -217,6 +217,7 @@ func registerReviewAPI(api huma.API, s *Server) {
 	api.OpenAPI().Tags = append(api.OpenAPI().Tags, &huma.Tag{Name: "review",
 		Description: "The security team's workspace: review queue and decisions, quarantine, scan reports, VEX, audit log (reviewer role)"})
 	registerReview(api, s)
+	registerReviewVersion(api, s)
 	registerReports(api, s)
 	registerVEX(api, s)
 	registerAudit(api, s)
