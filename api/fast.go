@@ -56,7 +56,12 @@ func (f *fastRoutes) serve(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	path := r.URL.EscapedPath()
+	// RawPath is set when the path has escapes that differ from the default encoding (such
+	// as %2F); it comes from the request line, so it is a valid encoding of Path.
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
 	var prefix string
 	switch {
 	case strings.HasPrefix(path, "/v0.1/servers"):

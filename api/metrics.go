@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,10 @@ import (
 // "GET /v0.1/servers/{serverName}/versions/{version}", or "unmatched") and status code.
 // Each Server has its own Prometheus registry.
 type metrics struct {
+	// byRoute caches the counter and histogram of each (route, code).
+	mu      sync.RWMutex
+	byRoute map[routeCode]routeMetrics
+
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -71,6 +76,38 @@ func (m *metrics) handler() http.Handler {
 
 type routeKey struct{}
 
+type routeCode struct {
+	route string
+	code  int
+}
+
+type routeMetrics struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// forRoute returns the metrics of route and code, without hashing labels once seen.
+func (m *metrics) forRoute(route string, code int) routeMetrics {
+	k := routeCode{route, code}
+	m.mu.RLock()
+	rm, ok := m.byRoute[k]
+	m.mu.RUnlock()
+	if ok {
+		return rm
+	}
+	rm = routeMetrics{
+		requests: m.requests.WithLabelValues(route, itoa(code)),
+		latency:  m.latency.WithLabelValues(route, itoa(code)),
+	}
+	m.mu.Lock()
+	if m.byRoute == nil {
+		m.byRoute = map[routeCode]routeMetrics{}
+	}
+	m.byRoute[k] = rm
+	m.mu.Unlock()
+	return rm
+}
+
 // recorder captures the status code and the route of a request.
 type recorder struct {
 	http.ResponseWriter
@@ -114,9 +151,9 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		code := itoa(status)
-		m.requests.WithLabelValues(route, code).Inc()
-		m.latency.WithLabelValues(route, code).Observe(time.Since(start).Seconds())
+		rm := m.forRoute(route, status)
+		rm.requests.Inc()
+		rm.latency.Observe(time.Since(start).Seconds())
 	})
 }
 

@@ -147,6 +147,47 @@ type FindingQuery struct {
 	IncludeSuppressed bool
 }
 
+// StoredReport is a version's latest scan report as stored.
+type StoredReport struct {
+	Key    Key
+	Status Status
+	Report json.RawMessage
+}
+
+// ReportLister is an optional capability of a DeskStore: every stored scan report of the
+// versions in statuses, in (name, version) order, in one query. Without it the desk reads
+// one record per version.
+type ReportLister interface {
+	ScanReports(ctx context.Context, statuses ...Status) ([]StoredReport, error)
+}
+
+// storedReports returns the scan reports of the versions in statuses.
+func (d *Desk) storedReports(ctx context.Context, statuses []Status) ([]StoredReport, error) {
+	if rl, ok := d.store.(ReportLister); ok {
+		return rl.ScanReports(ctx, statuses...)
+	}
+	var out []StoredReport
+	var after *Key
+	for {
+		page, more, err := d.store.ListVersionsPage(ctx, ListQuery{After: after, Limit: 500, Statuses: statuses})
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range page {
+			rec, err := d.store.VersionRecord(ctx, v.Key())
+			if err != nil || len(rec.ScanReport) == 0 {
+				continue // a version without a record has no findings to list
+			}
+			out = append(out, StoredReport{Key: v.Key(), Status: v.Status, Report: rec.ScanReport})
+		}
+		if !more || len(page) == 0 {
+			return out, nil
+		}
+		k := page[len(page)-1].Key()
+		after = &k
+	}
+}
+
 // Findings lists the findings of every matching version's latest scan, with the VEX
 // statements in effect now applied, most severe first.
 func (d *Desk) Findings(ctx context.Context, q FindingQuery) ([]RegistryFinding, error) {
@@ -161,39 +202,30 @@ func (d *Desk) Findings(ctx context.Context, q FindingQuery) ([]RegistryFinding,
 	now := d.clock()
 	want := strings.ToUpper(strings.TrimSpace(q.Vulnerability))
 	out := []RegistryFinding{}
-	var after *Key
-	for {
-		page, more, err := d.store.ListVersionsPage(ctx, ListQuery{After: after, Limit: 500, Statuses: statuses})
+	srs, err := d.storedReports(ctx, statuses)
+	if err != nil {
+		return nil, err
+	}
+	for _, sr := range srs {
+		if len(sr.Report) == 0 {
+			continue
+		}
+		rs, err := DecodeReports(sr.Report)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s@%s: %w", sr.Key.Name, sr.Key.Version, err)
 		}
-		for _, v := range page {
-			rec, err := d.store.VersionRecord(ctx, v.Key())
-			if err != nil || len(rec.ScanReport) == 0 {
-				continue // a version without a record has no findings to list
-			}
-			rs, err := DecodeReports(rec.ScanReport)
-			if err != nil {
-				return nil, fmt.Errorf("%s@%s: %w", v.Name, v.Version, err)
-			}
-			for _, r := range rs {
-				ApplyVEX(r, set, now)
-				for _, f := range r.Findings {
-					if f.Suppressed != nil && !q.IncludeSuppressed {
-						continue
-					}
-					if want != "" && !hasID(f.Vulnerability, want) {
-						continue
-					}
-					out = append(out, RegistryFinding{Server: v.Name, Version: v.Version, Status: v.Status, Finding: f})
+		for _, r := range rs {
+			ApplyVEX(r, set, now)
+			for _, f := range r.Findings {
+				if f.Suppressed != nil && !q.IncludeSuppressed {
+					continue
 				}
+				if want != "" && !hasID(f.Vulnerability, want) {
+					continue
+				}
+				out = append(out, RegistryFinding{Server: sr.Key.Name, Version: sr.Key.Version, Status: sr.Status, Finding: f})
 			}
 		}
-		if !more || len(page) == 0 {
-			break
-		}
-		k := page[len(page)-1].Key()
-		after = &k
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		ri, rj := match.Level(out[i].Vulnerability.Severity).Rank(), match.Level(out[j].Vulnerability.Severity).Rank()

@@ -3,9 +3,12 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
 	"github.com/vetted-dev/vetted/registry"
@@ -112,7 +115,7 @@ func pretty(raw []byte) []string {
 		buf.Reset()
 		buf.Write(raw)
 	}
-	lines := strings.Split(buf.String(), "\n")
+	lines := strings.Split(reveal(buf.String()), "\n")
 	if len(lines) > maxDiffLines {
 		lines = append(lines[:maxDiffLines], "… ("+strconv.Itoa(len(lines)-maxDiffLines)+" more lines)")
 	}
@@ -204,4 +207,30 @@ func excerptAt(raw []byte, ptr string) string {
 		s = s[:400] + "…"
 	}
 	return s
+}
+
+// reveal makes characters a reader cannot see visible in the diff: format characters
+// (zero-width, bidi controls), Unicode tags, other controls and private-use characters
+// become ⟨U+XXXX⟩, so that hidden instructions in a tool description show.
+func reveal(s string) string {
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			fmt.Fprintf(&b, "⟨U+%04X⟩", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hidden(r rune) bool {
+	if r == '\n' || r == '\t' {
+		return false
+	}
+	return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) || unicode.Is(unicode.Co, r) ||
+		(r >= 0xE0000 && r <= 0xE007F) || r == utf8.RuneError || unicode.Is(unicode.Variation_Selector, r)
 }

@@ -26,9 +26,12 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"join":         func(ss []string) string { return strings.Join(ss, ", ") },
-	"kind":         registry.ReviewKind,
-	"versionURL":   VersionURL,
+	"join":       func(ss []string) string { return strings.Join(ss, ", ") },
+	"kind":       registry.ReviewKind,
+	"versionURL": VersionURL,
+	"scanURL": func(name, version, format string) string {
+		return Prefix + "/scan/" + keyPath(name, version) + "/" + format
+	},
 	"subjectLink":  subjectLink,
 	"eventSummary": eventSummary,
 	"wordDiff":     wordDiff,
@@ -90,6 +93,7 @@ func eventSummary(data json.RawMessage) string {
 
 // wordDiff renders toolmanifest's "[-removed-] {+added+}" word diff with del and ins.
 func wordDiff(s string) template.HTML {
+	s = reveal(s)
 	var b strings.Builder
 	for len(s) > 0 {
 		i := strings.IndexAny(s, "[{")

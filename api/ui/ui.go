@@ -139,6 +139,8 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("POST "+Prefix+"/vex", h.authed(h.vexUpload))
 	h.mux.HandleFunc("POST "+Prefix+"/vex/{id}/withdraw", h.authed(h.vexWithdraw))
 	h.mux.HandleFunc("GET "+Prefix+"/audit", h.authed(h.audit))
+	h.mux.HandleFunc("GET "+Prefix+"/audit.jsonl", h.authed(h.auditExport))
+	h.mux.HandleFunc("GET "+Prefix+"/scan/{ns}/{name}/{version}/{format}", h.authed(h.scanDownload))
 	h.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, http.StatusNotFound, "No such page", "There is no page at "+r.URL.Path+".")
 	})

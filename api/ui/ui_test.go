@@ -205,6 +205,25 @@ func TestPagesVEXAndAudit(t *testing.T) {
 	if strings.Count(page, "vex.statement</td>") != 2 || !strings.Contains(page, "verified") {
 		t.Fatalf("audit page:\n%s", page)
 	}
+	resp, body = c.do("GET", "/ui/audit.jsonl?type=vex.statement", nil, nil)
+	var events []registry.AuditEvent
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		var ev registry.AuditEvent
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		events = append(events, ev)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/jsonl" || len(events) != 2 {
+		t.Fatalf("export: %d %s %d events", resp.StatusCode, resp.Header.Get("Content-Type"), len(events))
+	}
+	resp, body = c.do("GET", "/ui/scan/io.github.acme/files/2.0.0/sarif", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"version": "2.1.0"`) || !strings.Contains(resp.Header.Get("Content-Disposition"), ".sarif") {
+		t.Fatalf("SARIF download: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := c.do("GET", "/ui/scan/io.github.acme/files/2.0.0/json", nil, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "GHSA-xvch-5gv4-984h") {
+		t.Fatalf("JSON download: %d %s", resp.StatusCode, body)
+	}
 	if resp, _ := c.do("GET", "/ui/versions/io.github.acme/none/1.0.0", nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("missing version: %d", resp.StatusCode)
 	}

@@ -8,7 +8,8 @@
 # Variants, each refused with the right reason: unsigned image, SBOM missing, SBOM attested by
 # another key, critical vulnerability, tool manifest mismatch with the running server, a
 # publisher token for another namespace. A second publish that changes a tool description
-# lands in pending_review. Finally `vetted audit verify` checks the audit chain.
+# lands in pending_review; a reviewer approves it and clients resolve it. Finally `vetted audit
+# verify` checks the audit chain.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/../.."
@@ -212,11 +213,19 @@ server_json "$TMP/s.json" 1.1.0 "$REF"
 expect 0 "decision: pending_review" -- env VETTED_TOKEN="$PUBLISHER" "$VETTED" publish "$TMP/s.json" --registry "$VURL"
 expect 1 "not published" -- "$VETTED" resolve io.github.acme/weather@1.1.0 --registry "$VURL"
 
+echo "== a reviewer approves it (review API, reason required); clients then resolve it, vouched for"
+REVIEWER=$("$VETTED" token issue --role reviewer --subject security@acme.example --config "$TMP/vetted.yaml" --data-dir "$TMP/data")
+APPROVE="$VURL/v0.1/x/dev.vetted/review/servers/io.github.acme%2Fweather/versions/1.1.0/approve"
+expect 0 "403" -- curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $PUBLISHER" -H 'Content-Type: application/json' -d '{"reason":"x"}' "$APPROVE"
+expect 0 '"status":"published"' -- curl -fsS -X POST -H "Authorization: Bearer $REVIEWER" -H 'Content-Type: application/json' \
+  -d '{"reason":"the new description was reviewed with the maintainers"}' "$APPROVE"
+expect 0 "attestation verified" -- "$VETTED" resolve io.github.acme/weather@1.1.0 --registry "$VURL" --verify
+
 echo "== the audit chain is intact"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
-# 1 configuration + 1 published + 4 rejected + 1 pending_review; refused and idempotent
-# requests record nothing.
-expect 0 "audit chain intact: 7 events" -- "$VETTED" audit verify --data-dir "$TMP/data"
+# 1 configuration + 1 published + 4 rejected + 1 pending_review + 1 approval; refused and
+# idempotent requests record nothing.
+expect 0 "audit chain intact: 8 events" -- "$VETTED" audit verify --data-dir "$TMP/data"
 # Tampering with a row (here: rewriting who published the first version) is detected.
 python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE audit_events SET actor = ? WHERE seq = 2", ("someone-else",)); c.commit()' "$TMP/data/vetted.db"
 expect 1 "broken at event 2 (changed)" -- "$VETTED" audit verify --data-dir "$TMP/data"

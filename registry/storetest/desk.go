@@ -30,6 +30,7 @@ func RunDesk(t *testing.T, newStore func(t *testing.T) DeskStore) {
 		{"Queue", testDeskQueue},
 		{"VEXAppliesAtOnce", testDeskVEX},
 		{"AuditLog", testDeskAudit},
+		{"ScanReports", testScanReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +131,7 @@ func VEXDocument(vuln, product string) []byte {
 }`, vuln, vuln, product))
 }
 
-func newDesk(t *testing.T, s DeskStore, opts ...registry.DeskOption) *registry.Desk {
+func newDesk(t *testing.T, s registry.DeskStore, opts ...registry.DeskOption) *registry.Desk {
 	t.Helper()
 	d, err := registry.NewDesk(s, append([]registry.DeskOption{registry.WithDeskClock(func() time.Time { return at(100) })}, opts...)...)
 	if err != nil {
@@ -415,6 +416,65 @@ func testDeskAudit(t *testing.T, s DeskStore) {
 	if err := d.EachAudit(ctx, registry.AuditFilter{}, func(registry.AuditEvent) error { n++; return nil }); err != nil || n != 6 {
 		t.Fatalf("each: %d %v", n, err)
 	}
+	recent, err := d.RecentAudit(ctx, 3, func(e registry.AuditEvent) bool { return e.Type == registry.AuditPublishDecision })
+	if err != nil || len(recent) != 3 || recent[0].Seq != 5 || recent[1].Seq != 4 || recent[2].Seq != 3 {
+		t.Fatalf("recent publish decisions: %+v %v", recent, err)
+	}
+	if recent, err := d.RecentAudit(ctx, 100, nil); err != nil || len(recent) != 6 || recent[0].Seq != 6 || recent[5].Seq != 1 {
+		t.Fatalf("recent, all: %d %v", len(recent), err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deskOnly hides optional capabilities (ReportLister) of a store.
+type deskOnly struct{ registry.DeskStore }
+
+func testScanReports(t *testing.T, s DeskStore) {
+	ctx := context.Background()
+	lodash := Finding{ID: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Severity: "high", Package: "lodash", Version: "4.17.15", Fixed: "4.17.19"}
+	commit(t, s, ReviewPublication("io.github.acme/b", "1.0.0", registry.StatusPublished, 1, nil, "", lodash))
+	commit(t, s, ReviewPublication("io.github.acme/a", "2.0.0", registry.StatusQuarantined, 2, nil, "", lodash))
+	commit(t, s, ReviewPublication("io.github.acme/a", "1.0.0", registry.StatusPublished, 3, nil, "", lodash))
+	commit(t, s, ReviewPublication("io.github.acme/c", "1.0.0", registry.StatusPendingReview, 4, nil, "", lodash))
+	rl, ok := any(s).(registry.ReportLister)
+	if !ok {
+		t.Skip("the store lists scan reports one version at a time")
+	}
+	srs, err := rl.ScanReports(ctx, registry.StatusPublished, registry.StatusQuarantined)
+	if err != nil || len(srs) != 3 || srs[0].Key.Version != "1.0.0" || srs[1].Status != registry.StatusQuarantined || srs[2].Key.Name != "io.github.acme/b" || len(srs[0].Report) == 0 {
+		t.Fatalf("ScanReports = %+v, %v", srs, err)
+	}
+	q := registry.FindingQuery{Vulnerability: "CVE-2020-8203"}
+	fast, err := newDesk(t, s).Findings(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := newDesk(t, deskOnly{s}).Findings(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[registry.Status]int{registry.StatusPublished: 2, registry.StatusQuarantined: 1, registry.StatusPendingReview: 1}
+	for _, d := range []*registry.Desk{newDesk(t, s), newDesk(t, deskOnly{s})} {
+		got, err := d.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for st, n := range want {
+			if got[st] != n {
+				t.Errorf("Counts()[%s] = %d, want %d (%v)", st, got[st], n, got)
+			}
+		}
+		if got[registry.StatusRejected] != 0 {
+			t.Errorf("Counts()[rejected] = %d", got[registry.StatusRejected])
+		}
+	}
+	if len(fast) != 3 || len(fast) != len(slow) {
+		t.Fatalf("findings: %d with ScanReports, %d without", len(fast), len(slow))
+	}
+	for i := range fast {
+		if fast[i].Server != slow[i].Server || fast[i].Version != slow[i].Version || fast[i].Status != slow[i].Status {
+			t.Errorf("finding %d: %s@%s %s with ScanReports, %s@%s %s without", i, fast[i].Server, fast[i].Version, fast[i].Status, slow[i].Server, slow[i].Version, slow[i].Status)
+		}
+	}
+}
