@@ -51,6 +51,8 @@ func (s *Server) reviewOp(api huma.API, id, method, path, summary, desc string, 
 				_ = huma.WriteErr(api, ctx, http.StatusNotFound, "the review API is not enabled on this registry")
 				return
 			}
+			// What reviewers read is not for shared caches, nor to be kept.
+			ctx.SetHeader("Cache-Control", "no-store")
 			next(ctx)
 		}},
 	}, PermReview)

@@ -178,8 +178,11 @@ func TestReviewAPIDecisions(t *testing.T) {
 		len(rv.Why) != 1 || rv.Why[0].Kind != "tool definition changed" {
 		t.Fatalf("review version: %d %s", code, body)
 	}
-	code, body, _ = e.do(t, http.MethodGet, api.ReviewPrefix+"/queue", reviewer, nil)
+	code, body, hdr := e.do(t, http.MethodGet, api.ReviewPrefix+"/queue", reviewer, nil)
 	var q api.QueuePage
+	if hdr.Get("Cache-Control") != "no-store" {
+		t.Errorf("queue Cache-Control: %q", hdr.Get("Cache-Control"))
+	}
 	if code != http.StatusOK || json.Unmarshal(body, &q) != nil || len(q.Items) != 1 || q.Items[0].Why[0].Kind != "tool definition changed" {
 		t.Fatalf("queue: %d %s", code, body)
 	}
@@ -219,7 +222,7 @@ func TestReviewAPIDecisions(t *testing.T) {
 		!strings.Contains(string(page.Events[0].Data), "description change reviewed") {
 		t.Fatalf("audit: %d %s", code, body)
 	}
-	code, body, hdr := e.do(t, http.MethodGet, api.ReviewPrefix+"/audit.jsonl", reviewer, nil)
+	code, body, hdr = e.do(t, http.MethodGet, api.ReviewPrefix+"/audit.jsonl", reviewer, nil)
 	var es []registry.AuditEvent
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
