@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -297,5 +296,3 @@ func nonEmpty(b json.RawMessage) json.RawMessage {
 	}
 	return b
 }
-
-var _ = errors.New
