@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -179,7 +180,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *session)) 
 		c, err := r.Cookie(TokenCookie)
 		if err != nil || c.Value == "" {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, Prefix+"/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, Prefix+"/login?next="+url.QueryEscape(safeNext(r.URL.RequestURI())), http.StatusSeeOther)
 				return
 			}
 			h.fail(w, r, nil, http.StatusUnauthorized, "Sign in first", "This action needs a signed-in reviewer.")
