@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/registry"
@@ -30,16 +31,17 @@ const (
 // Server is Vetted's HTTP API. Its Handler serves the read API under /v0.1 and /v0,
 // /healthz, /readyz, /metrics, /openapi.json, /openapi.yaml and /docs.
 type Server struct {
-	store   registry.Store
-	log     *slog.Logger
-	cache   *cache
-	api     huma.API
-	mux     *http.ServeMux
-	handler http.Handler
-	metrics *metrics
-	fast    *fastRoutes
-	publish *PublishConfig // nil: publishing disabled (see publish.go)
-	review  *ReviewConfig  // nil: the security team's API is off (review.go)
+	store        registry.Store
+	log          *slog.Logger
+	cache        *cache
+	api          huma.API
+	mux          *http.ServeMux
+	handler      http.Handler
+	metrics      *metrics
+	fast         *fastRoutes
+	publish      *PublishConfig         // nil: publishing disabled (see publish.go)
+	pubDecisions *prometheus.CounterVec // publishes by decision (publish.go)
+	review       *ReviewConfig          // nil: the security team's API is off (review.go)
 }
 
 // Option configures a Server.

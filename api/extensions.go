@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vetted-dev/vetted/registry"
 )
@@ -120,6 +120,11 @@ func (s *Server) published(ctx context.Context, in extInput) (registry.Version, 
 func quoted(s string) string { return `"` + s + `"` }
 
 func registerExtensions(api huma.API, s *Server) {
+	s.pubDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vetted_publish_decisions_total",
+		Help: "Publishes by decision (published, pending_review, rejected) and whether they created a version.",
+	}, []string{"decision", "created"})
+	s.metrics.reg.MustRegister(s.pubDecisions)
 	ext := huma.NewGroup(api, ExtensionPrefix)
 	registerAdmin(ext, s)
 	base := "/servers/{serverName}/versions/{version}"
@@ -297,5 +302,3 @@ func nonEmpty(b json.RawMessage) json.RawMessage {
 	}
 	return b
 }
-
-var _ = errors.New

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
@@ -138,6 +139,7 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		if err != nil {
 			return nil, publishProblem(s, err)
 		}
+		s.pubDecisions.WithLabelValues(string(res.Decision), strconv.FormatBool(res.Created)).Inc()
 		if res.Decision == registry.DecisionRejected {
 			return nil, rejection(res)
 		}

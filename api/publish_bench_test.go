@@ -17,6 +17,7 @@ import (
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/sigtest"
 	"github.com/vetted-dev/vetted/attest/vsa"
+	"github.com/vetted-dev/vetted/internal/loadgen"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/adapt"
 	"github.com/vetted-dev/vetted/registry/sqlite"
@@ -204,4 +205,44 @@ func benchReadDuringPublish(b *testing.B, p *benchPublisher) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "reads/s")
 	b.ReportMetric(float64(published.Load()), "publishes-during")
+}
+
+// BenchmarkReadLatestHTTPDuringPublish: the same over real HTTP on loopback (64 keep-alive
+// connections, internal/loadgen) for 5 s while versions keep being published; one run per
+// benchmark iteration (use -benchtime 1x).
+func BenchmarkReadLatestHTTPDuringPublish(b *testing.B) {
+	for _, s := range benchStores() {
+		b.Run(s.name, func(b *testing.B) {
+			p := newBenchPublisher(b, s.open(b))
+			const versions = 60
+			refs := p.prepare(b, versions)
+			p.publish(b, 0, refs[0])
+			ts := httptest.NewServer(p.h)
+			defer ts.Close()
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				ctx, cancel := context.WithCancel(context.Background())
+				var published atomic.Int64
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					for i := 1 + n*versions; i < versions*(n+1) && ctx.Err() == nil; i++ {
+						p.publish(b, i, refs[i%versions])
+						published.Add(1)
+					}
+				}()
+				res, err := loadgen.Run(context.Background(), loadgen.Config{Target: ts.URL, Connections: 64, Duration: 5 * time.Second,
+					Next: func(int, []byte) string { return "/v0.1/servers/io.github.acme%2Fw/versions/latest" }})
+				cancel()
+				<-done
+				if err != nil || res.Errors > 0 {
+					b.Fatalf("load: %v %+v", err, res)
+				}
+				b.ReportMetric(res.RPS(), "req/s")
+				b.ReportMetric(float64(res.P50.Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+				b.ReportMetric(float64(published.Load()), "publishes-during")
+			}
+		})
+	}
 }

@@ -158,6 +158,9 @@ func TestPublishAPI(t *testing.T) {
 	if g := get(t, h, "/.well-known/dev.vetted/vsa-public-key.pem"); g.code != 200 || !strings.HasPrefix(g.body, "-----BEGIN PUBLIC KEY") {
 		t.Errorf("key: %d %s", g.code, g.body)
 	}
+	if g := get(t, h, "/metrics"); !strings.Contains(g.body, `vetted_publish_decisions_total{created="true",decision="published"} 1`) {
+		t.Errorf("metrics: %s", g.body)
+	}
 	if g := get(t, h, "/v0.1/x/dev.vetted/audit"); g.code != 200 || !strings.Contains(g.body, `"type":"publish.decision"`) {
 		t.Errorf("audit: %d %s", g.code, g.body)
 	}

@@ -51,6 +51,8 @@ func (s *Server) reviewOp(api huma.API, id, method, path, summary, desc string, 
 				_ = huma.WriteErr(api, ctx, http.StatusNotFound, "the review API is not enabled on this registry")
 				return
 			}
+			// What reviewers read is not for shared caches, nor to be kept.
+			ctx.SetHeader("Cache-Control", "no-store")
 			next(ctx)
 		}},
 	}, PermReview)
@@ -217,6 +219,7 @@ func registerReviewAPI(api huma.API, s *Server) {
 	api.OpenAPI().Tags = append(api.OpenAPI().Tags, &huma.Tag{Name: "review",
 		Description: "The security team's workspace: review queue and decisions, quarantine, scan reports, VEX, audit log (reviewer role)"})
 	registerReview(api, s)
+	registerReviewVersion(api, s)
 	registerReports(api, s)
 	registerVEX(api, s)
 	registerAudit(api, s)

@@ -304,6 +304,28 @@ func (d *Desk) Previous(ctx context.Context, v Version) (*Version, *VersionRecor
 	return prev, &rec, nil
 }
 
+// StatusCounter is an optional capability of a DeskStore: how many versions are in each
+// status, in one query.
+type StatusCounter interface {
+	CountByStatus(ctx context.Context) (map[Status]int, error)
+}
+
+// Counts returns how many versions are in each status.
+func (d *Desk) Counts(ctx context.Context) (map[Status]int, error) {
+	if sc, ok := d.store.(StatusCounter); ok {
+		return sc.CountByStatus(ctx)
+	}
+	out := map[Status]int{}
+	for _, st := range allStatuses {
+		n, err := d.Count(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, nil
+}
+
 // Count returns how many versions are in status st.
 func (d *Desk) Count(ctx context.Context, st Status) (int, error) {
 	n := 0

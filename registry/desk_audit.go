@@ -142,25 +142,66 @@ func (d *Desk) VerifyAudit(ctx context.Context) (ChainStatus, error) {
 	return st, nil
 }
 
-// RecentAudit returns the n newest events that keep accepts, newest first.
+// RecentAudit returns the n newest events that keep accepts, newest first. It finds the head
+// of the chain in O(log events) reads and reads backwards from it in windows, so that the
+// dashboard does not read the whole chain.
 func (d *Desk) RecentAudit(ctx context.Context, n int, keep func(AuditEvent) bool) ([]AuditEvent, error) {
-	ring := make([]AuditEvent, 0, n)
-	err := d.EachAudit(ctx, AuditFilter{}, func(e AuditEvent) error {
-		if keep != nil && !keep(e) {
-			return nil
-		}
-		if len(ring) == n {
-			copy(ring, ring[1:])
-			ring = ring[:n-1]
-		}
-		ring = append(ring, e)
-		return nil
-	})
+	if n < 1 {
+		return []AuditEvent{}, nil
+	}
+	head, err := d.headSeq(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for i, j := 0, len(ring)-1; i < j; i, j = i+1, j-1 {
-		ring[i], ring[j] = ring[j], ring[i]
+	out := []AuditEvent{}
+	const window = 500
+	for end := head; end > 0 && len(out) < n; end -= window {
+		start := max(end-window, 0)
+		es, err := d.store.AuditEvents(ctx, start, int(end-start))
+		if err != nil {
+			return nil, err
+		}
+		for i := len(es) - 1; i >= 0 && len(out) < n; i-- {
+			if keep == nil || keep(es[i]) {
+				out = append(out, es[i])
+			}
+		}
 	}
-	return ring, nil
+	return out, nil
+}
+
+// AuditLength returns how many events the chain holds (the newest event's Seq).
+func (d *Desk) AuditLength(ctx context.Context) (int64, error) { return d.headSeq(ctx) }
+
+// headSeq returns the sequence number of the newest event (0 for an empty chain), probing
+// AuditEvents: exponentially up, then by bisection.
+func (d *Desk) headSeq(ctx context.Context) (int64, error) {
+	exists := func(seq int64) (bool, error) { // is there an event with Seq >= seq?
+		es, err := d.store.AuditEvents(ctx, seq-1, 1)
+		return len(es) > 0, err
+	}
+	lo, hi := int64(0), int64(1) // an event exists at lo (or lo is 0); hi is probed
+	for {
+		ok, err := exists(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 { // events exist at lo, none at hi
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }

@@ -61,3 +61,27 @@ func BenchmarkDeskVerifyAudit1k(b *testing.B) {
 		}
 	}
 }
+
+// What the dashboard reads, over 1,000 published versions: counts by status, every open
+// finding (for the top vulnerabilities), the newest decisions and the chain's length.
+func BenchmarkDeskDashboard1k(b *testing.B) {
+	d := benchDesk(b, 1000)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := d.Counts(ctx); err != nil {
+			b.Fatal(err)
+		}
+		fs, err := d.Findings(ctx, registry.FindingQuery{Statuses: []registry.Status{registry.StatusPublished}})
+		if err != nil || len(fs) != 2000 {
+			b.Fatal(len(fs), err)
+		}
+		_ = registry.TopVulnerabilities(fs, 10)
+		if es, err := d.RecentAudit(ctx, 10, nil); err != nil || len(es) != 10 {
+			b.Fatal(len(es), err)
+		}
+		if n, err := d.AuditLength(ctx); err != nil || n != 1000 {
+			b.Fatal(n, err)
+		}
+	}
+}

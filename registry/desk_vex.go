@@ -217,6 +217,9 @@ func (d *Desk) checkProduct(ctx context.Context, p string) error {
 	if p == "" {
 		return errors.New("empty product")
 	}
+	if len(p) > 512 {
+		return fmt.Errorf("longer than 512 characters")
+	}
 	if strings.HasPrefix(p, "sha256:") {
 		if !ValidDigest(p) {
 			return fmt.Errorf("%q is not a sha256 digest", p)

@@ -483,3 +483,25 @@ func TestVouchForApprovedVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRejectedVersionCanBePublishedAfterAFix(t *testing.T) {
+	f := newFixture(t, Pass)
+	unsigned := func() (*VerifiedPackage, error) {
+		p, _ := goodPackage(toolsV1)()
+		p.Checks = []Check{{Name: CheckSignature, Outcome: Fail, Reason: "no signature"}}
+		return p, nil
+	}
+	f.v.byRef["ghcr.io/acme/weather:1"] = unsigned
+	if res, _ := f.publish(t, server("1.0.0", "ghcr.io/acme/weather:1")); res.Decision != DecisionRejected {
+		t.Fatalf("%s", res.Decision)
+	}
+	// Same version, same document, the image now signed: published (a rejection writes no version).
+	f.v.byRef["ghcr.io/acme/weather:1"] = goodPackage(toolsV1)
+	res, err := f.publish(t, server("1.0.0", "ghcr.io/acme/weather:1"))
+	if err != nil || res.Decision != DecisionPublished || !res.Created {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if len(f.store.audit) != 2 || VerifyChain(f.store.audit) != nil {
+		t.Fatalf("audit %d", len(f.store.audit))
+	}
+}

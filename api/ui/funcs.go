@@ -26,10 +26,12 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"join":         func(ss []string) string { return strings.Join(ss, ", ") },
-	"kind":         registry.ReviewKind,
-	"versionURL":   VersionURL,
-	"scanURL":      func(name, version, format string) string { return Prefix + "/scan/" + keyPath(name, version) + "/" + format },
+	"join":       func(ss []string) string { return strings.Join(ss, ", ") },
+	"kind":       registry.ReviewKind,
+	"versionURL": VersionURL,
+	"scanURL": func(name, version, format string) string {
+		return Prefix + "/scan/" + keyPath(name, version) + "/" + format
+	},
 	"subjectLink":  subjectLink,
 	"eventSummary": eventSummary,
 	"wordDiff":     wordDiff,

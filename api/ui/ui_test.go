@@ -165,6 +165,11 @@ func TestPagesSecurity(t *testing.T) {
 	if resp, body := forged.do("GET", "/ui/queue", nil, nil); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "refused") {
 		t.Fatalf("forged token: %d %s", resp.StatusCode, body)
 	}
+	// An anonymous visit goes to the login form, which brings the visitor back.
+	resp, _ = newClient(t, e.srv.URL).do("GET", "/ui/audit?type=vex.statement&actor=a", nil, nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/ui/login?next="+url.QueryEscape("/ui/audit?type=vex.statement&actor=a") {
+		t.Fatalf("anonymous: %d %s", resp.StatusCode, loc)
+	}
 	// Login redirects stay on the pages.
 	_, page = newClient(t, e.srv.URL).do("GET", "/ui/login?next=https://evil.example/", nil, nil)
 	if strings.Contains(page, "evil.example") {

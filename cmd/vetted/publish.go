@@ -34,7 +34,8 @@ the registry's audience (--audience, else the "resource" of the registry's
 /.well-known/oauth-protected-resource, else the registry URL).
 
 Exit status: 0 published or pending_review (also when identical content was already
-published), 1 rejected or refused (401, 403, 409), 2 bad usage or unreadable server.json.
+published), 1 rejected or refused (401, 403, 409), 2 bad usage, or a server.json that is
+unreadable or fails the schema (400, 413, 422 without a decision).
 --json prints the registry's answer (the publish response, or the problem document) as is.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -112,6 +113,10 @@ func runPublish(ctx context.Context, e *env, c *regClient, body []byte, asJSON b
 			fmt.Fprintln(e.stdout, "decision: rejected")
 			printChecks(e.stdout, rej)
 			return checkFailedSilently()
+		}
+		if p.Status == http.StatusBadRequest || p.Status == http.StatusUnprocessableEntity || p.Status == http.StatusRequestEntityTooLarge {
+			// The server.json itself is wrong: an input error.
+			return usageError(fmt.Errorf("server.json refused: %w", p))
 		}
 		return checkFailed(fmt.Errorf("publish refused: %w", p))
 	}

@@ -164,6 +164,12 @@ func TestPublishResolveAudit(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "403") || !strings.Contains(errOut, "io.github.other/weather") {
 		t.Fatalf("other namespace: %d %s %s", code, out, errOut)
 	}
+	// A server.json that fails the official schema (no description): exit 2, naming the field.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/weather","version":"9.0.0","packages":[{"registryType":"oci","identifier":"x:1","transport":{"type":"stdio"}}]}`), 0o644)
+	if _, errOut, code = p.cli(t, tok, "publish", bad, "--registry", p.url); code != 2 || !strings.Contains(errOut, "description") {
+		t.Fatalf("schema: %d %s", code, errOut)
+	}
 	// No token at all.
 	if _, errOut, code = p.cli(t, nil, "publish", sj, "--registry", p.url); code != 2 || !strings.Contains(errOut, "no token") {
 		t.Fatalf("no token: %d %s", code, errOut)

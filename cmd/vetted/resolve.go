@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -231,5 +230,3 @@ func printResolvedJSON(e *env, r *Resolved) {
 	b, _ := json.MarshalIndent(r, "", "  ")
 	fmt.Fprintln(e.stdout, string(b))
 }
-
-var _ = errors.New

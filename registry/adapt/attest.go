@@ -3,7 +3,6 @@ package adapt
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -77,7 +76,7 @@ func (v *Verifier) VerifyPackage(ctx context.Context, req registry.VerifyRequest
 		}
 		return nil, &registry.CheckError{Check: registry.CheckResolve, Reason: reason}
 	}
-	return convertResult(res, np)
+	return convertResult(res)
 }
 
 // requirementCheck maps attest's requirement checks onto the pipeline's names.
@@ -95,7 +94,7 @@ var kindCheck = map[attest.Kind]string{
 	attest.KindTools:      registry.CheckToolsAttested,
 }
 
-func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedPackage, error) {
+func convertResult(res *attest.Result) (*registry.VerifiedPackage, error) {
 	vp := &registry.VerifiedPackage{Digest: res.Digest, Pinned: res.Repository + "@" + res.Digest}
 	if res.Repository == "" {
 		repo := res.Ref
@@ -156,7 +155,6 @@ func convertResult(res *attest.Result, np *NamespacePolicy) (*registry.VerifiedP
 	if res.ToolManifest != nil {
 		vp.ToolManifest = res.ToolManifest.Predicate
 	}
-	_ = np
 	return vp, nil
 }
 
@@ -176,8 +174,6 @@ func rejectedHint(res *attest.Result, f attest.Failure) string {
 	}
 	return "; candidates found but rejected: " + strings.Join(parts, "; ")
 }
-
-var _ = errors.New
 
 // VerifyRemoteTools implements registry.RemoteToolsVerifier: ref is an OCI artifact whose
 // tool-manifest attestation must verify with the namespace's policy (its authorities, log
@@ -201,5 +197,5 @@ func (v *Verifier) VerifyRemoteTools(ctx context.Context, serverName, ref string
 		}
 		return nil, &registry.CheckError{Check: registry.CheckResolve, Reason: reason}
 	}
-	return convertResult(res, &NamespacePolicy{Pattern: np.Pattern, Policy: &pol, Name: np.Name})
+	return convertResult(res)
 }

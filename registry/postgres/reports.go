@@ -38,3 +38,22 @@ func (s *Store) ScanReports(ctx context.Context, statuses ...registry.Status) ([
 	}
 	return out, rows.Err()
 }
+
+// CountByStatus returns how many versions are in each status.
+func (s *Store) CountByStatus(ctx context.Context) (map[registry.Status]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT status, COUNT(*) FROM versions GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: count by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[registry.Status]int{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("postgres: count by status: %w", err)
+		}
+		out[registry.Status(st)] = int(n)
+	}
+	return out, rows.Err()
+}

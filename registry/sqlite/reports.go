@@ -39,3 +39,22 @@ func (s *Store) ScanReports(ctx context.Context, statuses ...registry.Status) ([
 	}
 	return out, rows.Err()
 }
+
+// CountByStatus returns how many versions are in each status.
+func (s *Store) CountByStatus(ctx context.Context) (map[registry.Status]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM versions GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: count by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[registry.Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: count by status: %w", err)
+		}
+		out[registry.Status(st)] = n
+	}
+	return out, rows.Err()
+}

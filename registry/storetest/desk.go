@@ -416,6 +416,13 @@ func testDeskAudit(t *testing.T, s DeskStore) {
 	if err := d.EachAudit(ctx, registry.AuditFilter{}, func(registry.AuditEvent) error { n++; return nil }); err != nil || n != 6 {
 		t.Fatalf("each: %d %v", n, err)
 	}
+	recent, err := d.RecentAudit(ctx, 3, func(e registry.AuditEvent) bool { return e.Type == registry.AuditPublishDecision })
+	if err != nil || len(recent) != 3 || recent[0].Seq != 5 || recent[1].Seq != 4 || recent[2].Seq != 3 {
+		t.Fatalf("recent publish decisions: %+v %v", recent, err)
+	}
+	if recent, err := d.RecentAudit(ctx, 100, nil); err != nil || len(recent) != 6 || recent[0].Seq != 6 || recent[5].Seq != 1 {
+		t.Fatalf("recent, all: %d %v", len(recent), err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -446,6 +453,21 @@ func testScanReports(t *testing.T, s DeskStore) {
 	slow, err := newDesk(t, deskOnly{s}).Findings(ctx, q)
 	if err != nil {
 		t.Fatal(err)
+	}
+	want := map[registry.Status]int{registry.StatusPublished: 2, registry.StatusQuarantined: 1, registry.StatusPendingReview: 1}
+	for _, d := range []*registry.Desk{newDesk(t, s), newDesk(t, deskOnly{s})} {
+		got, err := d.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for st, n := range want {
+			if got[st] != n {
+				t.Errorf("Counts()[%s] = %d, want %d (%v)", st, got[st], n, got)
+			}
+		}
+		if got[registry.StatusRejected] != 0 {
+			t.Errorf("Counts()[rejected] = %d", got[registry.StatusRejected])
+		}
 	}
 	if len(fast) != 3 || len(fast) != len(slow) {
 		t.Fatalf("findings: %d with ScanReports, %d without", len(fast), len(slow))

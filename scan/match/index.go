@@ -51,6 +51,7 @@ type entry struct {
 	once      sync.Once
 	ranges    []compiledRange // compiled from raw on first use
 	parsedVer []parsedVersion // versions, parsed and sorted on first use
+	unparsed  []string        // versions that do not parse, compared as strings
 }
 
 // rawRange is an ECOSYSTEM or SEMVER range as text.
@@ -70,7 +71,7 @@ func (e *entry) compile() {
 		for _, r := range e.raw {
 			e.ranges = append(e.ranges, compileRange(r, e.ecosystem))
 		}
-		e.parsedVer = parseVersions(e.versions, e.ecosystem)
+		e.parsedVer, e.unparsed = parseVersions(e.versions, e.ecosystem)
 	})
 }
 
@@ -139,6 +140,7 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 	}
 
 	type part struct {
+		slab      slab
 		vulns     []*vuln
 		entries   map[pkgKey][]*entry
 		invalid   int
@@ -163,7 +165,7 @@ func Build(ctx context.Context, snap *osv.Snapshot, opts ...Option) (*Index, err
 			p.withdrawn++
 			return nil
 		}
-		v, entries := compileRecord(rec, sha256.Sum256(e.Data))
+		v, entries := compileRecord(rec, sha256.Sum256(e.Data), &p.slab)
 		p.vulns = append(p.vulns, v)
 		for _, en := range entries {
 			k := keyOf(en.ecosystem, en.nameForKey)
@@ -226,16 +228,88 @@ type namedEntry struct {
 	nameForKey string
 }
 
-func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
-	v := &vuln{
+// slab hands out the index's long-lived objects from large chunks, so that they sit together
+// instead of among the decoder's garbage (which would keep half-empty pages resident).
+// One per build worker; not safe for concurrent use.
+type slab struct {
+	vulns   []vuln
+	entries []entry
+	strs    []string
+	events  []rawEvent
+	ranges  []rawRange
+}
+
+const slabChunk = 4096
+
+func (s *slab) vuln() *vuln {
+	if len(s.vulns) == 0 {
+		s.vulns = make([]vuln, slabChunk)
+	}
+	v := &s.vulns[0]
+	s.vulns = s.vulns[1:]
+	return v
+}
+
+func (s *slab) entry() *entry {
+	if len(s.entries) == 0 {
+		s.entries = make([]entry, slabChunk/4)
+	}
+	e := &s.entries[0]
+	s.entries = s.entries[1:]
+	return e
+}
+
+// strings returns a zeroed []string of length n with no spare capacity.
+func (s *slab) strings(n int) []string {
+	if n > slabChunk/4 {
+		return make([]string, n)
+	}
+	if len(s.strs) < n {
+		s.strs = make([]string, slabChunk*4)
+	}
+	out := s.strs[:n:n]
+	s.strs = s.strs[n:]
+	return out
+}
+
+func (s *slab) rawEvents(n int) []rawEvent {
+	if n > 64 {
+		return make([]rawEvent, 0, n)
+	}
+	if len(s.events) < n {
+		s.events = make([]rawEvent, slabChunk)
+	}
+	out := s.events[:0:n]
+	s.events = s.events[n:]
+	return out
+}
+
+func (s *slab) rawRanges(n int) []rawRange {
+	if n > 64 {
+		return make([]rawRange, 0, n)
+	}
+	if len(s.ranges) < n {
+		s.ranges = make([]rawRange, slabChunk)
+	}
+	out := s.ranges[:0:n]
+	s.ranges = s.ranges[n:]
+	return out
+}
+
+func compileRecord(rec *osv.Record, hash [32]byte, sl *slab) (*vuln, []namedEntry) {
+	if sl == nil {
+		sl = &slab{}
+	}
+	v := sl.vuln()
+	*v = vuln{
 		id:       rec.ID,
-		aliases:  rec.Aliases,
+		aliases:  append(sl.strings(len(rec.Aliases))[:0], rec.Aliases...),
 		summary:  rec.Summary,
 		modified: rec.Modified,
 		hash:     hash,
 	}
 	if v.summary == "" {
-		v.summary = firstLine(rec.Details, 200)
+		v.summary = strings.Clone(firstLine(rec.Details, 200)) // do not keep the details alive
 	}
 	v.severity = severityOf(rec.Severity, rec.DatabaseSpecific)
 	var out []namedEntry
@@ -244,9 +318,13 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 		if a.Package.Name == "" || a.Package.Ecosystem == "" {
 			continue
 		}
-		e := &entry{vuln: v, ecosystem: intern(a.Package.Ecosystem), versions: a.Versions}
-		for i, s := range e.versions {
-			e.versions[i] = intern(s)
+		e := sl.entry()
+		e.vuln, e.ecosystem = v, intern(a.Package.Ecosystem)
+		if len(a.Versions) > 0 {
+			e.versions = sl.strings(len(a.Versions)) // exact size: lists are long and many
+			for i, s := range a.Versions {
+				e.versions[i] = intern(s)
+			}
 		}
 		if len(a.Severity) > 0 {
 			e.severity = severityOf(a.Severity)
@@ -257,11 +335,12 @@ func compileRecord(rec *osv.Record, hash [32]byte) (*vuln, []namedEntry) {
 				e.severity, e.hasSev = s, true
 			}
 		}
+		e.raw = sl.rawRanges(len(a.Ranges))
 		for _, r := range a.Ranges {
 			if r.Type == osv.RangeGit {
 				continue // commits, not versions: never matched by version
 			}
-			rr := rawRange{semver: r.Type == osv.RangeSemver}
+			rr := rawRange{semver: r.Type == osv.RangeSemver, events: sl.rawEvents(len(r.Events))}
 			for _, ev := range r.Events {
 				switch {
 				case ev.Introduced != "":

@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	"github.com/google/osv-scalibr/semantic"
-
 )
 
 type eventKind uint8
@@ -157,22 +156,25 @@ func (r *compiledRange) contains(pv semantic.Version) (affected bool, fixed []st
 	return true, lastFixed, true
 }
 
-// parseVersions parses a versions list in the ecosystem and sorts it in version order.
-func parseVersions(versions []string, ecosystem string) []parsedVersion {
+// parseVersions parses a versions list in the ecosystem and sorts it in version order; the
+// entries that do not parse are returned apart, to be compared as strings.
+func parseVersions(versions []string, ecosystem string) (out []parsedVersion, unparsed []string) {
 	if len(versions) == 0 {
-		return nil
+		return nil, nil
 	}
-	out := make([]parsedVersion, 0, len(versions))
+	out = make([]parsedVersion, 0, len(versions))
 	for _, s := range versions {
 		if v, err := semantic.Parse(s, ecosystem); err == nil && v != nil {
 			out = append(out, parsedVersion{raw: s, v: v})
+		} else {
+			unparsed = append(unparsed, s)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		c, err := out[i].v.Compare(out[j].v)
 		return err == nil && c < 0
 	})
-	return out
+	return out, unparsed
 }
 
 // inVersions reports whether pv equals a version of the explicit list, comparing as versions of
@@ -181,7 +183,7 @@ func (e *entry) inVersions(raw string, pv semantic.Version, ecosystem string) bo
 	if len(e.versions) == 0 {
 		return false
 	}
-	for _, s := range e.versions {
+	for _, s := range e.unparsed {
 		if s == raw {
 			return true
 		}

@@ -217,7 +217,9 @@ func hashFile(path string) (string, int64, error) {
 type Entry struct {
 	Ecosystem string // the archive's ecosystem directory, or the loose file's directory
 	Source    string // archive path + "!" + entry name, or the loose file's path
-	Data      []byte
+	// Data is the record's bytes. It is only valid during the call it is passed to (the buffer
+	// is reused); copy it to keep it.
+	Data []byte
 }
 
 // Walk calls fn for every record file of the snapshot, archive by archive, verifying each
@@ -314,7 +316,7 @@ func walkZipParallel(ctx context.Context, data []byte, label string, workers int
 					cancel(fmt.Errorf("osv: %w: %s!%s: %v", ErrCorrupt, label, f.Name, err))
 					continue
 				}
-				if err := fn(w, f.Name, bytes.Clone(buf.Bytes())); err != nil {
+				if err := fn(w, f.Name, buf.Bytes()); err != nil {
 					cancel(err)
 				}
 			}

@@ -280,7 +280,7 @@ func (s *syncer) prune(root, current, previous string) {
 	}
 	kept := 0
 	for _, sn := range snaps {
-		if sn.name == current || sn.name == prevName || kept < s.cfg.keep-1 {
+		if sn.name == current || sn.name == prevName || kept < s.cfg.keep {
 			kept++
 			continue
 		}

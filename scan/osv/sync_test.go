@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vetted-dev/vetted/scan/internal/osvtest"
 	"github.com/vetted-dev/vetted/scan/osv"
@@ -311,5 +313,36 @@ func TestSyncOptions(t *testing.T) {
 		if _, err := osv.Sync(context.Background(), t.TempDir(), tc.opt); err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("Sync err = %v, want %q", err, tc.msg)
 		}
+	}
+}
+
+func TestSyncKeepsSnapshots(t *testing.T) {
+	b := newBucket()
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	dir := t.TempDir()
+	var ids []string
+	for i := range 4 {
+		b.publish(t, "npm", []osvtest.Record{recMod("N-1", "npm", "a", fmt.Sprintf("2024-01-0%dT00:00:00Z", i+1))}, nil)
+		res, err := osv.Sync(context.Background(), dir, osv.WithBaseURL(srv.URL), osv.WithEcosystems("npm"), osv.WithKeep(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Snapshot.ID())
+		// Distinct modification times, so that "oldest" is well defined.
+		past := time.Now().Add(time.Duration(i-10) * time.Second)
+		os.Chtimes(res.Snapshot.Dir, past, past)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 {
+		t.Fatalf("snapshots kept: %v, want the current and the previous one", names)
+	}
+	cur, _ := osv.Open(dir)
+	if cur.ID() != ids[3] {
+		t.Errorf("current %s, want %s", cur.ID(), ids[3])
 	}
 }

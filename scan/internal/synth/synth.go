@@ -175,7 +175,7 @@ func writeEcosystem(dir, eco string, names, count int, seed uint64, changed int)
 		return fw, nil
 	})
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	zipf := rand.NewZipf(r, 1.15, 4, uint64(names-1))
+	zipf := rand.NewZipf(r, 1.2, 50, uint64(names-1)) // the busiest names get a few hundred records, as tensorflow, jackson-databind or the Go stdlib do
 	g := &gen{r: r, eco: eco}
 	hitSet := map[string]hit{}
 	// Records whose content changes in a variant: every k-th record.
