@@ -188,6 +188,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *session)) 
 		}
 		p, err := h.cfg.Verifier.Verify(r.Context(), c.Value)
 		if err != nil {
+			h.log.Warn("ui: token refused", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("reason", err.Error()))
 			clearCookie(w, TokenCookie, Prefix)
 			h.fail(w, r, nil, http.StatusUnauthorized, "Your sign-in is no longer valid", "The token was refused: "+err.Error()+". Sign in again.")
 			return
@@ -201,6 +202,8 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *session)) 
 		}
 		if r.URL.Path != Prefix+"/logout" {
 			if err := auth.Authorize(p, auth.PermReview, ""); err != nil {
+				h.log.Warn("ui: access denied", slog.String("identity", p.ID()), slog.String("method", r.Method),
+					slog.String("path", r.URL.Path), slog.String("reason", err.Error()))
 				h.fail(w, r, s, http.StatusForbidden, "Forbidden", "Signed in as "+p.Subject+" ("+roles(p)+"): "+
 					"these pages are for reviewers. "+err.Error()+".")
 				return
