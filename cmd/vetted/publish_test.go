@@ -337,3 +337,24 @@ func TestPublishTokenFromGitHubActions(t *testing.T) {
 		t.Fatalf("--token: %q", tok)
 	}
 }
+
+// The scheduled job: with rescan.interval set, a changed OSV snapshot quarantines a version
+// without anyone asking.
+func TestScheduledRescan(t *testing.T) {
+	p := newPublishEnv(t, "", "  rescan:\n    interval: 1s")
+	sj := p.serverJSON(t, "io.github.acme/weather", "1.0.0", p.push(t, "1.0.0", pubSPDX("4.17.21"), pubTools1, true))
+	if out, _, code := p.cli(t, map[string]string{"VETTED_TOKEN": p.token}, "publish", sj, "--registry", p.url); code != 0 {
+		t.Fatalf("publish: %s", out)
+	}
+	os.WriteFile(filepath.Join(p.dir, "osv", "npm", "GHSA-test-0003.json"), []byte(strings.Replace(pubOSV, `"fixed":"4.17.21"`, `"fixed":"4.17.22"`, 1)), 0o644)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, _ := httpGet(t, p.url+"/v0.1/servers/io.github.acme%2Fweather/versions/latest"); c == 404 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduled re-scan did not quarantine the version")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
