@@ -145,6 +145,13 @@ func convertResult(res *attest.Result) (*registry.VerifiedPackage, error) {
 	}
 	vp.Result = raw
 	vp.Evidence = append(vp.Evidence, registry.RoledBlob{Role: "verification-result", Blob: registry.NewBlob("application/json", raw)})
+	// The signed blobs themselves (Sigstore bundles, DSSE envelopes, simplesigning
+	// payloads), so that every verification can be re-run from what the registry kept.
+	for _, it := range res.Items {
+		if len(it.Blob) > 0 {
+			vp.Evidence = append(vp.Evidence, registry.RoledBlob{Role: "signed-" + string(it.Kind), Blob: registry.NewBlob(signedBlobMediaType(it.Blob), it.Blob)})
+		}
+	}
 	if res.SBOM != nil {
 		vp.SBOM = res.SBOM.Predicate
 		vp.Evidence = append(vp.Evidence, registry.RoledBlob{Role: "sbom", Blob: registry.NewBlob("application/json", res.SBOM.Predicate)})
@@ -198,4 +205,27 @@ func (v *Verifier) VerifyRemoteTools(ctx context.Context, serverName, ref string
 		return nil, &registry.CheckError{Check: registry.CheckResolve, Reason: reason}
 	}
 	return convertResult(res)
+}
+
+// signedBlobMediaType names what a verified blob is by its content: a Sigstore bundle carries
+// its mediaType, a DSSE envelope its payloadType; anything else is cosign's simplesigning
+// payload or a raw message.
+func signedBlobMediaType(b []byte) string {
+	var probe struct {
+		MediaType   string `json:"mediaType"`
+		PayloadType string `json:"payloadType"`
+		Critical    any    `json:"critical"`
+	}
+	if json.Unmarshal(b, &probe) != nil {
+		return "application/octet-stream"
+	}
+	switch {
+	case strings.HasPrefix(probe.MediaType, "application/vnd.dev.sigstore.bundle"):
+		return probe.MediaType
+	case probe.PayloadType != "":
+		return "application/vnd.dsse.envelope.v1+json"
+	case probe.Critical != nil:
+		return "application/vnd.dev.cosign.simplesigning.v1+json"
+	}
+	return "application/json"
 }

@@ -162,9 +162,21 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if len(st.Subject) != 2 || "sha256:"+st.Subject[0].Digest["sha256"] != pk[0].Digest || "sha256:"+st.Subject[1].Digest["sha256"] != rec.ToolManifestDigest {
 		t.Fatalf("VSA subjects %+v vs %+v", st.Subject, pk)
 	}
+	roles := map[string]bool{}
 	for _, e := range rec.Evidence {
-		if _, err := f.store.Blob(ctx, e.Digest); err != nil {
+		b, err := f.store.Blob(ctx, e.Digest)
+		if err != nil {
 			t.Fatalf("evidence %s: %v", e.Role, err)
+		}
+		if err := b.Check(); err != nil {
+			t.Fatalf("evidence %s: %v", e.Role, err)
+		}
+		roles[e.Role] = true
+	}
+	// The signed blobs themselves are kept, not only what was concluded from them.
+	for _, role := range []string{"verification-result", "sbom", "signed-signature", "signed-sbom"} {
+		if !roles[role] {
+			t.Errorf("evidence has no %q blob; roles: %v", role, roles)
 		}
 	}
 
