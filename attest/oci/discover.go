@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -128,52 +129,105 @@ func (c *Client) addCandidate(d *Discovery, cand Candidate) error {
 	return nil
 }
 
-func (c *Client) referrersIndex(ctx context.Context, img *Image) ([]byte, bool, error) {
+// isBundleCandidate reports whether a referrers index entry may be a Sigstore bundle.
+// Registries report a referrer's artifactType from the manifest's artifactType or, failing
+// that, its config media type; some report neither usefully. Descriptors whose type is
+// unknown are fetched too, and all fetches count against the candidate cap.
+func isBundleCandidate(m descriptor) bool {
+	return isBundleType(m.ArtifactType) || m.ArtifactType == "" || m.ArtifactType == emptyMediaType
+}
+
+// referrers lists the descriptors of img's referrers that may be Sigstore bundles, from the
+// referrers API (following its pages) or, for registries without it, the referrers tag.
+// api reports whether the API answered.
+func (c *Client) referrers(ctx context.Context, img *Image) (descs []descriptor, api bool, err error) {
 	repo := img.repo
-	url := fmt.Sprintf("%s://%s/v2/%s/referrers/%s", c.scheme(repo), repo.RegistryStr(), repo.RepositoryStr(), img.Digest)
-	data, _, err := c.get(ctx, repo, url, []string{indexMediaType}, c.limits.MaxManifestBytes, "referrers of "+img.Digest)
-	if err == nil {
-		return data, true, nil
+	what := "referrers of " + img.Digest
+	first := fmt.Sprintf("%s://%s/v2/%s/referrers/%s", c.scheme(repo), repo.RegistryStr(), repo.RepositoryStr(), img.Digest)
+	data, hdr, err := c.get(ctx, repo, first, []string{indexMediaType}, c.limits.MaxManifestBytes, what)
+	if err != nil {
+		// Registries without the API answer 404, or 400/405/501 for a route they do not know.
+		var se *statusError
+		unsupported := errors.As(err, &se) && (se.code == http.StatusBadRequest || se.code == http.StatusMethodNotAllowed ||
+			se.code == http.StatusNotAcceptable || se.code == http.StatusNotImplemented)
+		if !errors.Is(err, ErrNotFound) && !unsupported {
+			return nil, false, err
+		}
+		// Fallback: the referrers tag schema (sha256-<hex>), written by clients for registries
+		// without the API. A tag is one manifest: there are no pages.
+		tag := "sha256-" + strings.TrimPrefix(img.Digest, "sha256:")
+		data, _, err := c.manifest(ctx, repo, tag)
+		if errors.Is(err, ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		descs, err := c.addReferrerPage(nil, map[string]bool{}, img, data)
+		return descs, false, err
 	}
-	// Registries without the API answer 404, or 400/405/501 for a route they do not know.
-	var se *statusError
-	unsupported := errors.As(err, &se) && (se.code == http.StatusBadRequest || se.code == http.StatusMethodNotAllowed ||
-		se.code == http.StatusNotAcceptable || se.code == http.StatusNotImplemented)
-	if !errors.Is(err, ErrNotFound) && !unsupported {
-		return nil, false, err
+	// The API may paginate with Link rel="next" (distribution spec, content discovery). Every
+	// page is bounded by MaxManifestBytes, their number by MaxReferrerPages, and the bundle
+	// candidates by MaxCandidates across all pages; a next page must stay on the registry.
+	cur, err := url.Parse(first)
+	if err != nil {
+		return nil, true, fmt.Errorf("oci: %s: %w", what, err)
 	}
-	// Fallback: the referrers tag schema (sha256-<hex>), written by clients for registries
-	// without the API.
-	tag := "sha256-" + strings.TrimPrefix(img.Digest, "sha256:")
-	data, _, err = c.manifest(ctx, repo, tag)
-	if errors.Is(err, ErrNotFound) {
-		return nil, false, nil
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		if descs, err = c.addReferrerPage(descs, seen, img, data); err != nil {
+			return nil, true, err
+		}
+		target, err := nextLink(hdr.Values("Link"))
+		if err != nil {
+			return nil, true, fmt.Errorf("oci: %s, page %d: %w", what, page, err)
+		}
+		if target == "" {
+			return descs, true, nil
+		}
+		if page >= c.limits.MaxReferrerPages {
+			return nil, true, &LimitError{What: what, Limit: int64(c.limits.MaxReferrerPages), Got: -1, Unit: "pages"}
+		}
+		if cur, err = resolveNext(cur, target); err != nil {
+			return nil, true, fmt.Errorf("oci: %s, page %d: %w", what, page, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, true, fmt.Errorf("oci: discovery: %w", err)
+		}
+		c.log.Debug("referrers next page", slog.String("digest", img.Digest), slog.Int("page", page+1))
+		data, hdr, err = c.get(ctx, repo, cur.String(), []string{indexMediaType}, c.limits.MaxManifestBytes, fmt.Sprintf("%s, page %d", what, page+1))
+		if err != nil {
+			return nil, true, err
+		}
 	}
-	return data, false, err
+}
+
+// addReferrerPage parses one referrers index (page) and appends its bundle candidates not
+// seen before, failing when the candidates so far exceed the candidate cap.
+func (c *Client) addReferrerPage(descs []descriptor, seen map[string]bool, img *Image, data []byte) ([]descriptor, error) {
+	idx, err := parseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("oci: referrers of %s: %w", img.Digest, err)
+	}
+	for _, m := range idx.Manifests {
+		if !isBundleCandidate(m) || seen[m.Digest] {
+			continue
+		}
+		seen[m.Digest] = true
+		descs = append(descs, m)
+	}
+	if len(descs) > c.limits.MaxCandidates {
+		return nil, &LimitError{What: "sigstore bundle referrers of " + img.Digest, Limit: int64(c.limits.MaxCandidates), Got: int64(len(descs)), Unit: "referrers"}
+	}
+	return descs, nil
 }
 
 func (c *Client) discoverReferrers(ctx context.Context, img *Image, d *Discovery) error {
-	data, api, err := c.referrersIndex(ctx, img)
-	if err != nil || data == nil {
+	bundles, api, err := c.referrers(ctx, img)
+	if err != nil {
 		return err
 	}
 	d.ReferrersAPI = api
-	idx, err := parseManifest(data)
-	if err != nil {
-		return fmt.Errorf("oci: referrers of %s: %w", img.Digest, err)
-	}
-	// Registries report a referrer's artifactType from the manifest's artifactType or, failing
-	// that, its config media type; some report neither usefully. Descriptors whose type is
-	// unknown are fetched too, and all fetches count against the candidate cap.
-	var bundles []descriptor
-	for _, m := range idx.Manifests {
-		if isBundleType(m.ArtifactType) || m.ArtifactType == "" || m.ArtifactType == emptyMediaType {
-			bundles = append(bundles, m)
-		}
-	}
-	if len(bundles) > c.limits.MaxCandidates {
-		return &LimitError{What: "sigstore bundle referrers of " + img.Digest, Limit: int64(c.limits.MaxCandidates), Got: int64(len(bundles)), Unit: "referrers"}
-	}
 	for _, desc := range bundles {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("oci: discovery: %w", err)

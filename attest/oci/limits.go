@@ -16,6 +16,9 @@ type Limits struct {
 	MaxCandidates int
 	// MaxLayers caps the layers of one cosign .sig/.att manifest (default 32).
 	MaxLayers int
+	// MaxReferrerPages caps the pages of one referrers API answer that are followed through
+	// Link rel="next" headers (default 16); each page is bounded by MaxManifestBytes.
+	MaxReferrerPages int
 	// Timeout bounds the whole resolution and discovery (default 2 minutes).
 	Timeout time.Duration
 }
@@ -26,6 +29,7 @@ var DefaultLimits = Limits{
 	MaxBlobBytes:     32 << 20,
 	MaxCandidates:    64,
 	MaxLayers:        32,
+	MaxReferrerPages: 16,
 	Timeout:          2 * time.Minute,
 }
 
@@ -42,6 +46,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxLayers > 0 {
 		d.MaxLayers = l.MaxLayers
+	}
+	if l.MaxReferrerPages > 0 {
+		d.MaxReferrerPages = l.MaxReferrerPages
 	}
 	if l.Timeout > 0 {
 		d.Timeout = l.Timeout
