@@ -50,8 +50,9 @@ func isSilent(err error) bool {
 	return errors.As(err, &ce) && ce.silent
 }
 
-// ExitCode maps an error returned by Run to the process exit code. Errors not marked
-// otherwise are operational failures and exit 1... except that they are reported as such.
+// ExitCode maps an error returned by Run to the process exit code: 0 for nil, the code a
+// command marked (usageError: 2, checkFailed: 1), and 1 for any other failure (a network,
+// disk or server error), which fails the run without being a usage error.
 func ExitCode(err error) int {
 	if err == nil {
 		return exitOK

@@ -6,25 +6,13 @@
 #  - the manifest is attested with cosign under https://vetted.dev/tool-manifest/v1 onto an
 #    image in go-containerregistry's registry; cosign verify-attestation returns it and the
 #    predicate hashes to the same manifest digest.
-# Needs cosign and crane (installed by 10-verify.sh; installed here when missing).
+# Installs cosign and crane at their pinned versions when missing (examples/e2e-lib.sh).
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/../.."
 
-BIN="${VETTED_TOOLS_BIN:-$HOME/go/bin}"
-mkdir -p "$BIN"
-export PATH="$BIN:$PATH"
-command -v cosign >/dev/null || GOBIN="$BIN" go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
-command -v crane >/dev/null || GOBIN="$BIN" go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
-
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+. examples/e2e-lib.sh
+install_e2e_tools
 fail() { echo "FAIL: $*"; exit 1; }
 
 go build -o "$TMP/vetted" ./cmd/vetted

@@ -41,57 +41,25 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 			return registry.Version{}, false, err
 		}
 	}
-	var (
-		stored  registry.Version
-		created bool
-	)
-	err = s.write(ctx, func(tx pgx.Tx) (bool, error) {
-		created = false
-		if err := lockServers(ctx, tx, []string{v.Name}, []time.Time{v.PublishedAt}); err != nil {
-			return false, err
-		}
-		existing, err := getVersion(ctx, tx, v.Key())
-		switch {
-		case err == nil:
-			stored = existing
-			return false, sameContent(existing, v)
-		case !errors.Is(err, registry.ErrNotFound):
-			return false, err
-		}
-		if err := insertVersion(ctx, tx, v); err != nil {
-			return false, err
-		}
-		if v.Status == registry.StatusPublished {
-			if err := recomputeLatest(ctx, tx, v.Name); err != nil {
-				return false, err
-			}
-		}
+	return s.create(ctx, v, func(tx pgx.Tx) error {
 		for _, pp := range p.Packages {
 			if _, err := tx.Exec(ctx, `INSERT INTO version_packages (name, version, idx, identifier, digest, pinned) VALUES ($1, $2, $3, $4, $5, $6)`,
 				v.Name, v.Version, pp.Index, pp.Identifier, pp.Digest, pp.Pinned); err != nil {
-				return false, fmt.Errorf("insert package %d: %w", pp.Index, err)
+				return fmt.Errorf("insert package %d: %w", pp.Index, err)
 			}
 		}
 		for _, b := range p.Blobs {
 			if _, err := tx.Exec(ctx, `INSERT INTO evidence_blobs (digest, media_type, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING`,
 				b.Digest, b.MediaType, b.Data, v.PublishedAt); err != nil {
-				return false, fmt.Errorf("insert blob %s: %w", b.Digest, err)
+				return fmt.Errorf("insert blob %s: %w", b.Digest, err)
 			}
 		}
 		if err := insertRecord(ctx, tx, v, p.Record); err != nil {
-			return false, err
+			return err
 		}
-		if _, err := appendAuditTx(ctx, tx, p.Audit); err != nil {
-			return false, err
-		}
-		stored, err = getVersion(ctx, tx, v.Key())
-		created = true
-		return true, err
+		_, err := appendAuditTx(ctx, tx, p.Audit)
+		return err
 	})
-	if err != nil {
-		return registry.Version{}, false, err
-	}
-	return stored, created, nil
 }
 
 func insertRecord(ctx context.Context, tx pgx.Tx, v registry.Version, r registry.VersionRecord) error {

@@ -19,11 +19,19 @@ func (s *Store) CreateVersion(ctx context.Context, v registry.Version) (registry
 	if err != nil {
 		return registry.Version{}, false, err
 	}
+	return s.create(ctx, v, nil)
+}
+
+// create inserts the prepared version v in one transaction under the server's row lock,
+// unless name+version exists (identical content: the stored version and created=false;
+// different: ErrConflict), keeps IsLatest right, and runs also (when non-nil) in the same
+// transaction before it commits.
+func (s *Store) create(ctx context.Context, v registry.Version, also func(tx pgx.Tx) error) (registry.Version, bool, error) {
 	var (
 		stored  registry.Version
 		created bool
 	)
-	err = s.write(ctx, func(tx pgx.Tx) (bool, error) {
+	err := s.write(ctx, func(tx pgx.Tx) (bool, error) {
 		created = false
 		if err := lockServers(ctx, tx, []string{v.Name}, []time.Time{v.PublishedAt}); err != nil {
 			return false, err
@@ -41,6 +49,11 @@ func (s *Store) CreateVersion(ctx context.Context, v registry.Version) (registry
 		}
 		if v.Status == registry.StatusPublished {
 			if err := recomputeLatest(ctx, tx, v.Name); err != nil {
+				return false, err
+			}
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
 				return false, err
 			}
 		}

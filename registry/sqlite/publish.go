@@ -47,53 +47,25 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 			return registry.Version{}, false, err
 		}
 	}
-	var (
-		stored  registry.Version
-		created bool
-	)
-	err = s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		existing, err := getTx(ctx, tx, v.Key())
-		switch {
-		case err == nil:
-			stored = existing
-			return false, sameContent(existing, v)
-		case !errors.Is(err, registry.ErrNotFound):
-			return false, err
-		}
-		if err := insertVersions(ctx, tx, []registry.Version{v}, ""); err != nil {
-			return false, err
-		}
-		if v.Status == registry.StatusPublished {
-			if err := recomputeLatest(ctx, tx, v.Name); err != nil {
-				return false, err
-			}
-		}
+	return s.create(ctx, v, func(tx *sql.Tx) error {
 		for _, pp := range p.Packages {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO version_packages (name, version, idx, identifier, digest, pinned) VALUES (?, ?, ?, ?, ?, ?)`,
 				v.Name, v.Version, pp.Index, pp.Identifier, pp.Digest, pp.Pinned); err != nil {
-				return false, fmt.Errorf("insert package %d: %w", pp.Index, err)
+				return fmt.Errorf("insert package %d: %w", pp.Index, err)
 			}
 		}
 		for _, b := range p.Blobs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO evidence_blobs (digest, media_type, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
 				b.Digest, b.MediaType, b.Data, v.PublishedAt.UnixMicro()); err != nil {
-				return false, fmt.Errorf("insert blob %s: %w", b.Digest, err)
+				return fmt.Errorf("insert blob %s: %w", b.Digest, err)
 			}
 		}
 		if err := insertRecord(ctx, tx, v, p.Record); err != nil {
-			return false, err
+			return err
 		}
-		if _, err := appendAuditTx(ctx, tx, p.Audit); err != nil {
-			return false, err
-		}
-		stored, err = getTx(ctx, tx, v.Key())
-		created = true
-		return true, err
+		_, err := appendAuditTx(ctx, tx, p.Audit)
+		return err
 	})
-	if err != nil {
-		return registry.Version{}, false, err
-	}
-	return stored, created, nil
 }
 
 func insertRecord(ctx context.Context, tx *sql.Tx, v registry.Version, r registry.VersionRecord) error {
