@@ -76,12 +76,20 @@ type FetchOptions struct {
 // FetchPublicGood refreshes the public-good trusted root from the Sigstore TUF repository,
 // verifying the TUF metadata chain from the root embedded in sigstore-go.
 func FetchPublicGood(o FetchOptions) (*root.TrustedRoot, error) {
+	_, tr, err := FetchPublicGoodJSON(o)
+	return tr, err
+}
+
+// FetchPublicGoodJSON is FetchPublicGood that also returns the trusted_root.json target
+// exactly as the TUF repository serves it (after its length and hashes were verified against
+// the signed targets metadata), so it can be written to a file byte for byte.
+func FetchPublicGoodJSON(o FetchOptions) ([]byte, *root.TrustedRoot, error) {
 	if o.Transport == nil {
-		return nil, errors.New("trusted root refresh: a transport is required")
+		return nil, nil, errors.New("trusted root refresh: a transport is required")
 	}
 	f := fetcher.NewDefaultFetcher()
 	if err := f.SetTransport(o.Transport); err != nil {
-		return nil, fmt.Errorf("trusted root refresh: %w", err)
+		return nil, nil, fmt.Errorf("trusted root refresh: %w", err)
 	}
 	opts := tuf.DefaultOptions().WithFetcher(f)
 	if o.MirrorURL != "" {
@@ -95,9 +103,23 @@ func FetchPublicGood(o FetchOptions) (*root.TrustedRoot, error) {
 	} else {
 		opts = opts.WithDisableLocalCache()
 	}
-	tr, err := root.FetchTrustedRootWithOptions(opts)
+	client, err := tuf.New(opts)
 	if err != nil {
-		return nil, fmt.Errorf("trusted root refresh: %w", err)
+		return nil, nil, fmt.Errorf("trusted root refresh: TUF client: %w", err)
 	}
-	return tr, nil
+	data, err := client.GetTarget(targetName)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trusted root refresh: %s: %w", targetName, err)
+	}
+	if len(data) > MaxSize {
+		return nil, nil, fmt.Errorf("trusted root refresh: %s larger than %d bytes", targetName, MaxSize)
+	}
+	tr, err := root.NewTrustedRootFromJSON(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trusted root refresh: %s: %w", targetName, err)
+	}
+	return data, tr, nil
 }
+
+// targetName is the TUF target holding the trusted root.
+const targetName = "trusted_root.json"
