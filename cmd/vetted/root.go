@@ -60,6 +60,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newAuditCmd(e),
 		newOpenAPICmd(e),
 		newBenchCmd(e),
+		newTrustCmd(e),
 	)
 	return root
 }
