@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
-	"github.com/vetted-dev/vetted/internal/mcpcapture"
-	"github.com/vetted-dev/vetted/internal/toolpin"
+	"github.com/vetted-dev/vetted/internal/mcp/capture"
+	"github.com/vetted-dev/vetted/internal/mcp/pin"
 )
 
 // pinFlags say where the pinned manifest comes from: --pin FILE, or --registry URL with
@@ -30,7 +30,7 @@ func (f *pinFlags) load(cmd *cobra.Command, e *env) (*toolmanifest.Manifest, err
 	case f.pin != "" && f.registry != "":
 		return nil, usageErrorf("give either --pin or --registry, not both")
 	case f.pin != "":
-		m, err := toolpin.Load(f.pin)
+		m, err := pin.Load(f.pin)
 		if err != nil {
 			return nil, usageErrorf("--pin: %v", err)
 		}
@@ -39,18 +39,18 @@ func (f *pinFlags) load(cmd *cobra.Command, e *env) (*toolmanifest.Manifest, err
 		if f.server == "" {
 			return nil, usageErrorf("--registry needs --server NAME@VERSION")
 		}
-		name, version, err := toolpin.SplitNameVersion(f.server)
+		name, version, err := pin.SplitNameVersion(f.server)
 		if err != nil {
 			return nil, usageError(err)
 		}
-		if _, err := toolpin.URL(f.registry, name, version); err != nil {
+		if _, err := pin.URL(f.registry, name, version); err != nil {
 			return nil, usageErrorf("--registry: %v", err)
 		}
 		token := f.token
 		if token == "" {
 			token = e.getenv("VETTED_TOKEN")
 		}
-		m, err := toolpin.Fetch(cmd.Context(), &http.Client{Timeout: time.Minute}, f.registry, name, version, token)
+		m, err := pin.Fetch(cmd.Context(), &http.Client{Timeout: time.Minute}, f.registry, name, version, token)
 		if err != nil {
 			return nil, checkFailed(err)
 		}
@@ -85,7 +85,7 @@ fields, and a word diff of changed text. --json prints the diff object of "vette
 			if err != nil {
 				return err
 			}
-			live, err := mcpcapture.Capture(cmd.Context(), target, sf.options())
+			live, err := capture.Capture(cmd.Context(), target, sf.options())
 			if err != nil {
 				return checkFailed(fmt.Errorf("capturing the live manifest: %w", err))
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
-	"github.com/vetted-dev/vetted/internal/mcpproxy"
+	"github.com/vetted-dev/vetted/internal/mcp/proxy"
 )
 
 type nopWriteCloser struct{ io.Writer }
@@ -46,7 +46,7 @@ Exit status: 0 when the host disconnects, 1 the server or registry failed, 2 bad
 				level = slog.LevelDebug
 			}
 			logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-			p, err := mcpproxy.New(cmd.Context(), pin, target, mcpproxy.Options{Logger: logger, Capture: sf.options()})
+			p, err := proxy.New(cmd.Context(), pin, target, proxy.Options{Logger: logger, Capture: sf.options()})
 			if err != nil {
 				return checkFailed(fmt.Errorf("proxy: %w", err))
 			}

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
-	"github.com/vetted-dev/vetted/internal/mcpcapture"
+	"github.com/vetted-dev/vetted/internal/mcp/capture"
 )
 
 func newToolsCmd(e *env) *cobra.Command {
@@ -37,30 +37,30 @@ type serverFlags struct {
 
 func (f *serverFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.url, "url", "", "streamable HTTP endpoint of the MCP server (instead of a command after --)")
-	cmd.Flags().DurationVar(&f.timeout, "timeout", mcpcapture.DefaultTimeout, "time limit for connecting, initializing and listing tools")
-	cmd.Flags().Int64Var(&f.maxMessageBytes, "max-message-bytes", mcpcapture.DefaultMaxMessageBytes, "largest JSON-RPC message accepted from the server")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", capture.DefaultTimeout, "time limit for connecting, initializing and listing tools")
+	cmd.Flags().Int64Var(&f.maxMessageBytes, "max-message-bytes", capture.DefaultMaxMessageBytes, "largest JSON-RPC message accepted from the server")
 }
 
-func (f *serverFlags) target(e *env, args []string) (mcpcapture.Target, error) {
+func (f *serverFlags) target(e *env, args []string) (capture.Target, error) {
 	switch {
 	case f.url != "" && len(args) > 0:
-		return mcpcapture.Target{}, usageErrorf("give either --url or a command after --, not both")
+		return capture.Target{}, usageErrorf("give either --url or a command after --, not both")
 	case f.url != "":
 		if !strings.HasPrefix(f.url, "http://") && !strings.HasPrefix(f.url, "https://") {
-			return mcpcapture.Target{}, usageErrorf("--url %q: want an http(s) URL", f.url)
+			return capture.Target{}, usageErrorf("--url %q: want an http(s) URL", f.url)
 		}
-		return mcpcapture.HTTP(f.url, nil), nil
+		return capture.HTTP(f.url, nil), nil
 	case len(args) > 0:
 		c := exec.Command(args[0], args[1:]...)
 		c.Stderr = e.stderr
-		return mcpcapture.Command(c), nil
+		return capture.Command(c), nil
 	default:
-		return mcpcapture.Target{}, usageErrorf("no server: give --url URL or the server command after --")
+		return capture.Target{}, usageErrorf("no server: give --url URL or the server command after --")
 	}
 }
 
-func (f *serverFlags) options() mcpcapture.Options {
-	return mcpcapture.Options{Timeout: f.timeout, MaxMessageBytes: f.maxMessageBytes}
+func (f *serverFlags) options() capture.Options {
+	return capture.Options{Timeout: f.timeout, MaxMessageBytes: f.maxMessageBytes}
 }
 
 func newToolsCaptureCmd(e *env) *cobra.Command {
@@ -80,7 +80,7 @@ timed out, 2 bad usage.`,
 			if err != nil {
 				return err
 			}
-			m, err := mcpcapture.Capture(cmd.Context(), target, sf.options())
+			m, err := capture.Capture(cmd.Context(), target, sf.options())
 			if err != nil {
 				return checkFailed(err)
 			}

@@ -14,7 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
-	"github.com/vetted-dev/vetted/internal/mcptest"
+	"github.com/vetted-dev/vetted/internal/mcp/mcptest"
 )
 
 // TestMCPServerHelper is the MCP server subprocess of these tests: with

@@ -1,4 +1,4 @@
-package toolpin
+package pin
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package mcpcapture
+package capture
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package mcpproxy
+package proxy
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
-	"github.com/vetted-dev/vetted/internal/mcpcapture"
-	"github.com/vetted-dev/vetted/internal/mcptest"
+	"github.com/vetted-dev/vetted/internal/mcp/capture"
+	"github.com/vetted-dev/vetted/internal/mcp/mcptest"
 )
 
 type syncBuffer struct {
@@ -37,7 +37,7 @@ func (s *syncBuffer) String() string {
 }
 
 // upstream connects a fresh in-memory client transport to s.
-func upstream(t *testing.T, s *mcptest.Server) mcpcapture.Target {
+func upstream(t *testing.T, s *mcptest.Server) capture.Target {
 	t.Helper()
 	ct, st := mcp.NewInMemoryTransports()
 	ss, err := s.Connect(context.Background(), st, nil)
@@ -45,7 +45,7 @@ func upstream(t *testing.T, s *mcptest.Server) mcpcapture.Target {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ss.Close() })
-	return mcpcapture.Transport(ct, "in-memory upstream")
+	return capture.Transport(ct, "in-memory upstream")
 }
 
 type harness struct {
@@ -113,7 +113,7 @@ func (h *harness) call(name string, args any) (string, error) {
 
 func pinOf(t *testing.T, s *mcptest.Server) *toolmanifest.Manifest {
 	t.Helper()
-	m, err := mcpcapture.Capture(context.Background(), upstream(t, s), mcpcapture.Options{})
+	m, err := capture.Capture(context.Background(), upstream(t, s), capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +224,8 @@ func TestProxyOverHTTPUpstream(t *testing.T) {
 	s := mcptest.New()
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.Server }, nil))
 	t.Cleanup(srv.Close)
-	target := mcpcapture.HTTP(srv.URL, srv.Client())
-	pin, err := mcpcapture.Capture(context.Background(), target, mcpcapture.Options{})
+	target := capture.HTTP(srv.URL, srv.Client())
+	pin, err := capture.Capture(context.Background(), target, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package mcpproxy
+package proxy
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
-	"github.com/vetted-dev/vetted/internal/mcpcapture"
+	"github.com/vetted-dev/vetted/internal/mcp/capture"
 )
 
 // Log attribute keys.
@@ -33,7 +33,7 @@ type Options struct {
 	// Logger receives one warning per withheld tool and per refused call; nil discards.
 	Logger *slog.Logger
 	// Capture bounds the upstream connection and every tools/list.
-	Capture mcpcapture.Options
+	Capture capture.Options
 	// OnRefresh, if set, is called after every comparison with the pin (for tests and
 	// metrics), with the tools now served.
 	OnRefresh func(served []string)
@@ -42,7 +42,7 @@ type Options struct {
 // Proxy serves the pinned subset of an upstream server's tools.
 type Proxy struct {
 	pin      *toolmanifest.Manifest
-	upstream *mcpcapture.Session
+	upstream *capture.Session
 	server   *mcp.Server
 	log      *slog.Logger
 	onResult func([]string)
@@ -60,7 +60,7 @@ type Proxy struct {
 
 // New connects to the upstream server, compares its tools with the pin and returns a proxy
 // ready to Run. It fails when the upstream cannot be reached or listed.
-func New(ctx context.Context, pin *toolmanifest.Manifest, target mcpcapture.Target, opts Options) (*Proxy, error) {
+func New(ctx context.Context, pin *toolmanifest.Manifest, target capture.Target, opts Options) (*Proxy, error) {
 	p := &Proxy{pin: pin, log: opts.Logger, onResult: opts.OnRefresh, served: map[string]bool{}, refused: map[string]string{}, idle: make(chan struct{})}
 	close(p.idle)
 	if p.log == nil {
@@ -78,7 +78,7 @@ func New(ctx context.Context, pin *toolmanifest.Manifest, target mcpcapture.Targ
 		Logger:       p.log,
 	})
 	p.server.AddReceivingMiddleware(p.guard)
-	up, err := mcpcapture.Connect(ctx, target, copts)
+	up, err := capture.Connect(ctx, target, copts)
 	if err != nil {
 		return nil, err
 	}

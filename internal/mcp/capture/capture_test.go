@@ -1,4 +1,4 @@
-package mcpcapture
+package capture
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/vetted-dev/vetted/internal/mcptest"
+	"github.com/vetted-dev/vetted/internal/mcp/mcptest"
 )
 
 func TestMain(m *testing.M) {

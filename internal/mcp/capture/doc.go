@@ -1,4 +1,4 @@
-// Package mcpcapture connects to an MCP server as a client (the official go-sdk), pages
+// Package capture connects to an MCP server as a client (the official go-sdk), pages
 // through tools/list and returns the tools exactly as the server sent them, as a
 // toolmanifest.Manifest.
 //
@@ -10,4 +10,4 @@
 // stream past. The SDK still does the protocol work (initialize, paging, notifications);
 // the tap only records the raw result of each tools/list call. Every capture is bounded in
 // time, message size, pages and tools; a server that never answers is an error.
-package mcpcapture
+package capture

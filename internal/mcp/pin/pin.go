@@ -1,4 +1,4 @@
-// Package toolpin loads the pinned tool manifest that `vetted check` and `vetted proxy` hold
+// Package pin loads the pinned tool manifest that `vetted check` and `vetted proxy` hold
 // a running MCP server to: from a file, or from a Vetted registry, where the manifest of a
 // published version is served at
 //
@@ -6,7 +6,7 @@
 //
 // with the manifest digest as its ETag. The digest is recomputed here and must match: a
 // registry (or anything in between) cannot hand out a manifest other than the one it names.
-package toolpin
+package pin
 
 import (
 	"context"
