@@ -48,6 +48,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newServeCmd(e),
+		newDemoCmd(e),
 		newVerifyCmd(e),
 		newScanCmd(e),
 		newOSVCmd(e),

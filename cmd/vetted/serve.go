@@ -46,6 +46,9 @@ type serveConfig struct {
 	// vouch signs the registry's attestation for a version approved out of pending_review
 	// (set by servePublish; for the security desk).
 	vouch *vouchHook
+	// ready, when set, receives the registry's URL once it accepts requests (`vetted demo`
+	// publishes then); it must have room for one value.
+	ready chan<- string
 }
 
 // HTTP server timeouts.
@@ -218,6 +221,9 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 		}
 		served <- hs.Serve(ln)
 	}()
+	if c.ready != nil {
+		c.ready <- c.resource
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)

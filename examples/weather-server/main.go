@@ -1,7 +1,8 @@
 // Command weather-server is the small MCP server the publishing examples package, sign,
-// publish and check (examples/e2e.d/50-publish.sh). It serves one tool over stdio; the
-// WEATHER_DESCRIPTION environment variable replaces the tool's description, which is how the
-// example shows a server that no longer matches its published tool manifest.
+// publish and check (examples/e2e.d/50-publish.sh, docs/quickstart.md). It serves one tool
+// over stdio; the WEATHER_DESCRIPTION environment variable replaces the tool's description,
+// which is how the example shows a server that no longer matches its published tool
+// manifest. The server itself is internal/weather, which `vetted demo` also runs.
 package main
 
 import (
@@ -10,26 +11,12 @@ import (
 	"os"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/vetted-dev/vetted/internal/weather"
 )
 
-type forecastArgs struct {
-	City string `json:"city" jsonschema:"the city to forecast"`
-}
-
-type forecast struct {
-	Summary string `json:"summary"`
-}
-
 func main() {
-	desc := "Get tomorrow's weather forecast for a city."
-	if d := os.Getenv("WEATHER_DESCRIPTION"); d != "" {
-		desc = d
-	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "weather", Version: "1.0.0"}, nil)
-	mcp.AddTool(s, &mcp.Tool{Name: "forecast", Description: desc, Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true}},
-		func(_ context.Context, _ *mcp.CallToolRequest, in forecastArgs) (*mcp.CallToolResult, forecast, error) {
-			return nil, forecast{Summary: "Sunny in " + in.City}, nil
-		})
+	s := weather.NewServer(os.Getenv("WEATHER_DESCRIPTION"))
 	if err := s.Run(context.Background(), &mcp.StdioTransport{}); err != nil {
 		log.Fatal(err)
 	}
