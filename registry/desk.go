@@ -33,6 +33,7 @@ type Desk struct {
 	rescan func(ctx context.Context) error
 	vouch  func(ctx context.Context, k Key) ([]byte, error)
 	log    *slog.Logger
+	rej    rejectionTally
 }
 
 // DeskOption configures a Desk.

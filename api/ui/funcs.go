@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"html/template"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vetted-dev/vetted/registry"
 )
@@ -34,6 +36,7 @@ var funcs = template.FuncMap{
 	},
 	"subjectLink":  subjectLink,
 	"eventSummary": eventSummary,
+	"eventDetails": eventDetails,
 	"wordDiff":     wordDiff,
 }
 
@@ -121,4 +124,94 @@ func wordDiff(s string) template.HTML {
 		s = s[2+j+2:]
 	}
 	return template.HTML(b.String())
+}
+
+// eventDetails shows an audit event's data as a short text summary — the decision or
+// action, the checks that did not pass, the reason, digests shortened with the full value in
+// the title — and the whole JSON only behind a "details" disclosure.
+func eventDetails(data json.RawMessage) template.HTML {
+	esc := template.HTMLEscapeString
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return template.HTML(`<span title="` + esc(string(data)) + `">` + esc(cutWords(string(data), 120)) + `</span>`)
+	}
+	str := func(k string) string {
+		var s string
+		if json.Unmarshal(m[k], &s) != nil {
+			return ""
+		}
+		return s
+	}
+	var parts []string
+	for _, k := range []string{"decision", "action"} {
+		if s := str(k); s != "" {
+			parts = append(parts, `<strong>`+esc(s)+`</strong>`)
+		}
+	}
+	if from, to := str("from"), str("to"); from != "" && to != "" {
+		parts = append(parts, esc(from)+" → "+esc(to))
+	}
+	var checks []registry.Check
+	if json.Unmarshal(m["checks"], &checks) == nil {
+		for _, c := range checks {
+			if c.Outcome == registry.Pass {
+				continue
+			}
+			name := c.Name
+			if c.Package != "" {
+				name += " [" + c.Package + "]"
+			}
+			parts = append(parts, `<span class="outcome o-`+esc(string(c.Outcome))+`">`+esc(string(c.Outcome))+`</span> `+esc(name)+
+				`: <span title="`+esc(c.Reason)+`">`+esc(cutWords(c.Reason, 160))+`</span>`)
+		}
+	}
+	for _, k := range []string{"reason", "why", "id", "outcome", "component", "expires"} {
+		if s := str(k); s != "" {
+			parts = append(parts, esc(k)+`: <span title="`+esc(s)+`">`+esc(cutWords(s, 160))+`</span>`)
+		}
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if s := str(k); s != "" && strings.Contains(strings.ToLower(k), "digest") {
+			parts = append(parts, esc(k)+` <code title="`+esc(s)+`">`+esc(shortDigest(s))+`</code>`)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(parts, " · "))
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, data, "", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(data)
+	}
+	b.WriteString(`<details class="raw"><summary>details</summary><pre>` + esc(pretty.String()) + `</pre></details>`)
+	return template.HTML(b.String())
+}
+
+// shortDigest is "sha256:" and the first 12 hex digits of a digest; other text is kept.
+func shortDigest(s string) string {
+	if h, ok := strings.CutPrefix(s, "sha256:"); ok && len(h) > 12 {
+		return "sha256:" + h[:12] + "…"
+	}
+	return s
+}
+
+// cutWords cuts s to at most n bytes at a word boundary, marking the cut with "…". Text is
+// never lower-cased or cut inside a word unless a single word is longer than n.
+func cutWords(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	if i := strings.LastIndexAny(cut, " \t\n"); i > n/2 {
+		cut = cut[:i]
+	} else {
+		for len(cut) > 0 && !utf8.RuneStart(s[len(cut)]) {
+			cut = cut[:len(cut)-1]
+		}
+	}
+	return strings.TrimRight(cut, " ,;:") + "…"
 }

@@ -38,6 +38,8 @@ type dashboardData struct {
 type statusCount struct {
 	Status registry.Status
 	Count  int
+	// Note says where the count comes from when it is not the stored versions.
+	Note string
 }
 
 var listedStatuses = []registry.Status{registry.StatusPublished, registry.StatusPendingReview, registry.StatusQuarantined,
@@ -51,12 +53,22 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 		h.failErr(w, r, s, err)
 		return
 	}
+	// Rejected publishes are not stored as versions: the audit chain counts them, with the
+	// versions reviewers rejected.
+	rejected, err := h.cfg.Desk.Rejections(ctx)
+	if err != nil {
+		h.failErr(w, r, s, err)
+		return
+	}
 	for _, st := range listedStatuses {
-		n := counts[st]
-		d.Counts = append(d.Counts, statusCount{st, n})
-		if st == registry.StatusPendingReview {
-			d.Queue = n
+		c := statusCount{Status: st, Count: counts[st]}
+		switch st {
+		case registry.StatusPendingReview:
+			d.Queue = c.Count
+		case registry.StatusRejected:
+			c.Count, c.Note = rejected, "publishes and reviews, from the audit chain"
 		}
+		d.Counts = append(d.Counts, c)
 	}
 	fs, err := h.cfg.Desk.Findings(ctx, registry.FindingQuery{Statuses: []registry.Status{registry.StatusPublished}})
 	if err != nil {
