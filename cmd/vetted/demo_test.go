@@ -27,7 +27,9 @@ func startDemo(t *testing.T, dataDir string) (url, token, banner string) {
 	if dataDir != "" {
 		args = append(args, "--data-dir", dataDir)
 	}
-	go func() { done <- run(ctx, args, &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}) }()
+	go func() {
+		done <- run(ctx, args, &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
