@@ -11,7 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/vetted-dev/vetted/internal/mcpcapture"
+	"github.com/vetted-dev/vetted/internal/mcp/capture"
 	"github.com/vetted-dev/vetted/internal/weather"
 )
 
@@ -93,7 +93,7 @@ func CaptureTools(ctx context.Context, description string) ([]byte, error) {
 		return nil, fmt.Errorf("start the weather server: %w", err)
 	}
 	defer ss.Close()
-	m, err := mcpcapture.Capture(ctx, mcpcapture.Transport(ct, "weather (in process)"), mcpcapture.Options{})
+	m, err := capture.Capture(ctx, capture.Transport(ct, "weather (in process)"), capture.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("capture the weather server's tools: %w", err)
 	}
