@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/vetted-dev/vetted/attest/npm"
 	"github.com/vetted-dev/vetted/attest/oci"
 	"github.com/vetted-dev/vetted/attest/policy"
 	"github.com/vetted-dev/vetted/attest/trustroot"
@@ -43,6 +45,10 @@ type config struct {
 	now        func() time.Time
 	root       root.TrustedMaterial
 	sourceRepo string
+
+	npmKeys     []npm.Key
+	npmRegistry string
+	npmLimits   npm.Limits
 }
 
 // WithTransport sets the RoundTripper for every outbound request (registries, TUF). cmd wires
@@ -102,8 +108,31 @@ func WithSourceRepository(url string) Option {
 	return func(c *config) error { c.sourceRepo = url; return nil }
 }
 
+// WithNPMKeys sets the npm registry keys that publish attestations must be signed with
+// (default: npm.DefaultKeys, the public registry's). A key carried in a bundle is never
+// trusted: its hint must name one of these.
+func WithNPMKeys(keys ...npm.Key) Option {
+	return func(c *config) error {
+		if err := npm.ValidateKeys(keys); err != nil {
+			return err
+		}
+		c.npmKeys = append([]npm.Key{}, keys...)
+		return nil
+	}
+}
+
+// WithNPMRegistry sets the default npm registry base URL (default https://registry.npmjs.org).
+func WithNPMRegistry(url string) Option {
+	return func(c *config) error { c.npmRegistry = url; return nil }
+}
+
+// WithNPMLimits bounds what is read from npm registries; zero fields keep their defaults.
+func WithNPMLimits(l npm.Limits) Option {
+	return func(c *config) error { c.npmLimits = l; return nil }
+}
+
 func newConfig(opts []Option) (*config, error) {
-	c := &config{now: time.Now}
+	c := &config{now: time.Now, npmKeys: npm.DefaultKeys(), npmRegistry: npm.DefaultRegistry}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -123,13 +152,36 @@ func newConfig(opts []Option) (*config, error) {
 }
 
 // Verify resolves ref to a digest once, discovers its signatures and attestations, verifies
-// each on its own against pol, and checks the policy's requirements.
+// each on its own against pol, and checks the policy's requirements. It builds a Verifier
+// for one use; a caller that verifies many references with one policy builds the Verifier
+// once with NewVerifier.
 //
 // A returned error means verification could not be carried out (bad reference or policy,
 // registry unreachable); a policy failure is a Result with Passed false and named Failures
 // (Result.Err turns it into an error). Registry content that breaks a bound fails the
 // "discovery" check; a reference that does not exist fails the "resolve" check.
 func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Result, error) {
+	v, err := NewVerifier(pol, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(ctx, ref)
+}
+
+// Verifier verifies artifacts against one policy. NewVerifier parses the policy's keys,
+// trusted roots and identity expressions once; every Verify reuses them. A Verifier is safe
+// for concurrent use.
+type Verifier struct {
+	pol     *Policy
+	cfg     *config
+	auths   []*authority
+	npmAuth *authority
+}
+
+// NewVerifier validates pol and compiles its authorities (keys, trusted roots, identity
+// expressions) and the npm registry keys. A policy that names an unreadable key or root is
+// an error wrapping policy.ErrInvalid, here rather than at the first verification.
+func NewVerifier(pol *Policy, opts ...Option) (*Verifier, error) {
 	if pol == nil {
 		return nil, errors.New("attest: a policy is required")
 	}
@@ -145,6 +197,66 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 		// Unreadable keys or roots named by the policy are a bad policy.
 		return nil, fmt.Errorf("attest: %w: %w", policy.ErrInvalid, err)
 	}
+	npmAuth, err := compileNPMKeys(cfg.npmKeys, cfg.root)
+	if err != nil {
+		return nil, fmt.Errorf("attest: %w", err)
+	}
+	return &Verifier{pol: pol, cfg: cfg, auths: auths, npmAuth: npmAuth}, nil
+}
+
+// Policy returns the verifier's policy.
+func (v *Verifier) Policy() *Policy { return v.pol }
+
+// CallOption adjusts one verification.
+type CallOption func(*call)
+
+type call struct {
+	sourceRepo  string
+	require     *policy.Require
+	npmRegistry string
+	evidence    []SuppliedEvidence
+}
+
+// ForSourceRepository sets the repository URL the server claims (server.json
+// repository.url) for this verification, overriding WithSourceRepository; provenance and
+// certificates that name another repository are rejected.
+func ForSourceRepository(url string) CallOption { return func(c *call) { c.sourceRepo = url } }
+
+// RequireOnly replaces the policy's requirements for this verification (the authorities,
+// log, timestamp and identity rules stay).
+func RequireOnly(r policy.Require) CallOption { return func(c *call) { c.require = &r } }
+
+// FromNPMRegistry sets the npm registry base URL for this verification (default: the
+// WithNPMRegistry option, else registry.npmjs.org).
+func FromNPMRegistry(url string) CallOption { return func(c *call) { c.npmRegistry = url } }
+
+// WithEvidence adds publisher-supplied Sigstore bundles to this verification; each must bind
+// to the artifact and verify, or the artifact is refused.
+func WithEvidence(ev ...SuppliedEvidence) CallOption {
+	return func(c *call) { c.evidence = append(c.evidence, ev...) }
+}
+
+// core returns the per-call verifier state.
+func (v *Verifier) core(opts []CallOption) (*verifier, *call) {
+	c := &call{sourceRepo: v.cfg.sourceRepo, npmRegistry: v.cfg.npmRegistry}
+	for _, o := range opts {
+		o(c)
+	}
+	pol := v.pol
+	if c.require != nil {
+		cp := *v.pol
+		cp.Require = *c.require
+		pol = &cp
+	}
+	return &verifier{pol: pol, auths: v.auths, npmAuth: v.npmAuth, sourceRepo: c.sourceRepo, log: v.cfg.logger}, c
+}
+
+// Verify resolves the OCI reference ref to a digest once, discovers its signatures and
+// attestations, verifies each on its own, and checks the policy's requirements. See the
+// package-level Verify for what errors and failures mean.
+func (v *Verifier) Verify(ctx context.Context, ref string, opts ...CallOption) (*Result, error) {
+	cfg := v.cfg
+	core, _ := v.core(opts)
 	client := oci.New(oci.Options{
 		Transport: cfg.transport, Keychain: cfg.keychain, Insecure: cfg.insecure,
 		Limits: cfg.limits, Logger: cfg.logger,
@@ -162,7 +274,9 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 		}
 		return nil, fmt.Errorf("attest: resolve %s: %w", ref, err)
 	}
-	res := &Result{Ref: ref, Repository: img.Repository, Digest: img.Digest, VerifiedAt: cfg.now().UTC(), Items: []Item{}}
+	res := &Result{Ref: ref, Repository: img.Repository, Digest: img.Digest, VerifiedAt: cfg.now().UTC(), Items: []Item{},
+		Artifact: &Artifact{Type: ArtifactOCI, Name: img.Repository, Locator: img.Repository + "@" + img.Digest,
+			Digests: map[string]string{"sha256": strings.TrimPrefix(img.Digest, "sha256:")}}}
 	disc, err := client.Discover(ctx, img)
 	if err != nil {
 		var le *oci.LimitError
@@ -175,8 +289,7 @@ func Verify(ctx context.Context, ref string, pol *Policy, opts ...Option) (*Resu
 	for _, s := range disc.Skipped {
 		res.Rejected = append(res.Rejected, Rejection{Candidate: s.Manifest, Check: CheckDiscovery, Reason: s.Reason})
 	}
-	v := &verifier{pol: pol, auths: auths, sourceRepo: cfg.sourceRepo, log: cfg.logger}
-	v.verifyAll(res, disc.Candidates)
+	core.verifyAll(res, disc.Candidates)
 	return res, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/vetted-dev/vetted/attest/npm"
 	"github.com/vetted-dev/vetted/attest/policy"
 	"github.com/vetted-dev/vetted/attest/trustroot"
 )
@@ -30,6 +31,8 @@ type authority struct {
 	keyWindow   bool
 	fingerprint string
 	issuer      string
+	// keyIDs are the npm registry key ids (npm registry authority only).
+	keyIDs map[string]bool
 }
 
 func compileAuthorities(p *policy.Policy, defaultRoot root.TrustedMaterial) ([]*authority, error) {
@@ -167,4 +170,49 @@ func verifierOptions(p *policy.Policy, a *authority, hasTlog bool) []verify.Veri
 		vo = append(vo, verify.WithCurrentTime())
 	}
 	return vo
+}
+
+// npmRegistryAuthority names the npm registry's keys in results.
+const npmRegistryAuthority = "npm-registry"
+
+// compileNPMKeys makes the configured npm registry keys an authority for publish
+// attestations: a bundle's key hint selects the key; each key keeps its validity window, which
+// is judged at the verified transparency-log time; logs and timestamp authorities come from
+// the trusted root. An empty list yields an authority with no keys: every publish
+// attestation is then refused.
+func compileNPMKeys(keys []npm.Key, defaultRoot root.TrustedMaterial) (*authority, error) {
+	byID := map[string]root.TimeConstrainedVerifier{}
+	for _, k := range keys {
+		pub, err := k.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		v, err := signature.LoadDefaultVerifier(pub)
+		if err != nil {
+			return nil, fmt.Errorf("npm key %s: %w", k.KeyID, err)
+		}
+		var from, until time.Time
+		if k.ValidFrom != nil {
+			from = *k.ValidFrom
+		}
+		if k.Expires != nil {
+			until = *k.Expires
+		}
+		byID[k.KeyID] = root.NewExpiringKey(v, from, until)
+	}
+	km := root.NewTrustedPublicKeyMaterial(func(hint string) (root.TimeConstrainedVerifier, error) {
+		if v, ok := byID[hint]; ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("npm key %q is not configured", hint)
+	})
+	var tm root.TrustedMaterial = km
+	if defaultRoot != nil {
+		tm = root.TrustedMaterialCollection{km, logsOnly{defaultRoot}}
+	}
+	ids := make(map[string]bool, len(byID))
+	for id := range byID {
+		ids[id] = true
+	}
+	return &authority{name: npmRegistryAuthority, tm: tm, keyWindow: true, keyIDs: ids}, nil
 }

@@ -10,6 +10,8 @@ import (
 const (
 	// CheckResolve: the reference could not be resolved to a digest.
 	CheckResolve = "resolve"
+	// CheckIntegrity: an npm tarball does not match the registry's integrity string.
+	CheckIntegrity = "integrity"
 	// CheckDiscovery: the registry's signatures and attestations could not be read within bounds.
 	CheckDiscovery = "discovery"
 	// CheckBundle: a candidate is not a well-formed Sigstore bundle or cosign signature.

@@ -42,6 +42,10 @@ type candidate struct {
 	simple    *intoto.SimpleSigning
 	cert      bool // signed with a certificate (keyless), else a key
 	entries   []*tlog.Entry
+	// keyHint is a key-signed bundle's key hint (npm: the registry key id).
+	keyHint string
+	// bound is the artifact digest ("alg:hex") the candidate was bound to.
+	bound string
 	// artifact returns a fresh artifact policy for each verification attempt.
 	artifact func() verify.ArtifactPolicyOption
 }
@@ -61,52 +65,53 @@ func candidateName(c *oci.Candidate) string {
 	return fmt.Sprintf("%s %s layer %s", c.Source, c.Manifest, c.Layer)
 }
 
-// prepare turns a discovered candidate into a verifiable entity bound to imageDigest.
-func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
+// binding is what a candidate must be bound to: one of the artifact's digests and, for
+// evidence that names its subject (npm's attestations), the subject's name.
+type binding struct {
+	// digests maps an in-toto digest algorithm ("sha256", "sha512") to the raw digest.
+	digests map[string][]byte
+	// name, when set, must be a subject's name for that subject's digest to count.
+	name func(string) bool
+	// wantName describes the required name in rejections.
+	wantName string
+	// what names the artifact in rejections ("the image sha256:…").
+	what string
+}
+
+func imageBinding(imageDigest string) (*binding, *rejectErr) {
 	digestBytes, err := hex.DecodeString(strings.TrimPrefix(imageDigest, "sha256:"))
-	if err != nil || len(digestBytes) != sha256.Size {
+	if err != nil || len(digestBytes) != sha256.Size || !strings.HasPrefix(imageDigest, "sha256:") {
 		return nil, reject(CheckSubject, "image digest %q is not sha256", imageDigest)
 	}
-	byDigest := func() verify.ArtifactPolicyOption { return verify.WithArtifactDigest("sha256", digestBytes) }
-	cand := &candidate{name: candidateName(c), artifact: byDigest}
+	return &binding{digests: map[string][]byte{"sha256": digestBytes}, what: "the image " + imageDigest}, nil
+}
+
+// matchDigest returns "alg:hex" and the raw digest when d (alg → hex) carries one of the
+// bound digests.
+func (b *binding) matchDigest(d map[string]string) (string, string, []byte) {
+	for _, alg := range []string{"sha512", "sha256"} {
+		want, ok := b.digests[alg]
+		if !ok {
+			continue
+		}
+		if v, ok := d[alg]; ok && strings.EqualFold(v, hex.EncodeToString(want)) {
+			return alg, alg + ":" + hex.EncodeToString(want), want
+		}
+	}
+	return "", "", nil
+}
+
+// prepare turns a discovered candidate into a verifiable entity bound to imageDigest.
+func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
+	b, rej := imageBinding(imageDigest)
+	if rej != nil {
+		return nil, rej
+	}
 	switch c.Source {
 	case oci.SourceReferrer:
-		if err := intoto.CheckStrictJSON(c.Data); err != nil {
-			return nil, reject(CheckBundle, "%v", err)
-		}
-		var b bundle.Bundle
-		if err := b.UnmarshalJSON(c.Data); err != nil {
-			return nil, reject(CheckBundle, "not a valid sigstore bundle: %v", err)
-		}
-		vc, err := b.VerificationContent()
-		if err != nil {
-			return nil, reject(CheckBundle, "%v", err)
-		}
-		if cand.entries, err = b.TlogEntries(); err != nil {
-			return nil, reject(CheckBundle, "%v", err)
-		}
-		// The log entries are parsed once, here, not again on every verification attempt.
-		cand.entity, cand.cert = &parsedBundle{Bundle: &b, entries: cand.entries}, vc.Certificate() != nil
-		sc, err := b.SignatureContent()
-		if err != nil {
-			return nil, reject(CheckBundle, "%v", err)
-		}
-		if env := sc.EnvelopeContent(); env != nil {
-			if rej := cand.bindStatement(env.RawEnvelope(), imageDigest); rej != nil {
-				return nil, rej
-			}
-			return cand, nil
-		}
-		ms := sc.MessageSignatureContent()
-		if ms == nil {
-			return nil, reject(CheckBundle, "bundle has neither a DSSE envelope nor a message signature")
-		}
-		if ms.DigestAlgorithm() != "SHA2_256" || !bytes.Equal(ms.Digest(), digestBytes) {
-			return nil, reject(CheckSubject, "message signature is over %s:%x, not the image %s", ms.DigestAlgorithm(), ms.Digest(), imageDigest)
-		}
-		cand.kind = intoto.KindSignature
-		return cand, nil
+		return prepareBundle(candidateName(c), c.Data, b)
 	case oci.SourceSigTag:
+		cand := &candidate{name: candidateName(c), bound: imageDigest}
 		sig, rej := legacySignature(c)
 		if rej != nil {
 			return nil, rej
@@ -129,6 +134,7 @@ func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
 		cand.artifact = func() verify.ArtifactPolicyOption { return verify.WithArtifact(bytes.NewReader(payload)) }
 		return cand, nil
 	case oci.SourceAttTag:
+		cand := &candidate{name: candidateName(c)}
 		if err := intoto.CheckStrictJSON(c.Data); err != nil {
 			return nil, reject(CheckBundle, "DSSE envelope: %v", err)
 		}
@@ -144,7 +150,7 @@ func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
 			return nil, rej
 		}
 		cand.entity, cand.cert, cand.entries = ent, ent.cert != nil, ent.entries
-		if rej := cand.bindStatement(&env, imageDigest); rej != nil {
+		if rej := cand.bindStatement(&env, b); rej != nil {
 			return nil, rej
 		}
 		return cand, nil
@@ -152,9 +158,59 @@ func prepare(c *oci.Candidate, imageDigest string) (*candidate, *rejectErr) {
 	return nil, reject(CheckBundle, "unknown source %q", c.Source)
 }
 
-// bindStatement parses the DSSE payload as an in-toto statement and requires the image
-// digest among its subjects. Classification happens here, from the statement only.
-func (c *candidate) bindStatement(env *dsse.Envelope, imageDigest string) *rejectErr {
+// prepareBundle turns a Sigstore bundle (from OCI referrers, an npm attestations document or
+// a publisher) into a verifiable entity bound to the artifact: a DSSE statement whose
+// subject carries one of its digests (and name, when required), or a message signature over
+// one of its digests.
+func prepareBundle(name string, data []byte, b *binding) (*candidate, *rejectErr) {
+	cand := &candidate{name: name}
+	if err := intoto.CheckStrictJSON(data); err != nil {
+		return nil, reject(CheckBundle, "%v", err)
+	}
+	var bu bundle.Bundle
+	if err := bu.UnmarshalJSON(data); err != nil {
+		return nil, reject(CheckBundle, "not a valid sigstore bundle: %v", err)
+	}
+	vc, err := bu.VerificationContent()
+	if err != nil {
+		return nil, reject(CheckBundle, "%v", err)
+	}
+	if cand.entries, err = bu.TlogEntries(); err != nil {
+		return nil, reject(CheckBundle, "%v", err)
+	}
+	// The log entries are parsed once, here, not again on every verification attempt.
+	cand.entity, cand.cert = &parsedBundle{Bundle: &bu, entries: cand.entries}, vc.Certificate() != nil
+	if pk := vc.PublicKey(); pk != nil {
+		cand.keyHint = pk.Hint()
+	}
+	sc, err := bu.SignatureContent()
+	if err != nil {
+		return nil, reject(CheckBundle, "%v", err)
+	}
+	if env := sc.EnvelopeContent(); env != nil {
+		if rej := cand.bindStatement(env.RawEnvelope(), b); rej != nil {
+			return nil, rej
+		}
+		return cand, nil
+	}
+	ms := sc.MessageSignatureContent()
+	if ms == nil {
+		return nil, reject(CheckBundle, "bundle has neither a DSSE envelope nor a message signature")
+	}
+	alg := map[string]string{"SHA2_256": "sha256", "SHA2_512": "sha512"}[ms.DigestAlgorithm()]
+	want, ok := b.digests[alg]
+	if !ok || !bytes.Equal(ms.Digest(), want) {
+		return nil, reject(CheckSubject, "message signature is over %s:%x, not %s", ms.DigestAlgorithm(), ms.Digest(), b.what)
+	}
+	cand.kind, cand.bound = intoto.KindSignature, alg+":"+hex.EncodeToString(want)
+	cand.artifact = func() verify.ArtifactPolicyOption { return verify.WithArtifactDigest(alg, want) }
+	return cand, nil
+}
+
+// bindStatement parses the DSSE payload as an in-toto statement and requires one of the
+// artifact's digests among its subjects (with the required name, when one is). Classification
+// happens here, from the statement only.
+func (c *candidate) bindStatement(env *dsse.Envelope, b *binding) *rejectErr {
 	if env == nil {
 		return reject(CheckBundle, "missing DSSE envelope")
 	}
@@ -169,11 +225,24 @@ func (c *candidate) bindStatement(env *dsse.Envelope, imageDigest string) *rejec
 	if err != nil {
 		return reject(CheckStatement, "%v", err)
 	}
-	if !st.HasSubjectDigest(imageDigest) {
-		return reject(CheckSubject, "statement subjects %v do not include the image %s", st.SubjectDigests(), imageDigest)
+	var names []string
+	for _, sub := range st.Subject {
+		alg, bound, want := b.matchDigest(sub.Digest)
+		if alg == "" {
+			continue
+		}
+		if b.name != nil && !b.name(sub.Name) {
+			names = append(names, sub.Name)
+			continue
+		}
+		c.statement, c.kind, c.bound = st, intoto.Classify(st.PredicateType), bound
+		c.artifact = func() verify.ArtifactPolicyOption { return verify.WithArtifactDigest(alg, want) }
+		return nil
 	}
-	c.statement, c.kind = st, intoto.Classify(st.PredicateType)
-	return nil
+	if len(names) > 0 {
+		return reject(CheckSubject, "statement subject with the digest of %s is named %q, not %s", b.what, names, b.wantName)
+	}
+	return reject(CheckSubject, "statement subjects %v do not include %s", st.SubjectDigests(), b.what)
 }
 
 func legacySignature(c *oci.Candidate) ([]byte, *rejectErr) {

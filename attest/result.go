@@ -19,7 +19,33 @@ const (
 	KindProvenance = intoto.KindProvenance
 	KindTools      = intoto.KindTools
 	KindOther      = intoto.KindOther
+	// KindPublish is a package registry's own attestation that it accepted the artifact
+	// (npm's publish attestation, signed by the registry's key, not a policy authority).
+	KindPublish Kind = "publish"
 )
+
+// Artifact types.
+const (
+	ArtifactOCI = "oci"
+	ArtifactNPM = "npm"
+)
+
+// Artifact is what a package resolved to, whatever its type: everything verified is bound
+// to one of its digests.
+type Artifact struct {
+	// Type is "oci" or "npm".
+	Type string `json:"type"`
+	// Name is the OCI repository or the npm package name.
+	Name string `json:"name"`
+	// Version is the npm version (empty for OCI, which is addressed by digest).
+	Version string `json:"version,omitempty"`
+	// Locator is where the bytes are: repository@digest, or the npm tarball URL (empty when
+	// verified from a local file).
+	Locator string `json:"locator,omitempty"`
+	// Digests maps an algorithm to a lowercase hex digest: OCI sha256 (the manifest); npm
+	// sha512 (the registry's integrity) and sha256 (computed by Vetted).
+	Digests map[string]string `json:"digests"`
+}
 
 // Predicate types Vetted classifies.
 const (
@@ -41,7 +67,10 @@ type Provenance = intoto.Provenance
 type Result struct {
 	Ref        string `json:"ref"`
 	Repository string `json:"repository"`
-	// Digest is what Ref resolved to; everything below is about this digest only.
+	// Artifact is what Ref resolved to, with its type and digests.
+	Artifact *Artifact `json:"artifact,omitempty"`
+	// Digest is what Ref resolved to (OCI: the manifest sha256; npm: the tarball's
+	// "sha512:<hex>"); everything below is about this digest only.
 	Digest     string    `json:"digest"`
 	VerifiedAt time.Time `json:"verifiedAt"`
 	Passed     bool      `json:"passed"`
@@ -85,7 +114,7 @@ type Item struct {
 	Timestamps  []Timestamp       `json:"timestamps,omitempty"`
 	// PredicateType is empty for plain signatures (simplesigning, message signatures).
 	PredicateType string `json:"predicateType,omitempty"`
-	// SubjectDigest is the image digest the item is bound to.
+	// SubjectDigest is the artifact digest ("alg:hex") the item is bound to.
 	SubjectDigest string `json:"subjectDigest"`
 	// BlobDigest is the digest of the verified blob (bundle, DSSE envelope or simplesigning
 	// payload); Blob holds its bytes for evidence storage.

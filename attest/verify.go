@@ -17,6 +17,7 @@ import (
 type verifier struct {
 	pol        *policy.Policy
 	auths      []*authority
+	npmAuth    *authority
 	sourceRepo string
 	log        *slog.Logger
 }
@@ -25,7 +26,14 @@ type verifier struct {
 func (v *verifier) verifyAll(res *Result, cands []oci.Candidate) {
 	for i := range cands {
 		c := &cands[i]
-		item, ev, rej := v.verifyOne(c, res.Digest)
+		var (
+			item *Item
+			ev   *verifiedEvidence
+		)
+		cand, rej := prepare(c, res.Digest)
+		if rej == nil {
+			item, ev, rej = v.verifyOne(cand)
+		}
 		if rej == nil {
 			item.BlobDigest, item.Blob = c.Layer, c.Data
 			for _, k := range []string{annSignature, annCertificate, annChain, annBundle, annTimestamp} {
@@ -42,29 +50,35 @@ func (v *verifier) verifyAll(res *Result, cands []oci.Candidate) {
 			v.log.Debug("rejected", slog.String("candidate", candidateName(c)), slog.String("check", rej.check), slog.String("reason", rej.reason))
 			continue
 		}
-		res.Items = append(res.Items, *item)
-		idx := len(res.Items) - 1
-		if ev != nil {
-			ev.evidence.Item = idx
-			switch item.Kind {
-			case KindSBOM:
-				if res.SBOM == nil {
-					res.SBOM = ev.evidence
-				}
-			case KindProvenance:
-				if res.ProvenancePredicate == nil {
-					res.ProvenancePredicate = ev.evidence
-					res.Provenance = ev.provenance
-				}
-			case KindTools:
-				if res.ToolManifest == nil {
-					res.ToolManifest = ev.evidence
-				}
-			}
-		}
+		v.record(res, item, ev)
 	}
 	v.requirements(res)
 	res.Passed = len(res.Failures) == 0
+}
+
+// record appends a verified item and keeps the first verified predicate of each kind.
+func (v *verifier) record(res *Result, item *Item, ev *verifiedEvidence) {
+	res.Items = append(res.Items, *item)
+	idx := len(res.Items) - 1
+	if ev == nil {
+		return
+	}
+	ev.evidence.Item = idx
+	switch item.Kind {
+	case KindSBOM:
+		if res.SBOM == nil {
+			res.SBOM = ev.evidence
+		}
+	case KindProvenance:
+		if res.ProvenancePredicate == nil {
+			res.ProvenancePredicate = ev.evidence
+			res.Provenance = ev.provenance
+		}
+	case KindTools:
+		if res.ToolManifest == nil {
+			res.ToolManifest = ev.evidence
+		}
+	}
 }
 
 type verifiedEvidence struct {
@@ -74,8 +88,20 @@ type verifiedEvidence struct {
 
 func (v *verifier) requirements(res *Result) {
 	have := map[Kind]bool{}
+	vouched := 0
 	for _, it := range res.Items {
 		have[it.Kind] = true
+		if it.Kind != KindPublish {
+			vouched++
+		}
+		// For a package (not an image), verified provenance from an authority allowed to
+		// sign signatures is a signature over the artifact: it binds the artifact's digest
+		// to a policy identity.
+		if res.Artifact != nil && res.Artifact.Type != ArtifactOCI && it.Kind == KindProvenance {
+			if allowed := v.pol.SignersFor(string(KindSignature)); len(allowed) == 0 || contains(allowed, it.Authority) {
+				have[KindSignature] = true
+			}
+		}
 	}
 	req := []struct {
 		on    bool
@@ -107,17 +133,15 @@ func (v *verifier) requirements(res *Result) {
 		}
 		res.Failures = append(res.Failures, Failure{Check: r.check, Reason: reason})
 	}
-	if !v.pol.Require.Signature && !v.pol.Require.SBOM && !v.pol.Require.Provenance && !v.pol.Require.Tools && len(res.Items) == 0 {
+	if !v.pol.Require.Signature && !v.pol.Require.SBOM && !v.pol.Require.Provenance && !v.pol.Require.Tools && vouched == 0 {
 		// A policy that requires nothing still denies an image nothing vouches for.
 		res.Failures = append(res.Failures, Failure{Check: CheckRequireSignature, Reason: "nothing verified: the policy requires no evidence, but no match is a denial"})
 	}
 }
 
-func (v *verifier) verifyOne(c *oci.Candidate, imageDigest string) (*Item, *verifiedEvidence, *rejectErr) {
-	cand, rej := prepare(c, imageDigest)
-	if rej != nil {
-		return nil, nil, rej
-	}
+// verifyOne verifies a prepared candidate with every policy authority that may sign its
+// kind, until one succeeds.
+func (v *verifier) verifyOne(cand *candidate) (*Item, *verifiedEvidence, *rejectErr) {
 	allowed := v.pol.SignersFor(string(cand.kind))
 	var tried []string
 	var firstRej *rejectErr
@@ -129,7 +153,7 @@ func (v *verifier) verifyOne(c *oci.Candidate, imageDigest string) (*Item, *veri
 			continue
 		}
 		tried = append(tried, a.name)
-		item, ev, rej := v.verifyWith(cand, a, imageDigest)
+		item, ev, rej := v.verifyWith(cand, a)
 		if rej == nil {
 			return item, ev, nil
 		}
@@ -159,7 +183,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (v *verifier) verifyWith(cand *candidate, a *authority, imageDigest string) (*Item, *verifiedEvidence, *rejectErr) {
+func (v *verifier) verifyWith(cand *candidate, a *authority) (*Item, *verifiedEvidence, *rejectErr) {
 	entries := cand.entries
 	sv, err := verify.NewVerifier(a.tm, verifierOptions(v.pol, a, len(entries) > 0)...)
 	if err != nil {
@@ -174,7 +198,7 @@ func (v *verifier) verifyWith(cand *candidate, a *authority, imageDigest string)
 		return nil, nil, classify(err)
 	}
 	item := &Item{
-		Kind: cand.kind, Candidate: cand.name, Authority: a.name, SubjectDigest: imageDigest,
+		Kind: cand.kind, Candidate: cand.name, Authority: a.name, SubjectDigest: cand.bound,
 	}
 	if cand.statement != nil {
 		item.PredicateType = cand.statement.PredicateType

@@ -139,3 +139,18 @@ func TestOpenAPICommand(t *testing.T) {
 		t.Fatalf("openapi printed %.200s", out.String())
 	}
 }
+
+// TestServeBrokenPolicyFailsAtStart: each namespace's verifier is built when serve starts
+// (keys read, roots loaded), so a policy naming a key file that does not exist stops serve
+// with a usage error before it listens, not at the first publish.
+func TestServeBrokenPolicyFailsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "p.yaml"), []byte("authorities:\n  - name: k\n    key: {path: missing.pub}\n"), 0o600)
+	cfg := filepath.Join(dir, "vetted.yaml")
+	os.WriteFile(cfg, []byte("publish:\n  policies:\n    - namespace: io.github.acme/*\n      policy: p.yaml\n"), 0o600)
+	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
+	err := run(context.Background(), []string{"serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0"}, e)
+	if ExitCode(err) != exitUsage || !strings.Contains(err.Error(), "missing.pub") || !strings.Contains(err.Error(), "invalid policy") {
+		t.Fatalf("serve: %v (exit %d)", err, ExitCode(err))
+	}
+}

@@ -22,15 +22,18 @@ type NamespacePolicy struct {
 	Name string
 }
 
-// Verifier is a registry.Verifier over attest.Verify, with one policy per namespace pattern.
+// Verifier is a registry.Verifier over attest, with one policy per namespace pattern.
 // A server name no pattern matches is denied.
 type Verifier struct {
-	policies []NamespacePolicy
-	opts     []attest.Option
+	policies  []NamespacePolicy
+	verifiers []*attest.Verifier
 }
 
-// NewVerifier returns a Verifier; the first matching pattern wins.
+// NewVerifier returns a Verifier; the first matching pattern wins. Each namespace's
+// attest.Verifier is built here, once: a policy whose keys, trusted roots or identity
+// expressions do not load fails now (wrapping policy.ErrInvalid), not at the first publish.
 func NewVerifier(policies []NamespacePolicy, opts ...attest.Option) (*Verifier, error) {
+	v := &Verifier{policies: policies}
 	for i, p := range policies {
 		if p.Policy == nil {
 			return nil, fmt.Errorf("adapt: policy %d (%s) is nil", i, p.Pattern)
@@ -38,34 +41,39 @@ func NewVerifier(policies []NamespacePolicy, opts ...attest.Option) (*Verifier, 
 		if _, err := path.Match(p.Pattern, "x/y"); err != nil || p.Pattern == "" {
 			return nil, fmt.Errorf("adapt: namespace pattern %q is malformed", p.Pattern)
 		}
+		av, err := attest.NewVerifier(p.Policy, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("adapt: policy for %s (%s): %w", p.Pattern, p.Name, err)
+		}
+		v.verifiers = append(v.verifiers, av)
 	}
-	return &Verifier{policies: policies, opts: opts}, nil
+	return v, nil
 }
 
-func (v *Verifier) policyFor(name string) *NamespacePolicy {
+func (v *Verifier) policyFor(name string) (*NamespacePolicy, *attest.Verifier) {
 	for i, p := range v.policies {
 		if p.Pattern == "*" {
-			return &v.policies[i]
+			return &v.policies[i], v.verifiers[i]
 		}
 		if ok, _ := path.Match(p.Pattern, name); ok {
-			return &v.policies[i]
+			return &v.policies[i], v.verifiers[i]
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // VerifyPackage implements registry.Verifier.
 func (v *Verifier) VerifyPackage(ctx context.Context, req registry.VerifyRequest) (*registry.VerifiedPackage, error) {
-	np := v.policyFor(req.ServerName)
+	np, av := v.policyFor(req.ServerName)
 	if np == nil {
 		return nil, &registry.CheckError{Check: registry.CheckVerify, Reason: fmt.Sprintf(
 			"no verification policy covers %s; the registry denies what no policy covers (ask its operator to map the namespace to a policy)", req.ServerName)}
 	}
-	opts := v.opts
+	var opts []attest.CallOption
 	if req.RepositoryURL != "" {
-		opts = append(append([]attest.Option(nil), opts...), attest.WithSourceRepository(req.RepositoryURL))
+		opts = append(opts, attest.ForSourceRepository(req.RepositoryURL))
 	}
-	res, err := attest.Verify(ctx, req.Reference, np.Policy, opts...)
+	res, err := av.Verify(ctx, req.Reference, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -186,14 +194,12 @@ func rejectedHint(res *attest.Result, f attest.Failure) string {
 // tool-manifest attestation must verify with the namespace's policy (its authorities, log
 // and timestamp rules); only the tool manifest is required of it.
 func (v *Verifier) VerifyRemoteTools(ctx context.Context, serverName, ref string) (*registry.VerifiedPackage, error) {
-	np := v.policyFor(serverName)
+	np, av := v.policyFor(serverName)
 	if np == nil {
 		return nil, &registry.CheckError{Check: registry.CheckToolsAttested, Reason: fmt.Sprintf(
 			"no verification policy covers %s; the registry denies what no policy covers", serverName)}
 	}
-	pol := *np.Policy
-	pol.Require = policy.Require{Tools: true}
-	res, err := attest.Verify(ctx, ref, &pol, v.opts...)
+	res, err := av.Verify(ctx, ref, attest.RequireOnly(policy.Require{Tools: true}))
 	if err != nil {
 		return nil, err
 	}
