@@ -150,9 +150,15 @@ func guardFor(t testing.TB, res netguard.Resolver, hosts []string, srv *httptest
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
+	// The test issuers listen on a random port; an entry without one allows 443 only.
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	entries := append([]string(nil), hosts...)
+	for _, h := range hosts {
+		entries = append(entries, net.JoinHostPort(h, port))
+	}
 	opts := []netguard.Option{
 		netguard.WithResolver(res),
-		netguard.AllowHosts(hosts...),
+		netguard.AllowHosts(entries...),
 		netguard.WithTLSConfig(&tls.Config{RootCAs: pool}),
 		netguard.Timeout(5 * time.Second),
 	}

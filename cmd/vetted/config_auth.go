@@ -113,17 +113,17 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 		vopts = append(vopts, si.VerifierOption())
 		sopts = append(sopts, auth.WithSelfIssuer(si))
 	}
-	var hosts []string
+	var urls []string
 	for _, ic := range c.Issuers {
 		vopts = append(vopts, auth.WithIssuer(ic))
 		for _, raw := range []string{ic.Issuer, ic.JWKSURL} {
 			if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
-				hosts = append(hosts, u.Hostname())
+				urls = append(urls, raw)
 			}
 		}
 	}
-	if len(hosts) > 0 {
-		g, err := guard.WithHosts(hosts...)
+	if len(urls) > 0 {
+		g, err := guard.WithURLs(urls...)
 		if err != nil {
 			return nil, fmt.Errorf("auth.issuers: %w", err)
 		}

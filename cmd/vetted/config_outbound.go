@@ -16,13 +16,19 @@ import (
 // Vetted fetches (OCI registries, the OSV mirror, OIDC discovery and JWKS).
 //
 //	outbound:
-//	  allow_hosts: [ghcr.io, "*.pkg.dev", osv-vulnerabilities.storage.googleapis.com]
+//	  allow_hosts: [ghcr.io, "*.pkg.dev", "registry.internal:5000", osv-vulnerabilities.storage.googleapis.com]
 //	  allow_networks: [10.20.0.0/16]   # private networks Vetted may reach (default: none)
 //	  timeout: 2m
 //	  max_response_bytes: 33554432
 //	  ca_file: /etc/vetted/private-ca.pem   # extra trusted CAs (private registries, IdP)
 //
-// The configured issuers' hosts are allowed for discovery and JWKS automatically.
+// An allow_hosts entry may carry a port; without one it allows port 443 and the ports of
+// the host's publish.insecure_registries, nothing else (allowing a network never widens
+// the ports). Plain HTTP is spoken only to publish.insecure_registries. The URLs the
+// configuration names (issuers, their JWKS, ui.oidc.issuer, publish.webhook,
+// publish.rescan.sync_from) are allowed at their own host, port and scheme. A failure to
+// reach an allowed destination reads "registry unreachable" to whoever asked; the details
+// are in the server log.
 type outboundConfig struct {
 	AllowHosts       []string `json:"allow_hosts,omitempty"`
 	AllowNetworks    []string `json:"allow_networks,omitempty"`

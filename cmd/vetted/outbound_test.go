@@ -23,7 +23,11 @@ func TestOSVSyncOutboundGuard(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		http.Redirect(w, r, "http://10.0.0.1/osv"+r.URL.Path, http.StatusFound)
+		to := "https://10.0.0.1/osv"
+		if r.URL.Query().Has("plain") {
+			to = "http://osv.example.com/osv"
+		}
+		http.Redirect(w, r, to+r.URL.Path, http.StatusFound)
 	}))
 	defer srv.Close()
 	tests := []struct {
@@ -31,6 +35,9 @@ func TestOSVSyncOutboundGuard(t *testing.T) {
 	}{
 		{"metadata endpoint", "http://169.254.169.254/osv", "cloud metadata endpoint"},
 		{"redirect to a private address", srv.URL, "private address"},
+		// Only the mirror named on the command line may be spoken to at its own port and
+		// scheme; a redirect elsewhere gets HTTPS on 443 or nothing.
+		{"redirect to plain HTTP elsewhere", srv.URL + "/?plain=1", "port 80 not on the allowlist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

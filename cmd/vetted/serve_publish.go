@@ -48,7 +48,10 @@ func init() { addConfigSection("publish") }
 //	    ecosystems: [npm, PyPI, Go, Maven]
 //	  webhook: https://hooks.example.com/vetted   # POSTed one JSON event per quarantine/release
 //
-// OCI registries, the OSV bucket and the webhook host must be allowed in `outbound:`.
+// OCI registries and the OSV bucket must be allowed in `outbound:` (an entry without a port
+// allows 443 and the ports of its insecure registries); plain HTTP is spoken only to
+// insecure_registries. The webhook and sync_from URLs are allowed at their own host, port
+// and scheme.
 // With several replicas on one PostgreSQL, osv_dir should be shared storage: one replica
 // (claimed through the database) syncs and re-scans, every replica reloads the snapshot.
 type publishConfig struct {
@@ -108,9 +111,17 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 		return filepath.Join(base, p)
 	}
 	log = log.With(slog.String("log", "publish"))
-	guard, err := oc.guard(log.With(slog.String("log", "outbound")))
+	// Plain HTTP only to the insecure registries; the webhook and the OSV mirror the
+	// operator named are allowed at their own host, port and scheme.
+	gopts := []netguard.Option{netguard.AllowPlainHTTP(pc.InsecureRegistries...)}
+	for _, u := range []string{pc.Webhook, pc.Rescan.SyncFrom} {
+		if u != "" {
+			gopts = append(gopts, netguard.AllowURLs(u))
+		}
+	}
+	guard, err := oc.guard(log.With(slog.String("log", "outbound")), gopts...)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, usageError(fmt.Errorf("%w (publish.insecure_registries, publish.webhook, publish.rescan.sync_from)", err))
 	}
 
 	// Verification: one attest policy per namespace pattern.

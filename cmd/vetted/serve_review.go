@@ -10,6 +10,7 @@ import (
 	"github.com/vetted-dev/vetted/api"
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/api/ui"
+	"github.com/vetted-dev/vetted/internal/netguard"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -94,9 +95,9 @@ func serveUI(ctx context.Context, e *env, c *serveConfig, log *slog.Logger, srv 
 				return nil, usageError(err)
 			}
 		}
-		guard, err := oc.guard(log.With(slog.String("log", "outbound")))
+		guard, err := oc.guard(log.With(slog.String("log", "outbound")), netguard.AllowURLs(o.Issuer))
 		if err != nil {
-			return nil, usageError(err)
+			return nil, usageError(fmt.Errorf("ui.oidc.issuer: %w", err))
 		}
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()

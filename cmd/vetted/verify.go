@@ -11,6 +11,7 @@ import (
 
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/policy"
+	"github.com/vetted-dev/vetted/internal/netguard"
 )
 
 const verifyLong = `Verify the signatures, SBOM, provenance and tool-manifest attestations of an OCI image
@@ -87,7 +88,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 			if sourceRepo != "" {
 				opts = append(opts, attest.WithSourceRepository(sourceRepo))
 			}
-			guard, err := cliGuard(e, "", nil, append([]string{ref}, insecure...))
+			guard, err := cliGuard(e, "", nil, append([]string{ref}, insecure...), netguard.AllowPlainHTTP(insecure...))
 			if err != nil {
 				return usageError(fmt.Errorf("verify: %w", err))
 			}

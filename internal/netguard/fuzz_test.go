@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// FuzzCheckURL: a URL passes only when its host is on the allowlist, and a literal address
-// passes only when it is not special.
+// FuzzCheckURL: a URL passes only when its host is on the allowlist, at port 443 over
+// HTTPS (the entries carry no port and no plain-HTTP endpoint is listed), and a literal
+// address passes only when it is not special.
 func FuzzCheckURL(f *testing.F) {
 	f.Add("https://ghcr.io/v2/")
 	f.Add("http://169.254.169.254/latest/meta-data/")
@@ -16,6 +17,9 @@ func FuzzCheckURL(f *testing.F) {
 	f.Add("https://ghcr.io.evil.com/")
 	f.Add("https://ghcr.io@127.0.0.1/")
 	f.Add("http://0x7f.1/")
+	f.Add("https://ghcr.io:6379/")
+	f.Add("http://ghcr.io:443/")
+	f.Add("https://127.0.0.1:443/")
 	g, err := New(AllowHosts("ghcr.io", "*.example.com", "8.8.8.8", "127.0.0.1", "169.254.169.254"))
 	if err != nil {
 		f.Fatal(err)
@@ -34,6 +38,9 @@ func FuzzCheckURL(f *testing.F) {
 		}
 		if a, err := netip.ParseAddr(u.Hostname()); err == nil && classify(a) != "" {
 			t.Fatalf("%q passed with special address %s", raw, a)
+		}
+		if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") {
+			t.Fatalf("%q passed with scheme %q port %q", raw, u.Scheme, u.Port())
 		}
 		if u.User != nil {
 			t.Fatalf("%q passed with credentials", raw)

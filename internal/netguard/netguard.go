@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -26,6 +25,13 @@ const (
 
 // ErrBlocked is wrapped by every refusal of a destination (host or address).
 var ErrBlocked = errors.New("netguard: destination refused")
+
+// ErrUnreachable is what a caller learns of any failure to get an HTTP answer from an
+// allowed destination: refused or timed-out connections, resolution failures, TLS
+// handshake failures, and peers that answer something other than HTTP. Telling these apart
+// would make the guard a port scanner for whoever chooses the destination (a package
+// identifier), so the details go only to the Guard's logger.
+var ErrUnreachable = errors.New("registry unreachable")
 
 // ErrResponseTooLarge is returned when a response body exceeds the Guard's size limit.
 var ErrResponseTooLarge = errors.New("netguard: response too large")
@@ -58,7 +64,8 @@ type Resolver interface {
 // Guard is an outbound policy and the dialer and transport that enforce it. It is safe for
 // concurrent use. Build one with New.
 type Guard struct {
-	hosts        []string // lower-case exact names, or "*.suffix"
+	hosts        []hostRule
+	plain        []hostRule // plain-HTTP endpoints (insecure registries)
 	anyHost      bool
 	allowed      []netip.Prefix
 	resolver     Resolver
@@ -75,25 +82,10 @@ type Guard struct {
 // Option configures a Guard.
 type Option func(*Guard) error
 
-// AllowHosts adds host names that may be fetched from. A name is matched exactly and
-// case-insensitively, without port; "*.example.com" matches any name below example.com
-// (not example.com itself). Literal IP addresses may be listed too.
-func AllowHosts(hosts ...string) Option {
-	return func(g *Guard) error {
-		for _, h := range hosts {
-			n, err := normalizeHostPattern(h)
-			if err != nil {
-				return err
-			}
-			g.hosts = append(g.hosts, n)
-		}
-		return nil
-	}
-}
-
 // AllowAnyHostUnsafe turns the host allowlist off: any host whose addresses pass the
-// address rules may be fetched from. For command-line tools where the user names the
-// target; never for the server.
+// address rules may be fetched from, over HTTPS on port 443 (other ports and plain HTTP
+// still need an entry). For command-line tools where the user names the target; never
+// for the server.
 func AllowAnyHostUnsafe() Option {
 	return func(g *Guard) error { g.anyHost = true; return nil }
 }
@@ -226,11 +218,23 @@ func New(opts ...Option) (*Guard, error) {
 	return g, nil
 }
 
-// WithHosts returns a Guard that also allows hosts, sharing g's transport and settings.
+// WithHosts returns a Guard that also allows hosts (AllowHosts entries), sharing g's
+// transport and settings.
 func (g *Guard) WithHosts(hosts ...string) (*Guard, error) {
 	c := *g
-	c.hosts = append([]string(nil), g.hosts...)
+	c.hosts = append([]hostRule(nil), g.hosts...)
 	if err := AllowHosts(hosts...)(&c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// WithURLs returns a Guard that also allows the host and port of each URL over its own
+// scheme (see AllowURLs), sharing g's transport and settings.
+func (g *Guard) WithURLs(urls ...string) (*Guard, error) {
+	c := *g
+	c.hosts = append([]hostRule(nil), g.hosts...)
+	if err := AllowURLs(urls...)(&c); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -238,45 +242,6 @@ func (g *Guard) WithHosts(hosts ...string) (*Guard, error) {
 
 // MaxBytes reports the response size limit.
 func (g *Guard) MaxBytes() int64 { return g.maxBytes }
-
-func normalizeHostPattern(h string) (string, error) {
-	h = strings.ToLower(strings.TrimSpace(h))
-	h = strings.TrimSuffix(h, ".")
-	if h == "" || h == "*" || h == "*." {
-		return "", fmt.Errorf("netguard: invalid host pattern %q", h)
-	}
-	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
-		h = h[1 : len(h)-1]
-	}
-	rest := strings.TrimPrefix(h, "*.")
-	if strings.ContainsAny(rest, "*/:@ ") && net.ParseIP(rest) == nil {
-		return "", fmt.Errorf("netguard: invalid host pattern %q (a name, optionally \"*.\" before it; no port, path or scheme)", h)
-	}
-	return h, nil
-}
-
-// HostAllowed reports whether host (no port) is on the allowlist.
-func (g *Guard) HostAllowed(host string) bool {
-	if g.anyHost {
-		return true
-	}
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "" {
-		return false
-	}
-	for _, p := range g.hosts {
-		if suffix, ok := strings.CutPrefix(p, "*."); ok {
-			if strings.HasSuffix(h, "."+suffix) {
-				return true
-			}
-			continue
-		}
-		if h == p {
-			return true
-		}
-	}
-	return false
-}
 
 // CheckAddr returns a *BlockedError when a may not be connected to.
 func (g *Guard) CheckAddr(host string, a netip.Addr) error {
@@ -305,8 +270,8 @@ func (g *Guard) CheckAddr(host string, a netip.Addr) error {
 	return &BlockedError{Host: host, Addr: a, Reason: reason + " address"}
 }
 
-// CheckURL checks what can be checked of u without resolving it: scheme, host allowlist
-// and, for a literal address, the address rules. Use it to reject configuration or input
+// CheckURL checks what can be checked of u without resolving it: scheme, host and port
+// allowlist, plain HTTP and, for a literal address, the address rules. Use it to reject configuration or input
 // early; the transport checks again at dial time.
 func (g *Guard) CheckURL(u *url.URL) error {
 	if u == nil {
@@ -322,8 +287,12 @@ func (g *Guard) CheckURL(u *url.URL) error {
 	if host == "" {
 		return &BlockedError{Reason: "no host in URL"}
 	}
-	if !g.HostAllowed(host) {
-		return &BlockedError{Host: host, Reason: "host not on the allowlist"}
+	port := u.Port()
+	if port == "" {
+		port = defaultPort(u.Scheme)
+	}
+	if err := g.checkDest(u.Scheme, host, port); err != nil {
+		return err
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		return g.CheckAddr(host, a)
@@ -343,6 +312,15 @@ func (g *Guard) DialContext(ctx context.Context, network, address string) (net.C
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("netguard: %w", err)
+	}
+	// Guards made by WithHosts/WithURLs share this transport: the rules are those of the
+	// Guard that sent the request.
+	rules := g
+	if rg, ok := ctx.Value(guardKey{}).(*Guard); ok {
+		rules = rg
+	}
+	if err := rules.checkDest("", host, port); err != nil {
+		return nil, err
 	}
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
@@ -410,6 +388,9 @@ func (g *Guard) Client() *http.Client {
 
 type roundTripper struct{ g *Guard }
 
+// guardKey carries the Guard whose rules a dial on the shared transport obeys.
+type guardKey struct{}
+
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	g := rt.g
 	if err := g.CheckURL(req.URL); err != nil {
@@ -420,11 +401,11 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			slog.String("host", req.URL.Hostname()), slog.String("reason", err.Error()))
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), g.timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(req.Context(), guardKey{}, g), g.timeout)
 	resp, err := g.transport.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, g.unreachable(req, err)
 	}
 	if resp.ContentLength > g.maxBytes {
 		resp.Body.Close()
@@ -433,6 +414,20 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &limitedBody{rc: resp.Body, left: g.maxBytes, limit: g.maxBytes, cancel: cancel}
 	return resp, nil
+}
+
+// unreachable turns a transport failure into the one text callers see, and logs the
+// details. Refusals by the guard itself and the caller's own cancellation pass through.
+func (g *Guard) unreachable(req *http.Request, err error) error {
+	if errors.Is(err, ErrBlocked) {
+		return err
+	}
+	if cerr := req.Context().Err(); cerr != nil {
+		return cerr
+	}
+	g.logger.LogAttrs(req.Context(), slog.LevelWarn, "outbound request failed",
+		slog.String("host", req.URL.Host), slog.String("scheme", req.URL.Scheme), slog.String("error", err.Error()))
+	return ErrUnreachable
 }
 
 // limitedBody fails (rather than truncates) when more than limit bytes arrive, and

@@ -179,7 +179,8 @@ func TestHostAllowed(t *testing.T) {
 			t.Errorf("HostAllowed(%q) = %v, want %v", tc.host, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "*", "https://ghcr.io", "ghcr.io:443", "a/b", "*.*.x"} {
+	// Entries may carry a port since entries without one stopped allowing every port.
+	for _, bad := range []string{"", "*", "https://ghcr.io", "ghcr.io:0", "ghcr.io:65536", "ghcr.io:https", "ghcr.io:0443", "a/b", "*.*.x", "[::1]x:5"} {
 		if _, err := New(AllowHosts(bad)); err == nil {
 			t.Errorf("AllowHosts(%q) accepted", bad)
 		}
@@ -197,6 +198,17 @@ func server(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64, 
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	return srv, &n, u.Port()
+}
+
+// plainHTTPAt allows hosts at each of ports, over plain HTTP.
+func plainHTTPAt(ports []string, hosts ...string) []Option {
+	var eps []string
+	for _, h := range hosts {
+		for _, p := range ports {
+			eps = append(eps, net.JoinHostPort(h, p))
+		}
+	}
+	return []Option{AllowHosts(hosts...), AllowPlainHTTP(eps...)}
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") }
@@ -237,26 +249,27 @@ func TestFetchRefusals(t *testing.T) {
 		"mixed.test":    {"127.0.0.1", "192.168.0.10"},
 		"cgnat.test":    {"100.64.3.4"},
 	})
-	allowAll := []string{"good.test", "internal.test", "meta.test", "meta6.test", "mixed.test", "cgnat.test", "127.0.0.1", "169.254.169.254"}
+	all := []string{"good.test", "internal.test", "meta.test", "meta6.test", "mixed.test", "cgnat.test", "127.0.0.1", "169.254.169.254"}
+	allowAll := plainHTTPAt([]string{port, "80"}, all...)
 	tests := []struct {
 		name   string
 		opts   []Option
 		url    string
 		reason string // "" means the fetch succeeds
 	}{
-		{"loopback literal refused", []Option{AllowHosts(allowAll...)}, "http://127.0.0.1:" + port + "/", "loopback"},
-		{"loopback by name refused", []Option{AllowHosts(allowAll...)}, "http://good.test:" + port + "/", "loopback"},
-		{"host not on allowlist", []Option{AllowHosts("other.test"), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32"))}, "http://good.test:" + port + "/", "host not on the allowlist"},
+		{"loopback literal refused", allowAll, "http://127.0.0.1:" + port + "/", "loopback"},
+		{"loopback by name refused", allowAll, "http://good.test:" + port + "/", "loopback"},
+		{"host not on allowlist", []Option{AllowHosts("other.test:" + port), AllowPlainHTTP("other.test:" + port), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32"))}, "http://good.test:" + port + "/", "host not on the allowlist"},
 		{"no allowlist allows nothing", nil, "http://good.test:" + port + "/", "host not on the allowlist"},
-		{"name resolving to private", []Option{AllowHosts(allowAll...)}, "http://internal.test:" + port + "/", "private"},
-		{"name resolving to metadata", []Option{AllowHosts(allowAll...)}, "http://meta.test/latest/meta-data/", "metadata"},
-		{"name resolving to IPv6 metadata", []Option{AllowHosts(allowAll...)}, "http://meta6.test/latest/meta-data/", "metadata"},
-		{"metadata literal", []Option{AllowHosts(allowAll...), AllowNetworks(netip.MustParsePrefix("169.254.0.0/16"))}, "http://169.254.169.254/latest/meta-data/", "metadata"},
-		{"one private answer refuses the name", []Option{AllowHosts(allowAll...), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32"))}, "http://mixed.test:" + port + "/", "private"},
-		{"CGNAT refused", []Option{AllowHosts(allowAll...)}, "http://cgnat.test/", "carrier-grade NAT"},
-		{"scheme refused", []Option{AllowHosts(allowAll...)}, "file:///etc/passwd", "scheme"},
-		{"credentials in URL refused", []Option{AllowHosts(allowAll...)}, "http://u:p@good.test:" + port + "/", "credentials"},
-		{"allowed loopback by configuration", []Option{AllowHosts("good.test"), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32"))}, "http://good.test:" + port + "/", ""},
+		{"name resolving to private", allowAll, "http://internal.test:" + port + "/", "private"},
+		{"name resolving to metadata", allowAll, "http://meta.test/latest/meta-data/", "metadata"},
+		{"name resolving to IPv6 metadata", allowAll, "http://meta6.test/latest/meta-data/", "metadata"},
+		{"metadata literal", append(allowAll, AllowNetworks(netip.MustParsePrefix("169.254.0.0/16"))), "http://169.254.169.254/latest/meta-data/", "metadata"},
+		{"one private answer refuses the name", append(allowAll, AllowNetworks(netip.MustParsePrefix("127.0.0.1/32"))), "http://mixed.test:" + port + "/", "private"},
+		{"CGNAT refused", allowAll, "http://cgnat.test/", "carrier-grade NAT"},
+		{"scheme refused", allowAll, "file:///etc/passwd", "scheme"},
+		{"credentials in URL refused", allowAll, "http://u:p@good.test:" + port + "/", "credentials"},
+		{"allowed loopback by configuration", []Option{AllowHosts("good.test"), AllowPlainHTTP("good.test:" + port), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32"))}, "http://good.test:" + port + "/", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,7 +303,8 @@ func TestRedirects(t *testing.T) {
 		"inner.test": {"10.0.0.9"},
 		"other.test": {"127.0.0.1"},
 	})
-	g, err := New(WithResolver(res), AllowHosts("front.test", "inner.test"), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32")), MaxRedirects(2))
+	g, err := New(append(plainHTTPAt([]string{port, innerPort}, "front.test", "inner.test"),
+		WithResolver(res), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32")), MaxRedirects(2))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +342,7 @@ func TestDNSRebinding(t *testing.T) {
 	res := newResolver(nil)
 	res.add("rebind.test", "127.0.0.1")
 	res.add("rebind.test", "10.0.0.7")
-	g, err := New(WithResolver(res), AllowHosts("rebind.test"), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32")))
+	g, err := New(WithResolver(res), AllowURLs("http://rebind.test:"+port), AllowNetworks(netip.MustParsePrefix("127.0.0.1/32")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +381,7 @@ func TestLimits(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) })
 	res := newResolver(map[string][]string{"srv.test": {"127.0.0.1"}})
-	g, err := New(WithResolver(res), AllowHosts("srv.test"), AllowNetworks(netip.MustParsePrefix("127.0.0.0/8")),
+	g, err := New(WithResolver(res), AllowURLs("http://srv.test:"+port), AllowNetworks(netip.MustParsePrefix("127.0.0.0/8")),
 		MaxResponseBytes(1024), Timeout(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -382,9 +396,11 @@ func TestLimits(t *testing.T) {
 	if body, err := get(t, g.Client(), base+"/exact"); err != nil || len(body) != 1024 {
 		t.Errorf("/exact: got %d bytes, %v", len(body), err)
 	}
+	// A server that does not answer in time is unreachable like any other (it could be a
+	// port that accepts and says nothing); the caller's own deadline is not involved.
 	_, err = get(t, g.Client(), base+"/slow")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("/slow: want a deadline error, got %v", err)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("/slow: want ErrUnreachable, got %v", err)
 	}
 }
 
