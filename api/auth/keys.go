@@ -81,7 +81,7 @@ func (s staticKeys) keys(_ context.Context, kid string) ([]jose.JSONWebKey, erro
 	if ks := selectKeys(s.set, kid); len(ks) > 0 {
 		return ks, nil
 	}
-	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q", kid), nil)
+	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("signed by a key this registry does not know (another data directory?): no key with id %q; issue tokens with the data directory `vetted serve` uses", kid), nil)
 }
 
 // remoteKeys is an issuer's JWKS, found by discovery unless configured, cached for maxAge,

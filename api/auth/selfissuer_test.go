@@ -95,20 +95,35 @@ func TestSelfIssuedTokens(t *testing.T) {
 		t.Fatal("publisher may review")
 	}
 
-	wantReason := func(tok string, r Reason) {
+	wantReason := func(tok string, r Reason, says ...string) {
 		t.Helper()
 		_, err := v.Verify(context.Background(), tok)
 		var ae *AuthnError
 		if !errors.As(err, &ae) || ae.Reason != r {
 			t.Fatalf("want %q, got %v", r, err)
 		}
+		for _, s := range says {
+			if !strings.Contains(ae.Detail, s) {
+				t.Errorf("%s: the detail %q does not say %q", r, ae.Detail, s)
+			}
+		}
 	}
-	// Signed by another data dir's key under the same issuer name.
-	wantReason(issue(other, pubReq), ReasonUnknownKey)
-	// Another registry's audience.
+	// Signed by another data dir's key under the same issuer name: the detail says what to
+	// check.
+	wantReason(issue(other, pubReq), ReasonUnknownKey, "signed by a key this registry does not know (another data directory?)")
+	// Another issuer name (a token issued for another registry URL): the detail names the
+	// issuer and audience this registry expects.
+	stranger, _, err := LoadOrCreateSelfIssuer(t.TempDir(), "http://127.0.0.1:9999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger.now = clock.Now
+	wantReason(issue(stranger, pubReq), ReasonIssuer, `"http://127.0.0.1:9999" is not a configured issuer`,
+		`expects issuer "`+testResource+`" and audience "`+testAudience+`"`)
+	// Another registry's audience: the detail names the expected one.
 	req := pubReq
 	req.Audience = "https://other.example.com"
-	wantReason(issue(si, req), ReasonAudience)
+	wantReason(issue(si, req), ReasonAudience, `"https://other.example.com"`, `does not contain "`+testAudience+`"`)
 	// Expired after its TTL.
 	tok := issue(si, pubReq)
 	clock.Advance(time.Hour + 2*time.Minute)

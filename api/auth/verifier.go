@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -235,7 +238,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	}
 	iss, ok := v.issuers[unverified.Issuer]
 	if !ok {
-		return nil, authnErr(ReasonIssuer, fmt.Sprintf("%q is not a configured issuer", unverified.Issuer), nil)
+		return nil, authnErr(ReasonIssuer, fmt.Sprintf("%q is not a configured issuer; this registry expects issuer %s and audience %q", unverified.Issuer, v.issuerList(), v.audience), nil)
 	}
 	keys, err := iss.keys.keys(ctx, hdr.KeyID)
 	if err != nil {
@@ -272,7 +275,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	case errors.Is(err, jwt.ErrInvalidIssuer):
 		return nil, authnErr(ReasonIssuer, "issuer changed between parse and verification", err)
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return nil, authnErr(ReasonAudience, fmt.Sprintf("the token's audience %q does not contain %q", []string(std.Audience), v.audience), err)
+		return nil, authnErr(ReasonAudience, fmt.Sprintf("the token's audience %q does not contain %q, the audience this registry expects (from issuer %q)", []string(std.Audience), v.audience, iss.cfg.Issuer), err)
 	case errors.Is(err, jwt.ErrExpired):
 		return nil, authnErr(ReasonExpired, "expired at "+std.Expiry.Time().UTC().Format(time.RFC3339), err)
 	case errors.Is(err, jwt.ErrNotValidYet):
@@ -289,4 +292,21 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		return nil, authnErr(ReasonNoSubject, "", nil)
 	}
 	return mapClaims(iss.cfg, v.compiled, std.Subject, std.Expiry.Time(), claims), nil
+}
+
+// issuerList names the configured issuers for error messages: `"a"` or `"a" or "b"`, in
+// sorted order, at most five.
+func (v *Verifier) issuerList() string {
+	var names []string
+	for n := range v.issuers {
+		names = append(names, strconv.Quote(n))
+	}
+	sort.Strings(names)
+	if len(names) > 5 {
+		names = append(names[:5], "…")
+	}
+	if len(names) == 0 {
+		return "(none configured)"
+	}
+	return strings.Join(names, " or ")
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,8 +57,12 @@ func newTokenIssueCmd(e *env) *cobra.Command {
 A publisher needs at least one --namespace pattern: "namespace/*" or "namespace/name",
 compared exactly ("io.github.acme/*" does not cover "io.github.acme-evil/x").
 
-The audience and issuer default to the registry's URL from the auth section of --config
-(auth.audience, auth.self_issuer.issuer, auth.resource), else http://127.0.0.1:8080.
+It reads the same configuration as ` + "`vetted serve`" + `: --config (or $VETTED_CONFIG, else ./vetted.yaml
+if present) and the VETTED_* variables. The data directory is --data-dir, else data-dir
+($VETTED_DATA_DIR), else ./vetted-data. The audience and issuer default to the registry's URL:
+auth.audience, auth.self_issuer.issuer or auth.resource, else http(s)://<addr> ($VETTED_ADDR,
+addr, else 127.0.0.1:8080). It warns when it creates a new issuer key: a token signed by it is
+accepted only by a registry serving that data directory.
 
 --json prints {"token", "issuer", "audience", "subject", "roles", "namespaces", "expires_at"}.`,
 		Example: `  vetted token issue --role publisher --namespace 'com.example/*' --ttl 1h
@@ -67,7 +74,7 @@ The audience and issuer default to the registry's URL from the auth section of -
 	fl.StringArrayVar(&f.roles, "role", nil, "role to grant (repeatable): reader, publisher, reviewer, admin")
 	fl.StringArrayVar(&f.namespaces, "namespace", nil, "namespace pattern a publisher may publish (repeatable)")
 	fl.DurationVar(&f.ttl, "ttl", time.Hour, fmt.Sprintf("lifetime of the token (at most %v)", auth.MaxSelfTokenTTL))
-	fl.StringVar(&f.dataDir, "data-dir", "", "data directory holding the issuer key (default $VETTED_DATA_DIR or "+tokenDefaultDataDir+")")
+	fl.StringVar(&f.dataDir, "data-dir", "", "data directory holding the issuer key (default $VETTED_DATA_DIR, data-dir of --config, else "+tokenDefaultDataDir+")")
 	fl.StringVar(&f.config, "config", "", "vetted.yaml to read the auth section from (default $VETTED_CONFIG, else ./vetted.yaml if present)")
 	fl.StringVar(&f.subject, "subject", "vetted-token-cli", "subject (sub) of the token")
 	fl.StringVar(&f.audience, "audience", "", "audience (aud): the registry's URL")
@@ -76,13 +83,21 @@ The audience and issuer default to the registry's URL from the auth section of -
 	return cmd
 }
 
+// setting is a serve setting as `vetted serve` reads it: the flag's environment variable
+// (VETTED_<FLAG>), else the configuration file's key, else def.
+func (f *configFile) setting(e *env, flag, def string) string {
+	if v := e.getenv(envName(flag)); v != "" {
+		return v
+	}
+	if raw, ok := f.top[flag]; ok {
+		if v, err := scalar(raw); err == nil && v != "" {
+			return v
+		}
+	}
+	return def
+}
+
 func runTokenIssue(cmd *cobra.Command, e *env, f tokenIssueFlags) error {
-	if f.dataDir == "" {
-		f.dataDir = e.getenv("VETTED_DATA_DIR")
-	}
-	if f.dataDir == "" {
-		f.dataDir = tokenDefaultDataDir
-	}
 	required := f.config != ""
 	if f.config == "" {
 		f.config = e.getenv("VETTED_CONFIG")
@@ -102,7 +117,21 @@ func runTokenIssue(cmd *cobra.Command, e *env, f tokenIssueFlags) error {
 	if cfg.SelfIssuer.Disabled {
 		return usageErrorf("token: the embedded issuer is disabled in %s (auth.self_issuer.disabled)", f.config)
 	}
-	resource := cfg.resource("http://" + tokenDefaultAddr)
+	// The same data directory and address as `vetted serve` with this configuration.
+	if f.dataDir == "" {
+		f.dataDir = file.setting(e, "data-dir", tokenDefaultDataDir)
+	}
+	scheme := "http://"
+	if file.setting(e, "tls-cert", "") != "" {
+		scheme = "https://"
+	}
+	addr := file.setting(e, "addr", tokenDefaultAddr)
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip, err := netip.ParseAddr(host); (err == nil && ip.IsUnspecified()) || host == "" {
+			addr = net.JoinHostPort("localhost", port)
+		}
+	}
+	resource := cfg.resource(scheme + addr)
 	if f.audience == "" {
 		f.audience = cfg.audience(resource)
 	}
@@ -125,7 +154,8 @@ func runTokenIssue(cmd *cobra.Command, e *env, f tokenIssueFlags) error {
 		return err
 	}
 	if created {
-		fmt.Fprintf(e.stderr, "vetted: created the embedded issuer key in %s\n", f.dataDir)
+		fmt.Fprintf(e.stderr, "vetted: warning: created a new embedded issuer key in %s: only a registry serving this data directory accepts its tokens (is it the one `vetted serve` uses? set --data-dir, data-dir in %s or VETTED_DATA_DIR)\n",
+			filepath.Join(f.dataDir, auth.KeyFile), f.config)
 	}
 	tok, exp, err := si.Issue(auth.TokenRequest{Subject: f.subject, Audience: f.audience, Roles: roles, Namespaces: f.namespaces, TTL: f.ttl})
 	if err != nil {

@@ -25,7 +25,7 @@ func TestTokenIssue(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "created the embedded issuer key") {
+	if !strings.Contains(stderr, "created a new embedded issuer key") {
 		t.Fatalf("stderr %q", stderr)
 	}
 	fi, err := os.Stat(filepath.Join(dir, auth.KeyFile))
@@ -111,5 +111,44 @@ func TestTokenIssueUsageErrors(t *testing.T) {
 				t.Fatalf("printed a token: %q", out.String())
 			}
 		})
+	}
+}
+
+// token issue reads the data directory and address from the same configuration as serve
+// (file, then VETTED_* overriding it), and warns only when it creates a new issuer key.
+func TestTokenIssueReadsServeConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "vetted.yaml")
+	os.WriteFile(cfg, []byte("addr: 127.0.0.1:9123\ndata-dir: "+filepath.Join(dir, "data")+"\n"), 0o644)
+	issue := func(environ map[string]string) (out struct{ Issuer, Audience string }, stderr string) {
+		t.Helper()
+		var o, e bytes.Buffer
+		err := run(context.Background(), []string{"token", "issue", "--role", "reader", "--json", "--config", cfg},
+			&env{stdout: &o, stderr: &e, getenv: func(k string) string { return environ[k] }})
+		if err != nil {
+			t.Fatalf("token issue: %v\n%s", err, e.String())
+		}
+		if err := json.Unmarshal(o.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out, e.String()
+	}
+	got, stderr := issue(nil)
+	if got.Issuer != "http://127.0.0.1:9123" || got.Audience != "http://127.0.0.1:9123" {
+		t.Fatalf("issuer/audience from addr: %+v", got)
+	}
+	if !strings.Contains(stderr, "warning: created a new embedded issuer key in "+filepath.Join(dir, "data", auth.KeyFile)) {
+		t.Fatalf("no warning naming the new key: %q", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", auth.KeyFile)); err != nil {
+		t.Fatalf("the key is not in data-dir of the file: %v", err)
+	}
+	if _, stderr = issue(nil); stderr != "" {
+		t.Fatalf("warned again with the key in place: %q", stderr)
+	}
+	// The environment wins over the file, as for serve.
+	got, stderr = issue(map[string]string{"VETTED_ADDR": "0.0.0.0:7000", "VETTED_DATA_DIR": filepath.Join(dir, "other")})
+	if got.Audience != "http://localhost:7000" || !strings.Contains(stderr, filepath.Join(dir, "other")) {
+		t.Fatalf("environment ignored: %+v %q", got, stderr)
 	}
 }
