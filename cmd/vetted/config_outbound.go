@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -72,7 +74,7 @@ func (c outboundConfig) guard(logger *slog.Logger, extra ...netguard.Option) (*n
 		opts = append(opts, netguard.WithTLSConfig(&tls.Config{RootCAs: pool}))
 	}
 	if logger != nil {
-		opts = append(opts, netguard.WithLogger(logger))
+		opts = append(opts, netguard.WithLogger(slog.New(fixHandler{logger.Handler()})))
 	}
 	g, err := netguard.New(append(opts, extra...)...)
 	if err != nil {
@@ -80,3 +82,36 @@ func (c outboundConfig) guard(logger *slog.Logger, extra ...netguard.Option) (*n
 	}
 	return g, nil
 }
+
+// outboundFix says how to allow a destination the outbound guard refused. The server log
+// and the CLI say it; a remote caller never learns more than that the fetch failed.
+const outboundFix = "to allow it, add the host to outbound.allow_hosts, or its network (e.g. 127.0.0.0/8 for loopback, 10.0.0.0/8) to outbound.allow_networks, in vetted.yaml (--config or VETTED_CONFIG)"
+
+// fixHandler adds outboundFix as attribute "fix" to the guard's warnings (its refusals).
+type fixHandler struct{ slog.Handler }
+
+func (h fixHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		r = r.Clone()
+		r.AddAttrs(slog.String("fix", outboundFix))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h fixHandler) WithAttrs(as []slog.Attr) slog.Handler { return fixHandler{h.Handler.WithAttrs(as)} }
+func (h fixHandler) WithGroup(n string) slog.Handler       { return fixHandler{h.Handler.WithGroup(n)} }
+
+// withOutboundFix adds outboundFix to an error of a command that the outbound guard caused,
+// keeping its exit code.
+func withOutboundFix(err error) error {
+	var be *netguard.BlockedError
+	if err == nil || !errors.As(err, &be) {
+		return err
+	}
+	return &fixedError{err}
+}
+
+type fixedError struct{ err error }
+
+func (e *fixedError) Error() string { return e.err.Error() + "; " + outboundFix }
+func (e *fixedError) Unwrap() error { return e.err }

@@ -8,6 +8,9 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/vetted-dev/vetted/internal/netguard"
 )
 
 // The OSV download goes through the guarded transport: a mirror at the metadata endpoint,
@@ -92,5 +97,32 @@ func TestVerifyOutboundGuard(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error()+out.String()+errb.String(), want) {
 			t.Errorf("%s: want a refusal mentioning %q, got %v\n%s%s", ref, want, err, out.String(), errb.String())
 		}
+	}
+}
+
+// A refusal of the outbound guard says which setting allows the destination: in the server
+// log (attribute fix) and in the CLI's error, whose exit code is kept.
+func TestOutboundRefusalNamesTheSetting(t *testing.T) {
+	var logs bytes.Buffer
+	g, err := outboundConfig{AllowHosts: []string{"registry.example.com"}}.guard(slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := g.Client().Get("http://127.0.0.1:1/v2/")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("loopback fetched")
+	}
+	if !strings.Contains(logs.String(), "outbound.allow_networks") || !strings.Contains(logs.String(), "outbound.allow_hosts") {
+		t.Fatalf("the refusal's log line names no setting:\n%s", logs.String())
+	}
+
+	var be *netguard.BlockedError
+	wrapped := withOutboundFix(checkFailed(fmt.Errorf("fetch: %w", &netguard.BlockedError{Host: "10.0.0.5", Reason: "private address"})))
+	if !errors.As(wrapped, &be) || ExitCode(wrapped) != exitCheckFailed || !strings.Contains(wrapped.Error(), "outbound.allow_networks") {
+		t.Fatalf("CLI error: %v (exit %d)", wrapped, ExitCode(wrapped))
+	}
+	if err := withOutboundFix(usageErrorf("x")); strings.Contains(err.Error(), "outbound") {
+		t.Fatalf("unrelated error changed: %v", err)
 	}
 }

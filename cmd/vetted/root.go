@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, e *env) error {
 		// missing required flag) before any command ran.
 		return usageError(err)
 	}
-	return err
+	return withOutboundFix(err)
 }
 
 func newRootCmd(e *env) *cobra.Command {
