@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -51,6 +52,9 @@ func (f *pinFlags) load(cmd *cobra.Command, e *env) (*toolmanifest.Manifest, err
 			token = e.getenv("VETTED_TOKEN")
 		}
 		m, err := pin.Fetch(cmd.Context(), &http.Client{Timeout: time.Minute}, f.registry, name, version, token)
+		if errors.Is(err, pin.ErrNotFound) {
+			return nil, checkFailed(notPublished(cmd.Context(), f.registry, token, name, version))
+		}
 		if err != nil {
 			return nil, checkFailed(err)
 		}

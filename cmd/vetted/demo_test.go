@@ -125,6 +125,26 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("resolve --verify: exit %d\n%s\n%s", rc, out, stderr)
 	}
 
+	// check and resolve of a version that is not published say its status to a reviewer.
+	for _, c := range []struct {
+		token, want string
+	}{
+		{token, "io.github.demo/weather@1.1.0 is not published on " + url + ": its status is pending_review (tools.diff: "},
+		{"", "io.github.demo/weather@1.1.0 is not published on " + url + " (it may not exist, or wait for review"},
+	} {
+		for _, args := range [][]string{
+			{"check", "--registry", url, "--server", "io.github.demo/weather@1.1.0", "--", "true"},
+			{"resolve", "io.github.demo/weather@1.1.0", "--registry", url},
+		} {
+			err := run(context.Background(), args, &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string {
+				return map[string]string{"VETTED_TOKEN": c.token}[k]
+			}})
+			if ExitCode(err) != 1 || err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s with token %v: exit %d, %v; want %q", args[0], c.token != "", ExitCode(err), err, c.want)
+			}
+		}
+	}
+
 	t.Run("browser", func(t *testing.T) { demoBrowser(t, url, token) })
 }
 

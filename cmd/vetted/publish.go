@@ -118,6 +118,9 @@ func runPublish(ctx context.Context, e *env, c *regClient, body []byte, asJSON b
 			// The server.json itself is wrong: an input error.
 			return usageError(fmt.Errorf("server.json refused: %w", p))
 		}
+		if p.Status == http.StatusNotFound || p.Status == http.StatusMethodNotAllowed {
+			return checkFailed(fmt.Errorf("%s has no publish endpoint (POST /v0.1/publish answered %d): it is not a Vetted registry; check --registry", c.base, p.Status))
+		}
 		return checkFailed(fmt.Errorf("publish refused: %w", p))
 	}
 	if asJSON {
@@ -128,8 +131,9 @@ func runPublish(ctx context.Context, e *env, c *regClient, body []byte, asJSON b
 		return nil
 	}
 	var a publishAnswer
-	if err := json.Unmarshal(b, &a); err != nil {
-		return fmt.Errorf("the registry's answer is not a publish response: %w", err)
+	if err := json.Unmarshal(b, &a); err != nil || a.Meta.Publish.Decision == "" {
+		// Accepted, but without a decision: an official MCP registry, a proxy or a web page.
+		return checkFailed(fmt.Errorf("%s answered the publish without a Vetted decision (no _meta %q): it is not a Vetted registry, or a proxy in front of one changed the answer; check --registry", c.base, "dev.vetted/publish"))
 	}
 	d := a.Meta.Publish
 	note := ""

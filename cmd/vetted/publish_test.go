@@ -358,3 +358,38 @@ func TestScheduledRescan(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Publishing to something that is not a Vetted registry says so instead of printing an empty
+// decision: an official MCP registry (accepts, no Vetted _meta), a web page, a 404.
+func TestPublishToANonVettedRegistry(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "server.json")
+	os.WriteFile(f, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/w","description":"w","version":"1.0.0"}`), 0o644)
+	for _, c := range []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+		want   string
+	}{
+		{"official registry", 200, "application/json", `{"server":{"name":"io.github.acme/w","version":"1.0.0"},"_meta":{"io.modelcontextprotocol.registry/official":{"status":"active"}}}`, "without a Vetted decision"},
+		{"web page", 200, "text/html", `<html>hello</html>`, "it is not a Vetted registry"},
+		{"no endpoint", 404, "text/plain", `404 page not found`, "has no publish endpoint (POST /v0.1/publish answered 404)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", c.ctype)
+				w.WriteHeader(c.status)
+				io.WriteString(w, c.body)
+			}))
+			defer srv.Close()
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"publish", f, "--registry", srv.URL, "--token", "t"}, &env{stdout: &out, stderr: io.Discard, getenv: func(string) string { return "" }})
+			if ExitCode(err) != 1 || err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("exit %d, %v; want %q", ExitCode(err), err, c.want)
+			}
+			if strings.Contains(out.String(), "decision:") {
+				t.Fatalf("printed a decision: %s", out.String())
+			}
+		})
+	}
+}

@@ -130,7 +130,7 @@ func resolveVersion(ctx context.Context, c *regClient, name, version string) (*R
 	path := "/v0.1/servers/" + escapeSegment(name) + "/versions/" + escapeSegment(version)
 	if err := c.getJSON(ctx, path, &resp); err != nil {
 		if isStatus(err, http.StatusNotFound) {
-			return nil, fmt.Errorf("%s@%s is not published on this registry", name, version)
+			return nil, notPublished(ctx, c.base.String(), c.token, name, version)
 		}
 		return nil, err
 	}
