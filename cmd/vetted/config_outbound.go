@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -98,8 +98,10 @@ func (h fixHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, r)
 }
 
-func (h fixHandler) WithAttrs(as []slog.Attr) slog.Handler { return fixHandler{h.Handler.WithAttrs(as)} }
-func (h fixHandler) WithGroup(n string) slog.Handler       { return fixHandler{h.Handler.WithGroup(n)} }
+func (h fixHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return fixHandler{h.Handler.WithAttrs(as)}
+}
+func (h fixHandler) WithGroup(n string) slog.Handler { return fixHandler{h.Handler.WithGroup(n)} }
 
 // withOutboundFix adds outboundFix to an error of a command that the outbound guard caused,
 // keeping its exit code.
