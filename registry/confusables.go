@@ -25,7 +25,7 @@ var confusables = map[rune]string{
 	// Greek.
 	'α': "a", 'Α': "a", 'β': "b", 'Β': "b", 'ϲ': "c", 'ε': "e", 'Ε': "e", 'Η': "h", 'ι': "i",
 	'Ι': "l", 'κ': "k", 'Κ': "k", 'Μ': "m", 'ν': "v", 'Ν': "n", 'ο': "o", 'Ο': "o", 'σ': "o",
-	'ρ': "p", 'Ρ': "p", 'τ': "t", 'Τ': "t", 'χ': "x", 'Χ': "x", 'γ': "y", 'Υ': "y", 'Ζ': "z",
+	'ς': "c", 'ρ': "p", 'Ρ': "p", 'τ': "t", 'Τ': "t", 'χ': "x", 'Χ': "x", 'γ': "y", 'Υ': "y", 'Ζ': "z",
 	// Armenian and Cherokee.
 	'օ': "o", 'ս': "u", 'հ': "h", 'ո': "n", 'Ꭺ': "a", 'Ꮯ': "c", 'Ꭼ': "e", 'Ꮋ': "h", 'Ꮃ': "w",
 	// Latin variants.
@@ -39,18 +39,41 @@ var confusables = map[rune]string{
 // multiConfusables are letter sequences that render like a single letter in most fonts.
 var multiConfusables = strings.NewReplacer("rn", "m", "vv", "w", "cl", "d", "nn", "m")
 
-// Skeleton returns the confusable skeleton of s (Unicode TR39 §4, with our table): two
-// strings with the same skeleton look alike to a person. Invisible and format characters are
-// dropped, compatibility forms folded (NFKD), combining marks removed, confusable characters
-// mapped to their prototype, case folded, and look-alike letter sequences ("rn" → "m")
-// collapsed.
-func Skeleton(s string) string {
+// Skeleton returns the confusable skeleton of s (Unicode TR39 §4, with our table), for a
+// comparison that ignores case: two strings with the same skeleton look alike to a person.
+// Invisible and format characters are dropped, compatibility forms folded (NFKD), combining
+// marks removed, case folded, confusable characters mapped to their prototype, and
+// look-alike letter sequences ("rn" → "m") collapsed.
+//
+// Case is folded before the table applies (TR39's order for case-insensitive identifiers),
+// so "IO.GITHUB.ACME" has the skeleton of "io.github.acme"; the table's entries for capital
+// letters apply only where the small letter has no entry of its own (Cyrillic "Н" → "h").
+// That a capital I also passes for a small l is glyphSkeleton's business.
+func Skeleton(s string) string { return skeleton(s, true) }
+
+// glyphSkeleton is the skeleton of s as it is displayed, before case is folded: a capital
+// "I" (and its Cyrillic and Greek twins) maps to "l", which it renders like in most fonts, so
+// "io.gitIab.acme" resembles "io.gitlab.acme".
+func glyphSkeleton(s string) string { return skeleton(s, false) }
+
+func skeleton(s string, foldFirst bool) string {
 	var b strings.Builder
 	for _, r := range norm.NFKD.String(s) {
 		switch {
 		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Me, r), unicode.Is(unicode.Cf, r),
 			unicode.Is(unicode.Cc, r):
 			continue
+		}
+		if foldFirst {
+			if l := unicode.ToLower(r); l != r {
+				if p, ok := confusables[l]; ok || r < unicode.MaxASCII {
+					if !ok {
+						p = string(l)
+					}
+					b.WriteString(p)
+					continue
+				}
+			}
 		}
 		if p, ok := confusables[r]; ok {
 			b.WriteString(p)

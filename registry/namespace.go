@@ -45,20 +45,22 @@ func maxLabelDistance(label string) int {
 }
 
 // FindLookAlikes returns the existing namespaces that candidate resembles: the same
-// confusable skeleton (e.g. Cyrillic "асme" for "acme", "rn" for "m"), or, when both share
+// confusable skeleton (e.g. Cyrillic "асme" for "acme", "rn" for "m", any change of case,
+// a capital I for an l), or, when both share
 // every label but the last, a last label within a small edit distance ("acme" / "acne",
 // "weather-co" / "waether-co"). An existing namespace equal to candidate is never a
 // look-alike. The result is sorted by existing namespace.
 func FindLookAlikes(candidate string, existing []string) []LookAlike {
-	cs := Skeleton(candidate)
+	cs, cg := Skeleton(candidate), glyphSkeleton(candidate)
 	cPrefix, cLast := splitLastLabel(cs)
 	var out []LookAlike
 	for _, ns := range existing {
 		if ns == candidate {
 			continue
 		}
-		s := Skeleton(ns)
-		if s == cs {
+		s, g := Skeleton(ns), glyphSkeleton(ns)
+		// The same skeleton case-folded, or as displayed (a capital I passing for an l).
+		if s == cs || s == cg || g == cs || g == cg {
 			out = append(out, LookAlike{Existing: ns, How: "confusable"})
 			continue
 		}
