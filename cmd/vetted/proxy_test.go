@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/vetted-dev/vetted/internal/mcp/mcptest"
 )
 
 type lockedBuffer struct {
@@ -103,9 +108,52 @@ func TestProxyCommandBlocksRugPull(t *testing.T) {
 		t.Fatal("proxy did not exit after the host disconnected")
 	}
 	l := logs.String()
-	for _, want := range []string{"proxy ready", "tool withheld: definition does not match the pin", `msg="refused tool call" tool=get_weather`, `tool=exfiltrate`} {
+	for _, want := range []string{"proxy ready", `msg="tool withheld" tool=get_weather reason="definition changed`, `msg="refused tool call" tool=get_weather`, `tool=exfiltrate`} {
 		if !strings.Contains(l, want) {
 			t.Errorf("logs lack %q:\n%s", want, l)
 		}
+	}
+}
+
+// cliHelperEnv, when set in a test binary's environment, makes TestVettedCLIHelper run the
+// vetted command line it holds (JSON array) on the real stdin/stdout and exit: the test
+// binary then stands in for the vetted executable in a subprocess.
+const cliHelperEnv = "VETTED_TEST_CLI_ARGS"
+
+func TestVettedCLIHelper(t *testing.T) {
+	raw := os.Getenv(cliHelperEnv)
+	if raw == "" {
+		return
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(raw), &args); err != nil {
+		os.Exit(2)
+	}
+	err := run(context.Background(), args, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	os.Exit(ExitCode(err))
+}
+
+// TestCheckThroughProxy: `vetted check --pin X -- vetted proxy --pin X -- SERVER` passes, so
+// the proxy serves each pinned tool exactly as pinned (unknown members included), and a
+// rug-pulled server behind the proxy shows the changed tool as withheld.
+func TestCheckThroughProxy(t *testing.T) {
+	t.Setenv(mcptest.VariantEnv, "extras")
+	pin := filepath.Join(t.TempDir(), "tools.json")
+	if _, stderr, code := runTools(t, append([]string{"tools", "capture", "-o", pin, "--"}, mcptest.HelperArgs("TestMCPServerHelper")...)...); code != 0 {
+		t.Fatalf("capture: %d %s", code, stderr)
+	}
+	inner := append([]string{"proxy", "--pin", pin, "--"}, mcptest.HelperArgs("TestMCPServerHelper")...)
+	b, _ := json.Marshal(inner)
+	t.Setenv(cliHelperEnv, string(b))
+	proxyCmd := append([]string{"--"}, mcptest.HelperArgs("TestVettedCLIHelper")...)
+	out, stderr, code := runTools(t, append([]string{"check", "--pin", pin}, proxyCmd...)...)
+	if code != 0 || !strings.HasPrefix(out, "OK: 4 tools identical") {
+		t.Fatalf("check through the proxy: exit %d\n%s%s", code, out, stderr)
+	}
+
+	t.Setenv(mcptest.VariantEnv, "rugpulled")
+	out, stderr, code = runTools(t, append([]string{"check", "--pin", pin}, proxyCmd...)...)
+	if code != 1 || !strings.Contains(out, "removed get_weather") {
+		t.Fatalf("rug pull behind the proxy: exit %d\n%s%s", code, out, stderr)
 	}
 }

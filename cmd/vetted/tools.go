@@ -290,3 +290,10 @@ manifests differ), 2 bad usage or invalid manifest.`,
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when the manifests differ")
 	return cmd
 }
+
+func (f *serverFlags) describe(args []string) string {
+	if f.url != "" {
+		return f.url
+	}
+	return fmt.Sprint(args)
+}
