@@ -78,6 +78,14 @@ func problem(log *slog.Logger, err error) huma.StatusError {
 		return huma.NewError(http.StatusConflict, err.Error())
 	case errors.Is(err, registry.ErrInvalid):
 		return huma.NewError(http.StatusBadRequest, err.Error())
+	case errors.Is(err, registry.ErrAuditChain):
+		chainBroken.Inc()
+		log.Error("write refused: the audit chain is broken; the registry is read-only", slog.String(logKeyError, err.Error()))
+		return &huma.ErrorModel{Type: ProblemReadOnly, Title: "Registry is read-only", Status: http.StatusServiceUnavailable,
+			Detail: "the registry's audit chain failed verification, so it records no new decisions until an operator repairs it (vetted audit verify names the break); reads keep working"}
+	case errors.Is(err, registry.ErrIntegrity):
+		// Logged with an alert where it was found (integrityFailure).
+		return huma.NewError(http.StatusInternalServerError, "a stored version failed its integrity check and is not served")
 	case errors.Is(err, context.Canceled):
 		return huma.NewError(statusClientClosedRequest, "client closed request")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, errUnavailable):
@@ -88,6 +96,9 @@ func problem(log *slog.Logger, err error) huma.StatusError {
 		return huma.NewError(http.StatusInternalServerError, "internal error")
 	}
 }
+
+// ProblemReadOnly is the problem type of writes refused while the audit chain is broken.
+const ProblemReadOnly = "https://vetted.dev/problems/read-only"
 
 // logKeyError is the log attribute key of an error.
 const logKeyError = "error"

@@ -56,6 +56,15 @@ func (m *memStore) CreateVersion(_ context.Context, v registry.Version) (registr
 	if v.UpdatedAt.IsZero() {
 		v.UpdatedAt = v.PublishedAt
 	}
+	ev, err := registry.WithSeal(registry.ImportEvent(v), registry.SealOf(v, nil))
+	if err != nil {
+		return registry.Version{}, false, err
+	}
+	sealed, err := registry.SealAudit(nil, ev)
+	if err != nil {
+		return registry.Version{}, false, err
+	}
+	v.Sealed = &sealed
 	m.vs[k] = v
 	m.recompute(v.Name)
 	m.seq++

@@ -27,7 +27,18 @@ type metrics struct {
 	// generations dropped because the store changed.
 	cache       map[string]prometheus.Counter
 	generations prometheus.Counter
+	// integrity counts stored versions refused because they no longer match the audit
+	// event that created them.
+	integrity prometheus.Counter
 }
+
+// chainBroken counts writes refused because the audit chain is broken (the registry's
+// read-only state). Writes fail in the stores, far from any Server, so the counter is
+// the process's, registered in every Server's registry.
+var chainBroken = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "vetted_audit_chain_broken_total",
+	Help: "Writes refused because the audit chain is broken; the registry is read-only until it is repaired.",
+})
 
 // cacheCount counts one lookup of kind ("version", "server", "list") that hit or missed.
 func (m *metrics) cacheCount(kind string, hit bool) {
@@ -65,7 +76,11 @@ func newMetrics() *metrics {
 		Name: "vetted_cache_generations_total",
 		Help: "Times the response cache was dropped because the store reported a change.",
 	})
-	m.reg.MustRegister(m.requests, m.latency, lookups, m.generations,
+	m.integrity = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "vetted_integrity_failures_total",
+		Help: "Stored versions refused by the read path because they no longer match the audit event that created them.",
+	})
+	m.reg.MustRegister(m.requests, m.latency, lookups, m.generations, m.integrity, chainBroken,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

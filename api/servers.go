@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -200,6 +201,9 @@ func (s *Server) version(ctx context.Context, name, version string) (*entry, err
 				return nil, notFound(err, "version %q of server %q", version, name)
 			}
 		}
+		if err := s.checkSealed(v); err != nil {
+			return nil, err
+		}
 		return renderVersion(v)
 	}, func(e *entry) { s.cache.putVersion(g, k, e) })
 }
@@ -223,6 +227,9 @@ func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error
 		}
 		if len(vs) == 0 {
 			return nil, &notFoundError{what: fmt.Sprintf("server %q", name)}
+		}
+		if err := s.checkSealed(vs...); err != nil {
+			return nil, err
 		}
 		slices.Reverse(vs)
 		return renderList(vs, "")
@@ -249,6 +256,9 @@ func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
 	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
 		page, more, err := s.store.ListVersionsPage(ctx, q)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.checkSealed(page...); err != nil {
 			return nil, err
 		}
 		cursor := ""
@@ -295,6 +305,20 @@ func listQuery(k listKey) (q registry.ListQuery, err error) {
 		q.Version = k.version
 	}
 	return q, nil
+}
+
+// checkSealed checks each version against the audit event that created it, once per cache
+// fill: a row edited behind the registry's back is never served. Each failure is an alert.
+func (s *Server) checkSealed(vs ...registry.Version) error {
+	for _, v := range vs {
+		if err := registry.CheckSealed(v); err != nil {
+			s.metrics.integrity.Inc()
+			s.log.Error("ALERT: a stored version does not match the audit event that created it; refusing to serve it",
+				slog.Bool("alert", true), slog.String("server", v.Name), slog.String("version", v.Version), slog.String(logKeyError, err.Error()))
+			return err
+		}
+	}
+	return nil
 }
 
 func unavailable(err error) error {

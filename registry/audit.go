@@ -215,6 +215,39 @@ func (v *ChainVerifier) Finish(expectHead string) error {
 	return nil
 }
 
+// FinishHead checks the end of the chain against the store's head row (seq, hash), which
+// every append updates in the same transaction: events deleted from the end of the chain
+// leave the head row pointing past it.
+func (v *ChainVerifier) FinishHead(seq int64, hash string) error {
+	got := ""
+	if v.prev != nil {
+		got = v.prev.Hash
+	}
+	switch {
+	case seq == v.count && hash == got:
+		return nil
+	case seq > v.count:
+		return &ChainError{Seq: v.count + 1, Reason: ChainTruncated,
+			Detail: fmt.Sprintf("the chain ends at event %d but the head row records event %d (%s)", v.count, seq, hash)}
+	default:
+		return &ChainError{Seq: v.count, Reason: ChainChanged,
+			Detail: fmt.Sprintf("the chain ends at event %d (%s) but the head row records event %d (%s)", v.count, got, seq, hash)}
+	}
+}
+
+// CheckHead compares the newest stored event (nil when none) with the head row; stores call
+// it before appending, so that a chain whose end was cut or changed takes no new events.
+func CheckHead(last *AuditEvent, seq int64, hash string) error {
+	var v ChainVerifier
+	if last != nil {
+		v.prev, v.count = last, last.Seq
+	}
+	if err := v.FinishHead(seq, hash); err != nil {
+		return fmt.Errorf("the registry is read-only until the audit chain is repaired: %w", err)
+	}
+	return nil
+}
+
 // VerifyChain checks a whole chain given in stored order.
 func VerifyChain(events []AuditEvent) error {
 	var v ChainVerifier

@@ -156,6 +156,23 @@ func (p *Pipeline) Publish(ctx context.Context, req PublishRequest) (PublishResu
 		return res, nil
 	}
 	stored, created, err := p.store.CommitPublication(ctx, *ev.Publication)
+	for attempt := 1; errors.Is(err, ErrNamespacesChanged) && attempt <= maxNamespaceRechecks; attempt++ {
+		// Another new namespace was recorded while this one was being checked: check the
+		// namespace again against it, and decide again.
+		if err := p.recheckNamespace(ctx, ev); err != nil {
+			return PublishResult{}, err
+		}
+		res = PublishResult{Decision: ev.Decision, Checks: ev.Checks}
+		if ev.Decision == DecisionRejected {
+			e, err := p.store.AppendAudit(ctx, ev.Publication.Audit)
+			if err != nil {
+				return PublishResult{}, fmt.Errorf("record rejection: %w", err)
+			}
+			res.AuditSeq = e.Seq
+			return res, nil
+		}
+		stored, created, err = p.store.CommitPublication(ctx, *ev.Publication)
+	}
 	if err != nil {
 		return PublishResult{}, fmt.Errorf("record publication: %w", err)
 	}
@@ -165,6 +182,34 @@ func (p *Pipeline) Publish(ctx context.Context, req PublishRequest) (PublishResu
 		res.Decision = statusDecision(stored.Status)
 	}
 	return res, nil
+}
+
+// maxNamespaceRechecks bounds how often one publish checks its new namespace again because
+// other new namespaces kept appearing.
+const maxNamespaceRechecks = 3
+
+// recheckNamespace runs the look-alike check of ev's new namespace again against the
+// namespaces stored now, and rebuilds the decision and publication.
+func (p *Pipeline) recheckNamespace(ctx context.Context, ev *Evaluation) error {
+	w := ev.work
+	c, seen, err := p.namespaceCheck(ctx, w.doc.Name)
+	if err != nil {
+		return err
+	}
+	w.seen = seen
+	for i := range w.checks {
+		if w.checks[i].Name == CheckNamespace {
+			w.checks[i] = c
+		}
+	}
+	ev.Decision = Decide(w.checks)
+	ev.Checks = w.checks
+	pub, err := p.build(w, ev.req, ev.contentDigest, ev.Decision)
+	if err != nil {
+		return err
+	}
+	ev.Publication = pub
+	return nil
 }
 
 func statusDecision(s Status) Decision {
@@ -186,6 +231,11 @@ type Evaluation struct {
 	Existing *Version
 	// Publication is what Publish writes (for a rejection, only Audit is used).
 	Publication *Publication
+
+	// What a namespace recheck needs to decide again.
+	work          *work
+	req           PublishRequest
+	contentDigest string
 }
 
 // Evaluate runs every check and builds the publication without writing anything.
@@ -228,7 +278,7 @@ func (p *Pipeline) Evaluate(ctx context.Context, req PublishRequest) (*Evaluatio
 		return nil, err
 	}
 	decision := Decide(w.checks)
-	ev := &Evaluation{Doc: doc, Decision: decision, Checks: w.checks}
+	ev := &Evaluation{Doc: doc, Decision: decision, Checks: w.checks, work: w, req: req, contentDigest: cd}
 	pub, err := p.build(w, req, cd, decision)
 	if err != nil {
 		return nil, err
@@ -250,35 +300,47 @@ type work struct {
 	refs     []EvidenceRef
 	manifest []byte
 	report   *ToolReport
+	seen     []string // the namespaces the look-alike check compared with
 }
 
 func (w *work) add(c ...Check) { w.checks = append(w.checks, c...) }
 
 func (p *Pipeline) checkNamespace(ctx context.Context, w *work) error {
-	ns := Namespace(w.doc.Name)
+	c, seen, err := p.namespaceCheck(ctx, w.doc.Name)
+	if err != nil {
+		return err
+	}
+	w.seen = seen
+	w.add(c)
+	return nil
+}
+
+// namespaceCheck checks the namespace of name against the stored ones, and returns them.
+func (p *Pipeline) namespaceCheck(ctx context.Context, name string) (Check, []string, error) {
+	ns := Namespace(name)
 	existing, err := p.store.Namespaces(ctx)
 	if err != nil {
-		return fmt.Errorf("list namespaces: %w", err)
+		return Check{}, nil, fmt.Errorf("list namespaces: %w", err)
+	}
+	if existing == nil {
+		existing = []string{}
 	}
 	for _, e := range existing {
 		if e == ns {
-			w.add(Check{Name: CheckNamespace, Outcome: Pass, Reason: "namespace " + ns + " already holds versions"})
-			return nil
+			return Check{Name: CheckNamespace, Outcome: Pass, Reason: "namespace " + ns + " already holds versions"}, existing, nil
 		}
 	}
 	la := FindLookAlikes(ns, existing)
 	if len(la) == 0 {
-		w.add(Check{Name: CheckNamespace, Outcome: Pass, Reason: "new namespace " + ns + " resembles no existing one"})
-		return nil
+		return Check{Name: CheckNamespace, Outcome: Pass, Reason: "new namespace " + ns + " resembles no existing one"}, existing, nil
 	}
 	parts := make([]string, len(la))
 	for i, l := range la {
 		parts[i] = l.String()
 	}
-	w.add(Check{Name: CheckNamespace, Outcome: Review, Reason: fmt.Sprintf(
+	return Check{Name: CheckNamespace, Outcome: Review, Reason: fmt.Sprintf(
 		"new namespace %s resembles existing namespace(s): %s; a reviewer must confirm it is not an impersonation",
-		ns, strings.Join(parts, "; "))})
-	return nil
+		ns, strings.Join(parts, "; "))}, existing, nil
 }
 
 func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishRequest) {
@@ -519,7 +581,8 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 	if err != nil {
 		return nil, err
 	}
-	pub := &Publication{Audit: AuditEvent{Time: w.now, Type: AuditPublishDecision, Actor: req.Actor, Subject: key, Data: auditData}}
+	pub := &Publication{Audit: AuditEvent{Time: w.now, Type: AuditPublishDecision, Actor: req.Actor, Subject: key, Data: auditData},
+		SeenNamespaces: w.seen}
 	if d == DecisionRejected {
 		return pub, nil
 	}

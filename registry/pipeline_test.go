@@ -84,6 +84,13 @@ func (m *memStore) CommitPublication(_ context.Context, p Publication) (Version,
 		}
 		return v, false, nil
 	}
+	var current []string
+	for k := range m.versions {
+		current = append(current, Namespace(k.Name))
+	}
+	if err := NamespacesChanged(p.Version.Name, p.SeenNamespaces, current); err != nil {
+		return Version{}, false, err
+	}
 	if _, err := m.appendLocked(p.Audit); err != nil {
 		return Version{}, false, err
 	}

@@ -3,7 +3,9 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,9 +22,39 @@ type Publication struct {
 	Blobs []Blob
 	// Record is the per-version evidence (JSON documents and digests).
 	Record VersionRecord
-	// Audit is the decision's audit event; the store seals it onto the chain (SealAudit)
-	// inside the transaction.
+	// Audit is the decision's audit event; the store adds the version's seal to its data
+	// (WithSeal) and seals it onto the chain (SealAudit) inside the transaction.
 	Audit AuditEvent
+	// SeenNamespaces, when not nil, are the namespaces the look-alike check compared the
+	// version's namespace with. When that namespace is new, the store serializes its
+	// creation with every other new namespace's and answers ErrNamespacesChanged if a
+	// namespace outside SeenNamespaces appeared meanwhile; the pipeline then checks again.
+	SeenNamespaces []string
+}
+
+// ErrNamespacesChanged: a namespace appeared between the look-alike check and the commit of
+// a version in a new namespace. Nothing was written.
+var ErrNamespacesChanged = errors.New("namespaces changed since the look-alike check")
+
+// NamespacesChanged is what stores run, under their namespace-creation lock, before
+// recording a version of name: current are the namespaces stored now.
+func NamespacesChanged(name string, seen, current []string) error {
+	ns := Namespace(name)
+	if seen == nil || slices.Contains(seen, ns) {
+		return nil
+	}
+	for _, c := range current {
+		if c != ns && !slices.Contains(seen, c) {
+			return fmt.Errorf("new namespace %s: namespace %s appeared during the publish: %w", ns, c, ErrNamespacesChanged)
+		}
+	}
+	return nil
+}
+
+// NewNamespace reports whether recording a version of name may create a namespace the
+// look-alike check must be serialized for.
+func (p Publication) NewNamespace() bool {
+	return p.SeenNamespaces != nil && !slices.Contains(p.SeenNamespaces, Namespace(p.Version.Name))
 }
 
 // PinnedPackage is one OCI package of a version, resolved and pinned.

@@ -38,17 +38,24 @@ func newAuditVerifyCmd(e *env) *cobra.Command {
 		Long: `Verify walks the audit chain in sequence order and recomputes each event's hash and its link
 to the one before. It names the first event where the chain breaks and how: "changed" (its
 content no longer matches its hash), "removed or reordered" (its link does not match the event
-before it, or a sequence number is missing), "bad sequence".
+before it, or a sequence number is missing), "bad sequence", "truncated" (events were cut off
+the end of the chain).
 
-A chain whose newest events were cut off still verifies; pass --head with a head hash noted
-earlier (printed by every successful run) to detect that as "truncated".
+Read from the data directory of 'vetted serve' (--data-dir, its SQLite file) or from
+PostgreSQL (--database), it also compares the chain's end with the head row every append
+updates (so a truncated chain is detected without --head), and cross-checks every stored
+version with the chain: its content digest, the digest of the document it serves, its pinned
+packages and its status must be what the chain's events recorded. Each disagreement is named:
+"version tampered", "packages tampered", "status mismatch", "no audit event" (a version no
+event created), "version missing" (an event created it, no row holds it).
 
-Read the chain from the data directory of 'vetted serve' (--data-dir, its SQLite file),
-from PostgreSQL (--database), or from a running registry (--registry, with a reviewer's token
-from --token or $VETTED_TOKEN).
+From a running registry (--registry, with a reviewer's token from --token or $VETTED_TOKEN)
+only the chain is checked; pass --head with a head hash noted earlier (printed by every
+successful run) to detect truncation there.
 
---json prints {"ok":bool,"events":N,"head":"sha256:…","break":{"seq","reason","detail"}}.
-Exit status: 0 intact, 1 broken, 2 bad usage.`,
+--json prints {"ok":bool,"events":N,"head":"sha256:…","break":{"seq","reason","detail"},
+"versions":N,"mismatches":[{"subject","kind","seq","detail"}]}.
+Exit status: 0 intact, 1 broken or tampered, 2 bad usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n := 0
@@ -69,18 +76,14 @@ Exit status: 0 intact, 1 broken, 2 bad usage.`,
 					return usageErrorf("open the data directory: %v", err)
 				}
 				defer s.Close()
-				page = func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
-					return s.AuditEvents(ctx, after, 1000)
-				}
+				return runStoreVerify(ctx, e, s, head, asJSON)
 			case database != "":
 				s, err := postgres.Open(ctx, database)
 				if err != nil {
 					return usageErrorf("open the database: %v", err)
 				}
 				defer s.Close()
-				page = func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
-					return s.AuditEvents(ctx, after, 1000)
-				}
+				return runStoreVerify(ctx, e, s, head, asJSON)
 			default:
 				if token == "" {
 					token = e.getenv("VETTED_TOKEN")
@@ -114,6 +117,38 @@ type auditResult struct {
 	Events int64                `json:"events"`
 	Head   string               `json:"head,omitempty"`
 	Break  *registry.ChainError `json:"break,omitempty"`
+	// Versions and Mismatches: the cross-check of the stored versions (store sources only).
+	Versions   int                 `json:"versions,omitempty"`
+	Mismatches []registry.Mismatch `json:"mismatches,omitempty"`
+}
+
+// runStoreVerify verifies the chain of a store against its head row, cross-checks every
+// stored version with it, and reports.
+func runStoreVerify(ctx context.Context, e *env, src registry.IntegritySource, head string, asJSON bool) error {
+	rep, err := registry.VerifyStore(ctx, src, head)
+	if err != nil {
+		return err
+	}
+	res := auditResult{OK: rep.OK, Events: rep.Events, Head: rep.Head, Break: rep.Break, Versions: rep.Versions, Mismatches: rep.Mismatches}
+	switch {
+	case asJSON:
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+	case rep.Break != nil:
+		fmt.Fprintf(e.stdout, "audit chain BROKEN after %d intact events: %v\n", rep.Events, rep.Break)
+	case !rep.OK:
+		fmt.Fprintf(e.stdout, "audit chain intact: %d events, head %s\n", rep.Events, rep.Head)
+		fmt.Fprintf(e.stdout, "stored versions TAMPERED: %d of %d disagree with the chain\n", len(rep.Mismatches), rep.Versions)
+		for _, m := range rep.Mismatches {
+			fmt.Fprintf(e.stdout, "  %s\n", m)
+		}
+	default:
+		fmt.Fprintf(e.stdout, "audit chain intact: %d events, head %s; %d stored versions match it\n", rep.Events, rep.Head, rep.Versions)
+	}
+	if !rep.OK {
+		return checkFailedSilently()
+	}
+	return nil
 }
 
 func runAuditVerify(ctx context.Context, e *env, page func(context.Context, int64) ([]registry.AuditEvent, error), head string, asJSON bool) error {

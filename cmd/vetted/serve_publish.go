@@ -256,8 +256,14 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 		Rescan: func(ctx context.Context) (any, error) { return job.run(ctx, true) },
 	}
 	// A changed publishing configuration is an audit event: which policies decided what.
-	if err := auditConfig(ctx, store, map[string]any{"component": "publish", "policies": policyRecords,
-		"scan": pc.Scan, "tools": pc.Tools, "insecureRegistries": pc.InsecureRegistries}); err != nil {
+	err = auditConfig(ctx, store, map[string]any{"component": "publish", "policies": policyRecords,
+		"scan": pc.Scan, "tools": pc.Tools, "insecureRegistries": pc.InsecureRegistries})
+	switch {
+	case errors.Is(err, registry.ErrAuditChain):
+		// Serve what is recorded; every write answers 503 until the chain is repaired.
+		log.Error("the audit chain is broken: the registry is read-only until it is repaired (vetted audit verify names the break)",
+			slog.String("error", err.Error()))
+	case err != nil:
 		return nil, err
 	}
 	log.Info("publishing enabled", slog.Int("policies", len(nps)), slog.String("osv_dir", osvDir),

@@ -20,12 +20,16 @@ var (
 
 // Namespaces returns every namespace that has at least one version.
 func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT split_part(name, '/', 1) FROM servers ORDER BY 1`)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := namespaces(ctx, s.pool)
 	return out, wrap(err)
+}
+
+func namespaces(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT split_part(name, '/', 1) FROM servers ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // CommitPublication writes p in one transaction (see registry.PublishStore). Concurrent
@@ -41,7 +45,11 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 			return registry.Version{}, false, err
 		}
 	}
-	return s.create(ctx, v, func(tx pgx.Tx) error {
+	var seen []string
+	if p.NewNamespace() {
+		seen = p.SeenNamespaces
+	}
+	return s.create(ctx, v, p.Packages, p.Audit, seen, func(tx pgx.Tx) error {
 		for _, pp := range p.Packages {
 			if _, err := tx.Exec(ctx, `INSERT INTO version_packages (name, version, idx, identifier, digest, pinned) VALUES ($1, $2, $3, $4, $5, $6)`,
 				v.Name, v.Version, pp.Index, pp.Identifier, pp.Digest, pp.Pinned); err != nil {
@@ -54,11 +62,7 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 				return fmt.Errorf("insert blob %s: %w", b.Digest, err)
 			}
 		}
-		if err := insertRecord(ctx, tx, v, p.Record); err != nil {
-			return err
-		}
-		_, err := appendAuditTx(ctx, tx, p.Audit)
-		return err
+		return insertRecord(ctx, tx, v, p.Record)
 	})
 }
 
@@ -117,32 +121,73 @@ func (s *Store) AppendAudit(ctx context.Context, e registry.AuditEvent) (registr
 }
 
 // appendAuditTx locks the chain's head row (so that appends from every process extend the
-// chain one at a time), seals e after the current head and inserts it.
+// chain one at a time), seals e after the newest event once that event matches the head row,
+// inserts it and moves the head.
 func appendAuditTx(ctx context.Context, tx pgx.Tx, e registry.AuditEvent) (registry.AuditEvent, error) {
-	var headSeq int64
-	if err := tx.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&headSeq); err != nil {
-		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
-	}
-	var prev *registry.AuditEvent
-	if headSeq > 0 {
-		last, err := scanAudit(tx.QueryRow(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq = $1`, headSeq))
-		if err != nil {
-			return registry.AuditEvent{}, fmt.Errorf("audit head event %d: %w", headSeq, err)
-		}
-		prev = &last
-	}
-	sealed, err := registry.SealAudit(prev, e)
+	out, err := appendAuditBatch(ctx, tx, []registry.AuditEvent{e})
 	if err != nil {
 		return registry.AuditEvent{}, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		sealed.Seq, sealed.Time.UnixMicro(), sealed.Type, sealed.Actor, sealed.Subject, []byte(sealed.Data), sealed.Prev, sealed.Hash); err != nil {
-		return registry.AuditEvent{}, fmt.Errorf("append audit event: %w", err)
+	return out[0], nil
+}
+
+// appendAuditBatch appends es in order (see appendAuditTx); more than a few go in with COPY.
+func appendAuditBatch(ctx context.Context, tx pgx.Tx, es []registry.AuditEvent) ([]registry.AuditEvent, error) {
+	var (
+		headSeq  int64
+		headHash string
+		prev     *registry.AuditEvent
+	)
+	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&headSeq, &headHash); err != nil {
+		return nil, fmt.Errorf("audit head: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, sealed.Seq, sealed.Hash); err != nil {
-		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	last, err := scanAudit(tx.QueryRow(ctx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`))
+	switch {
+	case err == nil:
+		prev = &last
+	case !errors.Is(err, pgx.ErrNoRows):
+		return nil, fmt.Errorf("audit head: %w", err)
 	}
-	return sealed, nil
+	if err := registry.CheckHead(prev, headSeq, headHash); err != nil {
+		return nil, err
+	}
+	out := make([]registry.AuditEvent, len(es))
+	rows := make([][]any, len(es))
+	for i, e := range es {
+		sealed, err := registry.SealAudit(prev, e)
+		if err != nil {
+			return nil, err
+		}
+		out[i], prev = sealed, &out[i]
+		rows[i] = []any{sealed.Seq, sealed.Time.UnixMicro(), sealed.Type, sealed.Actor, sealed.Subject, []byte(sealed.Data), sealed.Prev, sealed.Hash}
+	}
+	if len(es) < 4 {
+		for _, r := range rows {
+			if _, err := tx.Exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r...); err != nil {
+				return nil, fmt.Errorf("append audit event: %w", err)
+			}
+		}
+	} else if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_events"}, []string{"seq", "time", "type", "actor", "subject", "data", "prev", "hash"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return nil, fmt.Errorf("append audit events: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, prev.Seq, prev.Hash); err != nil {
+		return nil, fmt.Errorf("audit head: %w", err)
+	}
+	return out, nil
+}
+
+// AuditHead returns the head row: the newest event's seq and hash as every append records
+// them (0, "" for an empty chain).
+func (s *Store) AuditHead(ctx context.Context) (int64, string, error) {
+	var (
+		seq  int64
+		hash string
+	)
+	if err := s.pool.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+		return 0, "", fmt.Errorf("postgres: audit head: %w", err)
+	}
+	return seq, hash, nil
 }
 
 const auditColumns = `seq, time, type, actor, subject, data, prev, hash`

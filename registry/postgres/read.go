@@ -12,17 +12,31 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 )
 
-// columns is what every version query selects, in the order scanVersion reads.
-const columns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest`
+// columns is what every version query selects from versionsSealed, in the order
+// scanVersion reads: the row and the audit event that created it.
+const columns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest,
+	seq, type, subject, data`
+
+// insertColumns are the columns a new version row is written with.
+const insertColumns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest, audit_seq`
+
+// versionsSealed is the versions table beside each version's creating audit event.
+const versionsSealed = `versions LEFT JOIN audit_events ON audit_events.seq = versions.audit_seq`
 
 func scanVersion(row pgx.Row) (registry.Version, error) {
 	var (
-		v      registry.Version
-		status string
+		v            registry.Version
+		status       string
+		seq          *int64
+		typ, subject *string
+		data         []byte
 	)
 	if err := row.Scan(&v.Name, &v.Version, &status, &v.ServerJSON, &v.Served, &v.Vetted, &v.ContentDigest,
-		&v.PublishedAt, &v.UpdatedAt, &v.IsLatest); err != nil {
+		&v.PublishedAt, &v.UpdatedAt, &v.IsLatest, &seq, &typ, &subject, &data); err != nil {
 		return registry.Version{}, err
+	}
+	if seq != nil && typ != nil && subject != nil {
+		v.Sealed = &registry.AuditEvent{Seq: *seq, Type: *typ, Subject: *subject, Data: data}
 	}
 	v.Status = registry.Status(status)
 	v.PublishedAt = v.PublishedAt.UTC()
@@ -37,7 +51,7 @@ type querier interface {
 }
 
 func getVersion(ctx context.Context, q querier, k registry.Key) (registry.Version, error) {
-	v, err := scanVersion(q.QueryRow(ctx, `SELECT `+columns+` FROM versions WHERE name = $1 AND version = $2`, k.Name, k.Version))
+	v, err := scanVersion(q.QueryRow(ctx, `SELECT `+columns+` FROM `+versionsSealed+` WHERE name = $1 AND version = $2`, k.Name, k.Version))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Version{}, fmt.Errorf("version %s@%s: %w", k.Name, k.Version, registry.ErrNotFound)
 	}
@@ -61,7 +75,7 @@ func (s *Store) LatestPublished(ctx context.Context, name string) (registry.Vers
 	if !registry.ValidText(name) {
 		return registry.Version{}, fmt.Errorf("latest version of %q: %w", name, registry.ErrNotFound)
 	}
-	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM versions WHERE name = $1 AND is_latest`, name))
+	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM `+versionsSealed+` WHERE name = $1 AND is_latest`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Version{}, fmt.Errorf("latest version of %s: %w", name, registry.ErrNotFound)
 	}
@@ -83,7 +97,7 @@ func (s *Store) ListServerVersions(ctx context.Context, name string, statuses ..
 		return nil, fmt.Errorf("server %q: %w", name, registry.ErrNotFound)
 	}
 	sts := statusStrings(registry.ListQuery{Statuses: statuses}.StatusesOrPublished())
-	vs, err := s.query(ctx, `SELECT `+columns+` FROM versions WHERE name = $1 AND status = ANY($2) ORDER BY published_at, version`, name, sts)
+	vs, err := s.query(ctx, `SELECT `+columns+` FROM `+versionsSealed+` WHERE name = $1 AND status = ANY($2) ORDER BY published_at, version`, name, sts)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: versions of %s: %w", name, err)
 	}
@@ -123,7 +137,7 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 	if !q.UpdatedSince.IsZero() {
 		where = append(where, `updated_at >= `+arg(q.UpdatedSince))
 	}
-	query := `SELECT ` + columns + ` FROM versions WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY name, version LIMIT ` + arg(q.Limit+1)
+	query := `SELECT ` + columns + ` FROM ` + versionsSealed + ` WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY name, version LIMIT ` + arg(q.Limit+1)
 	if q.Search != "" {
 		// Plan with the pattern in hand: a cached generic plan does not know how selective
 		// it is and may walk every version (100× slower on 50,000 versions).

@@ -13,25 +13,32 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 )
 
-// CreateVersion records v (see registry.Store).
+// CreateVersion records v with an import event (see registry.Store).
 func (s *Store) CreateVersion(ctx context.Context, v registry.Version) (registry.Version, bool, error) {
 	v, err := registry.PrepareNew(v, s.now())
 	if err != nil {
 		return registry.Version{}, false, err
 	}
-	return s.create(ctx, v, nil)
+	return s.create(ctx, v, nil, registry.ImportEvent(v), nil, nil)
 }
 
 // create inserts the prepared version v in one transaction under the server's row lock,
 // unless name+version exists (identical content: the stored version and created=false;
-// different: ErrConflict), keeps IsLatest right, and runs also (when non-nil) in the same
-// transaction before it commits.
-func (s *Store) create(ctx context.Context, v registry.Version, also func(tx pgx.Tx) error) (registry.Version, bool, error) {
+// different: ErrConflict), with its creating audit event ev sealed over v and pkgs, keeps
+// IsLatest right, and runs also (when non-nil) in the same transaction before it commits.
+// When seen is not nil and v's namespace is new, it takes the namespace-creation lock (the
+// registry_state row, which every write locks last) and checks that no other namespace
+// appeared since the look-alike check.
+func (s *Store) create(ctx context.Context, v registry.Version, pkgs []registry.PinnedPackage, ev registry.AuditEvent, seen []string, also func(tx pgx.Tx) error) (registry.Version, bool, error) {
+	ev, err := registry.WithSeal(ev, registry.SealOf(v, pkgs))
+	if err != nil {
+		return registry.Version{}, false, err
+	}
 	var (
 		stored  registry.Version
 		created bool
 	)
-	err := s.write(ctx, func(tx pgx.Tx) (bool, error) {
+	err = s.write(ctx, func(tx pgx.Tx) (bool, error) {
 		created = false
 		if err := lockServers(ctx, tx, []string{v.Name}, []time.Time{v.PublishedAt}); err != nil {
 			return false, err
@@ -44,6 +51,23 @@ func (s *Store) create(ctx context.Context, v registry.Version, also func(tx pgx
 		case !errors.Is(err, registry.ErrNotFound):
 			return false, err
 		}
+		if seen != nil {
+			if _, err := tx.Exec(ctx, `SELECT change_seq FROM registry_state WHERE id = 1 FOR UPDATE`); err != nil {
+				return false, err
+			}
+			cur, err := namespaces(ctx, tx)
+			if err != nil {
+				return false, err
+			}
+			if err := registry.NamespacesChanged(v.Name, seen, cur); err != nil {
+				return false, err
+			}
+		}
+		sealed, err := appendAuditTx(ctx, tx, ev)
+		if err != nil {
+			return false, err
+		}
+		v.Sealed = &sealed
 		if err := insertVersion(ctx, tx, v); err != nil {
 			return false, err
 		}
@@ -96,6 +120,9 @@ func (s *Store) SetStatus(ctx context.Context, k registry.Key, st registry.Statu
 			string(st), registry.StoreTime(at), k.Name, k.Version); err != nil {
 			return false, err
 		}
+		if _, err := appendAuditTx(ctx, tx, registry.StatusEvent(k, old.Status, st, at)); err != nil {
+			return false, err
+		}
 		if old.Status == registry.StatusPublished || st == registry.StatusPublished {
 			if err := recomputeLatest(ctx, tx, k.Name); err != nil {
 				return false, err
@@ -134,7 +161,10 @@ func (s *Store) CreateVersions(ctx context.Context, vs []registry.Version) (int,
 		if err != nil {
 			return false, err
 		}
-		var rows [][]any
+		var (
+			rows   [][]any
+			events []registry.AuditEvent
+		)
 		for _, g := range groups {
 			plan, err := registry.PlanBulk(existing[g.Name], g.Versions)
 			if err != nil {
@@ -149,15 +179,27 @@ func (s *Store) CreateVersions(ctx context.Context, vs []registry.Version) (int,
 				}
 			}
 			for _, v := range plan.New {
+				ev, err := registry.WithSeal(registry.ImportEvent(v), registry.SealOf(v, nil))
+				if err != nil {
+					return false, err
+				}
+				events = append(events, ev)
 				rows = append(rows, []any{v.Name, v.Version, string(v.Status), v.ServerJSON, v.Served, nullBytes(v.Vetted),
-					v.ContentDigest, v.PublishedAt, v.UpdatedAt, v.Version == plan.Latest})
+					v.ContentDigest, v.PublishedAt, v.UpdatedAt, v.Version == plan.Latest, nil})
 			}
 		}
 		if len(rows) == 0 {
 			return false, nil
 		}
+		sealed, err := appendAuditBatch(ctx, tx, events)
+		if err != nil {
+			return false, err
+		}
+		for i := range rows {
+			rows[i][10] = sealed[i].Seq
+		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"versions"}, []string{"name", "version", "status", "server_json", "served",
-			"vetted", "content_digest", "published_at", "updated_at", "is_latest"}, pgx.CopyFromRows(rows)); err != nil {
+			"vetted", "content_digest", "published_at", "updated_at", "is_latest", "audit_seq"}, pgx.CopyFromRows(rows)); err != nil {
 			return false, err
 		}
 		created = len(rows)
@@ -225,7 +267,8 @@ func retryable(err error) bool {
 
 // wrap prefixes driver errors; registry errors pass through unchanged.
 func wrap(err error) error {
-	if err == nil || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrConflict) || errors.Is(err, registry.ErrInvalid) {
+	if err == nil || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrConflict) || errors.Is(err, registry.ErrInvalid) ||
+		errors.Is(err, registry.ErrAuditChain) || errors.Is(err, registry.ErrNamespacesChanged) {
 		return err
 	}
 	return fmt.Errorf("postgres: %w", err)
@@ -297,8 +340,8 @@ func setLatest(ctx context.Context, tx pgx.Tx, name, latest string) error {
 }
 
 func insertVersion(ctx context.Context, tx pgx.Tx, v registry.Version) error {
-	_, err := tx.Exec(ctx, `INSERT INTO versions (`+columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false)`,
-		v.Name, v.Version, string(v.Status), v.ServerJSON, v.Served, nullBytes(v.Vetted), v.ContentDigest, v.PublishedAt, v.UpdatedAt)
+	_, err := tx.Exec(ctx, `INSERT INTO versions (`+insertColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, $10)`,
+		v.Name, v.Version, string(v.Status), v.ServerJSON, v.Served, nullBytes(v.Vetted), v.ContentDigest, v.PublishedAt, v.UpdatedAt, v.Sealed.Seq)
 	if err != nil {
 		return fmt.Errorf("insert %s@%s: %w", v.Name, v.Version, err)
 	}

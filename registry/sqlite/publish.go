@@ -20,16 +20,26 @@ var (
 
 // Namespaces returns every namespace that has at least one version.
 func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT substr(name, 1, instr(name, '/') - 1) FROM servers ORDER BY 1`)
+	out, err := namespaces(ctx, s.r)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: namespaces: %w", err)
+	}
+	return out, nil
+}
+
+func namespaces(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT substr(name, 1, instr(name, '/') - 1) FROM servers ORDER BY 1`)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var ns string
 		if err := rows.Scan(&ns); err != nil {
-			return nil, fmt.Errorf("sqlite: namespaces: %w", err)
+			return nil, err
 		}
 		out = append(out, ns)
 	}
@@ -47,7 +57,11 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 			return registry.Version{}, false, err
 		}
 	}
-	return s.create(ctx, v, func(tx *sql.Tx) error {
+	var seen []string
+	if p.NewNamespace() {
+		seen = p.SeenNamespaces
+	}
+	return s.create(ctx, v, p.Packages, p.Audit, seen, func(tx *sql.Tx) error {
 		for _, pp := range p.Packages {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO version_packages (name, version, idx, identifier, digest, pinned) VALUES (?, ?, ?, ?, ?, ?)`,
 				v.Name, v.Version, pp.Index, pp.Identifier, pp.Digest, pp.Pinned); err != nil {
@@ -60,11 +74,7 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 				return fmt.Errorf("insert blob %s: %w", b.Digest, err)
 			}
 		}
-		if err := insertRecord(ctx, tx, v, p.Record); err != nil {
-			return err
-		}
-		_, err := appendAuditTx(ctx, tx, p.Audit)
-		return err
+		return insertRecord(ctx, tx, v, p.Record)
 	})
 }
 
@@ -111,14 +121,26 @@ func (s *Store) AppendAudit(ctx context.Context, e registry.AuditEvent) (registr
 	return out, err
 }
 
+// appendAuditTx seals e after the newest event, once that event matches the head row (the
+// single writer serializes appends), inserts it and moves the head row.
 func appendAuditTx(ctx context.Context, tx *sql.Tx, e registry.AuditEvent) (registry.AuditEvent, error) {
-	var prev *registry.AuditEvent
+	var (
+		headSeq  int64
+		headHash string
+		prev     *registry.AuditEvent
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	}
 	last, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`))
 	switch {
 	case err == nil:
 		prev = &last
 	case !errors.Is(err, sql.ErrNoRows):
 		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	}
+	if err := registry.CheckHead(prev, headSeq, headHash); err != nil {
+		return registry.AuditEvent{}, err
 	}
 	sealed, err := registry.SealAudit(prev, e)
 	if err != nil {
@@ -128,7 +150,23 @@ func appendAuditTx(ctx context.Context, tx *sql.Tx, e registry.AuditEvent) (regi
 		sealed.Seq, sealed.Time.UnixMicro(), sealed.Type, sealed.Actor, sealed.Subject, []byte(sealed.Data), sealed.Prev, sealed.Hash); err != nil {
 		return registry.AuditEvent{}, fmt.Errorf("append audit event: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, sealed.Seq, sealed.Hash); err != nil {
+		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	}
 	return sealed, nil
+}
+
+// AuditHead returns the head row: the newest event's seq and hash as every append records
+// them (0, "" for an empty chain).
+func (s *Store) AuditHead(ctx context.Context) (int64, string, error) {
+	var (
+		seq  int64
+		hash string
+	)
+	if err := s.r.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+		return 0, "", fmt.Errorf("sqlite: audit head: %w", err)
+	}
+	return seq, hash, nil
 }
 
 const auditColumns = `seq, time, type, actor, subject, data, prev, hash`

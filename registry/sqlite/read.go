@@ -11,8 +11,16 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 )
 
-// columns is what every version query selects, in the order scanVersion reads.
-const columns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest`
+// columns is what every version query selects from versionsSealed, in the order
+// scanVersion reads: the row and the audit event that created it.
+const columns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest,
+	seq, type, subject, data`
+
+// insertColumns are the columns a new version row is written with.
+const insertColumns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest, audit_seq`
+
+// versionsSealed is the versions table beside each version's creating audit event.
+const versionsSealed = `versions LEFT JOIN audit_events ON audit_events.seq = versions.audit_seq`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,9 +31,16 @@ func scanVersion(row scanner) (registry.Version, error) {
 		pub, upd       int64
 		latest         int
 		vetted, served []byte
+		seq            sql.NullInt64
+		typ, subject   sql.NullString
+		data           []byte
 	)
-	if err := row.Scan(&v.Name, &v.Version, &status, &v.ServerJSON, &served, &vetted, &v.ContentDigest, &pub, &upd, &latest); err != nil {
+	if err := row.Scan(&v.Name, &v.Version, &status, &v.ServerJSON, &served, &vetted, &v.ContentDigest, &pub, &upd, &latest,
+		&seq, &typ, &subject, &data); err != nil {
 		return registry.Version{}, err
+	}
+	if seq.Valid {
+		v.Sealed = &registry.AuditEvent{Seq: seq.Int64, Type: typ.String, Subject: subject.String, Data: data}
 	}
 	v.Status = registry.Status(status)
 	v.Served = served
@@ -41,7 +56,7 @@ func (s *Store) GetVersion(ctx context.Context, k registry.Key) (registry.Versio
 	if !registry.ValidText(k.Name) || !registry.ValidText(k.Version) {
 		return registry.Version{}, fmt.Errorf("version %q@%q: %w", k.Name, k.Version, registry.ErrNotFound)
 	}
-	st, err := s.stmt(ctx, `SELECT `+columns+` FROM versions WHERE name = ? AND version = ?`)
+	st, err := s.stmt(ctx, `SELECT `+columns+` FROM `+versionsSealed+` WHERE name = ? AND version = ?`)
 	if err != nil {
 		return registry.Version{}, fmt.Errorf("sqlite: get %s@%s: %w", k.Name, k.Version, err)
 	}
@@ -60,7 +75,7 @@ func (s *Store) LatestPublished(ctx context.Context, name string) (registry.Vers
 	if !registry.ValidText(name) {
 		return registry.Version{}, fmt.Errorf("latest version of %q: %w", name, registry.ErrNotFound)
 	}
-	st, err := s.stmt(ctx, `SELECT `+columns+` FROM versions WHERE name = ? AND is_latest = 1`)
+	st, err := s.stmt(ctx, `SELECT `+columns+` FROM `+versionsSealed+` WHERE name = ? AND is_latest = 1`)
 	if err != nil {
 		return registry.Version{}, fmt.Errorf("sqlite: latest of %s: %w", name, err)
 	}
@@ -87,7 +102,7 @@ func (s *Store) ListServerVersions(ctx context.Context, name string, statuses ..
 		return nil, fmt.Errorf("server %q: %w", name, registry.ErrNotFound)
 	}
 	sts := q.StatusesOrPublished()
-	query := `SELECT ` + columns + ` FROM versions WHERE name = ? AND status IN (` + placeholders(len(sts)) + `) ORDER BY published_at, version`
+	query := `SELECT ` + columns + ` FROM ` + versionsSealed + ` WHERE name = ? AND status IN (` + placeholders(len(sts)) + `) ORDER BY published_at, version`
 	args := []any{name}
 	for _, st := range sts {
 		args = append(args, string(st))
@@ -135,7 +150,7 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 		where = append(where, `updated_at >= ?`)
 		args = append(args, q.UpdatedSince.UTC().UnixMicro())
 	}
-	query := `SELECT ` + columns + ` FROM versions WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY name, version LIMIT ?`
+	query := `SELECT ` + columns + ` FROM ` + versionsSealed + ` WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY name, version LIMIT ?`
 	args = append(args, q.Limit+1)
 	vs, err := s.query(ctx, query, args...)
 	if err != nil {

@@ -10,24 +10,31 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 )
 
-// CreateVersion records v (see registry.Store).
+// CreateVersion records v with an import event (see registry.Store).
 func (s *Store) CreateVersion(ctx context.Context, v registry.Version) (registry.Version, bool, error) {
 	v, err := registry.PrepareNew(v, s.now())
 	if err != nil {
 		return registry.Version{}, false, err
 	}
-	return s.create(ctx, v, nil)
+	return s.create(ctx, v, nil, registry.ImportEvent(v), nil, nil)
 }
 
 // create inserts the prepared version v in one transaction, unless name+version exists
-// (identical content: the stored version and created=false; different: ErrConflict), keeps
-// IsLatest right, and runs also (when non-nil) in the same transaction before it commits.
-func (s *Store) create(ctx context.Context, v registry.Version, also func(tx *sql.Tx) error) (registry.Version, bool, error) {
+// (identical content: the stored version and created=false; different: ErrConflict), with
+// its creating audit event ev sealed over v and pkgs, keeps IsLatest right, and runs also
+// (when non-nil) in the same transaction before it commits. When seen is not nil and v's
+// namespace is new, it first checks that no other namespace appeared since the look-alike
+// check (the single writer serializes namespace creation).
+func (s *Store) create(ctx context.Context, v registry.Version, pkgs []registry.PinnedPackage, ev registry.AuditEvent, seen []string, also func(tx *sql.Tx) error) (registry.Version, bool, error) {
+	ev, err := registry.WithSeal(ev, registry.SealOf(v, pkgs))
+	if err != nil {
+		return registry.Version{}, false, err
+	}
 	var (
 		stored  registry.Version
 		created bool
 	)
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
+	err = s.write(ctx, func(tx *sql.Tx) (bool, error) {
 		existing, err := getTx(ctx, tx, v.Key())
 		switch {
 		case err == nil:
@@ -36,6 +43,20 @@ func (s *Store) create(ctx context.Context, v registry.Version, also func(tx *sq
 		case !errors.Is(err, registry.ErrNotFound):
 			return false, err
 		}
+		if seen != nil {
+			cur, err := namespaces(ctx, tx)
+			if err != nil {
+				return false, err
+			}
+			if err := registry.NamespacesChanged(v.Name, seen, cur); err != nil {
+				return false, err
+			}
+		}
+		sealed, err := appendAuditTx(ctx, tx, ev)
+		if err != nil {
+			return false, err
+		}
+		v.Sealed = &sealed
 		if err := insertVersions(ctx, tx, []registry.Version{v}, ""); err != nil {
 			return false, err
 		}
@@ -80,6 +101,9 @@ func (s *Store) SetStatus(ctx context.Context, k registry.Key, st registry.Statu
 			string(st), registry.StoreTime(at).UnixMicro(), k.Name, k.Version); err != nil {
 			return false, err
 		}
+		if _, err := appendAuditTx(ctx, tx, registry.StatusEvent(k, old.Status, st, at)); err != nil {
+			return false, err
+		}
 		if old.Status == registry.StatusPublished || st == registry.StatusPublished {
 			if err := recomputeLatest(ctx, tx, k.Name); err != nil {
 				return false, err
@@ -115,6 +139,17 @@ func (s *Store) CreateVersions(ctx context.Context, vs []registry.Version) (int,
 				if err := setLatest(ctx, tx, g.Name, plan.Latest); err != nil {
 					return false, err
 				}
+			}
+			for i := range plan.New {
+				ev, err := registry.WithSeal(registry.ImportEvent(plan.New[i]), registry.SealOf(plan.New[i], nil))
+				if err != nil {
+					return false, err
+				}
+				sealed, err := appendAuditTx(ctx, tx, ev)
+				if err != nil {
+					return false, err
+				}
+				plan.New[i].Sealed = &sealed
 			}
 			if err := insertVersions(ctx, tx, plan.New, plan.Latest); err != nil {
 				return false, err
@@ -155,7 +190,8 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) (changed bool, err e
 
 // wrap prefixes driver errors; registry errors pass through unchanged.
 func wrap(err error) error {
-	if errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrConflict) || errors.Is(err, registry.ErrInvalid) {
+	if errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrConflict) || errors.Is(err, registry.ErrInvalid) ||
+		errors.Is(err, registry.ErrAuditChain) || errors.Is(err, registry.ErrNamespacesChanged) {
 		return err
 	}
 	return fmt.Errorf("sqlite: %w", err)
@@ -170,7 +206,7 @@ func sameContent(stored, v registry.Version) error {
 }
 
 func getTx(ctx context.Context, tx *sql.Tx, k registry.Key) (registry.Version, error) {
-	v, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM versions WHERE name = ? AND version = ?`, k.Name, k.Version))
+	v, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM `+versionsSealed+` WHERE name = ? AND version = ?`, k.Name, k.Version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Version{}, fmt.Errorf("version %s@%s: %w", k.Name, k.Version, registry.ErrNotFound)
 	}
@@ -234,7 +270,7 @@ func insertVersions(ctx context.Context, tx *sql.Tx, vs []registry.Version, late
 		vs[0].Name, vs[0].PublishedAt.UnixMicro()); err != nil {
 		return err
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO versions (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO versions (`+insertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -245,7 +281,7 @@ func insertVersions(ctx context.Context, tx *sql.Tx, vs []registry.Version, late
 			isLatest = 1
 		}
 		if _, err := st.ExecContext(ctx, v.Name, v.Version, string(v.Status), v.ServerJSON, v.Served, nullBytes(v.Vetted),
-			v.ContentDigest, v.PublishedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), isLatest); err != nil {
+			v.ContentDigest, v.PublishedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), isLatest, v.Sealed.Seq); err != nil {
 			return fmt.Errorf("insert %s@%s: %w", v.Name, v.Version, err)
 		}
 	}

@@ -51,6 +51,10 @@ func RunPublish(t *testing.T, b Backend) {
 		{"Transition", testTransition},
 		{"ClaimJob", testClaimJob},
 		{"Namespaces", testNamespaces},
+		{"TamperedVersions", testTamperedVersions},
+		{"TruncatedChain", testTruncatedChain},
+		{"NamespaceRace", testNamespaceRace},
+		{"IntegrityMigration", testIntegrityMigration},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
