@@ -49,30 +49,41 @@ var ErrNPMSpec = npm.ErrSpec
 // A name or version that is not exact returns an error wrapping ErrNPMSpec; a registry that
 // has no such version, answers badly or breaks a bound fails the "resolve" check.
 func (v *Verifier) VerifyNPM(ctx context.Context, name, version string, opts ...CallOption) (*Result, error) {
+	res, _, err := v.VerifyNPMWithTarball(ctx, name, version, opts...)
+	return res, err
+}
+
+// VerifyNPMWithTarball is VerifyNPM that also returns the tarball it verified (nil when it
+// could not be fetched or did not match its integrity), for scanning it afterwards.
+func (v *Verifier) VerifyNPMWithTarball(ctx context.Context, name, version string, opts ...CallOption) (*Result, []byte, error) {
 	if err := npm.ValidateName(name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := npm.ValidateVersion(version); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	core, c := v.core(opts)
 	client := npm.New(npm.Options{Transport: v.cfg.transport, Insecure: v.cfg.insecure, Limits: v.cfg.npmLimits, Logger: v.cfg.logger})
 	p, err := client.Fetch(ctx, c.npmRegistry, name, version)
 	if err != nil {
 		if errors.Is(err, npm.ErrSpec) {
-			return nil, err
+			return nil, nil, err
 		}
 		if errors.Is(err, npm.ErrNotFound) || errors.Is(err, npm.ErrRegistry) || errors.Is(err, npm.ErrLimit) ||
 			errors.Is(err, context.DeadlineExceeded) {
 			r := &Result{Ref: npmRef(name, version), Repository: c.npmRegistry, VerifiedAt: v.cfg.now().UTC(), Items: []Item{}}
 			r.Failures = []Failure{{Check: CheckResolve, Reason: err.Error()}}
-			return r, nil
+			return r, nil, nil
 		}
-		return nil, fmt.Errorf("attest: fetch %s: %w", npmRef(name, version), err)
+		return nil, nil, fmt.Errorf("attest: fetch %s: %w", npmRef(name, version), err)
 	}
 	pkg := &NPMPackage{Name: name, Version: version, Registry: p.Registry, TarballURL: p.TarballURL,
 		Integrity: p.Integrity, Tarball: p.Tarball, Attestations: p.Attestations}
-	return core.verifyNPM(pkg, c.evidence, v.cfg.now().UTC()), nil
+	res := core.verifyNPM(pkg, c.evidence, v.cfg.now().UTC())
+	if res.Artifact == nil {
+		return res, nil, nil
+	}
+	return res, p.Tarball, nil
 }
 
 // VerifyNPMPackage verifies an npm package from its bytes, without I/O: the tarball against

@@ -25,6 +25,15 @@ type VerifyRequest struct {
 	// RepositoryURL is server.json's repository.url ("" when absent); policies may require
 	// the provenance's source repository to match it.
 	RepositoryURL string
+	// RegistryType is the package's registryType ("oci" when empty; "npm").
+	RegistryType string
+	// Version is the package's exact version (npm); Reference is then the package name.
+	Version string
+	// RegistryBaseURL is the package's registryBaseUrl ("" for the default registry).
+	RegistryBaseURL string
+	// Evidence are publisher-supplied Sigstore bundles (JSON) for this publish; each must
+	// bind to the package and verify.
+	Evidence [][]byte
 }
 
 // VerifiedPackage is what verification proved about one image.
@@ -48,6 +57,27 @@ type VerifiedPackage struct {
 	Result json.RawMessage
 	// Evidence are the bundles and statements that were verified.
 	Evidence []RoledBlob
+	// NPM is set for an npm package: what clients pin it by.
+	NPM *NPMPin
+}
+
+// NPMPin is how a verified npm package is pinned: its exact version and tarball digests.
+type NPMPin struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Integrity is the registry's dist.integrity ("sha512-<base64>"), checked byte for byte.
+	Integrity string `json:"integrity"`
+	// SHA256 is the tarball's sha256 ("sha256:<hex>"), computed by Vetted.
+	SHA256 string `json:"sha256"`
+	// TarballURL is dist.tarball, where the verified bytes were read.
+	TarballURL string `json:"tarballUrl"`
+	// SBOMSource says where the scanned SBOM came from: "attestation" (a verified SBOM
+	// attestation) or "registry-generated" (built by Vetted from the verified tarball).
+	SBOMSource string `json:"sbomSource,omitempty"`
+	// Unpinned lists dependencies that are ranges only (no lockfile in the tarball).
+	Unpinned []string `json:"unpinned,omitempty"`
+	// Tarball is the verified tarball, for SBOM generation; never serialized.
+	Tarball []byte `json:"-"`
 }
 
 // RoledBlob is an evidence blob with its role ("signature", "sbom", "provenance", "tools").

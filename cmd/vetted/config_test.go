@@ -154,3 +154,23 @@ func TestServeBrokenPolicyFailsAtStart(t *testing.T) {
 		t.Fatalf("serve: %v (exit %d)", err, ExitCode(err))
 	}
 }
+
+// TestServeBadNPMConfigFailsAtStart: publish.npm keys and registries are checked when serve
+// starts.
+func TestServeBadNPMConfigFailsAtStart(t *testing.T) {
+	for _, c := range []struct{ npm, why string }{
+		{"    keys: [{keyid: k, key: AAAA}]\n", "key k"},
+		{"    registries: [ftp://x]\n", "publish.npm.registries"},
+		{"    regsitries: [https://x]\n", "regsitries"},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "p.yaml"), []byte("authorities:\n  - name: k\n    keyless: {issuer: https://i, subject: s}\n"), 0o600)
+		cfg := filepath.Join(dir, "vetted.yaml")
+		os.WriteFile(cfg, []byte("publish:\n  policies:\n    - namespace: '*'\n      policy: p.yaml\n  npm:\n"+c.npm), 0o600)
+		e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
+		err := run(context.Background(), []string{"serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0"}, e)
+		if ExitCode(err) != exitUsage || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("%s: %v (exit %d)", c.npm, err, ExitCode(err))
+		}
+	}
+}

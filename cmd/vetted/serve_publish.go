@@ -18,6 +18,7 @@ import (
 	"github.com/vetted-dev/vetted/api"
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/attest"
+	"github.com/vetted-dev/vetted/attest/npm"
 	"github.com/vetted-dev/vetted/attest/vsa"
 	"github.com/vetted-dev/vetted/internal/netguard"
 	"github.com/vetted-dev/vetted/registry"
@@ -75,7 +76,21 @@ type publishConfig struct {
 		SyncFrom   string   `json:"sync_from,omitempty"`
 		Ecosystems []string `json:"ecosystems,omitempty"`
 	} `json:"rescan"`
-	Webhook string `json:"webhook,omitempty"`
+	Webhook string    `json:"webhook,omitempty"`
+	NPM     npmConfig `json:"npm"`
+}
+
+// npmConfig is publish.npm: how npm packages are read and verified.
+//
+//	npm:
+//	  registries: [https://registry.npmjs.org, http://127.0.0.1:4873]  # registryBaseUrl allow-list; first = default
+//	  keys:                              # npm registry keys for publish attestations (default: npm's, shipped)
+//	    - keyid: "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA"
+//	      key: MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3z…   # base64 DER (as served at /-/npm/v1/keys)
+//	      expires: "2025-01-29T00:00:00.000Z"
+type npmConfig struct {
+	Registries []string   `json:"registries,omitempty"`
+	Keys       *[]npm.Key `json:"keys,omitempty"`
 }
 
 // lifecycleStore is what publishing needs of the store beyond registry.Store.
@@ -141,10 +156,19 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 		nps = append(nps, adapt.NamespacePolicy{Pattern: p.Namespace, Policy: pol, Name: p.Policy})
 		policyRecords = append(policyRecords, policyRecord{Namespace: p.Namespace, Policy: p.Policy, Digest: registry.Digest(raw)})
 	}
-	verifier, err := adapt.NewVerifier(nps, attest.WithTransport(guard.RoundTripper()),
-		attest.WithInsecureRegistries(pc.InsecureRegistries...), attest.WithLogger(log))
+	aopts := []attest.Option{attest.WithTransport(guard.RoundTripper()),
+		attest.WithInsecureRegistries(pc.InsecureRegistries...), attest.WithLogger(log)}
+	if pc.NPM.Keys != nil {
+		aopts = append(aopts, attest.WithNPMKeys(*pc.NPM.Keys...))
+	}
+	verifier, err := adapt.NewVerifier(nps, aopts...)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, usageError(fmt.Errorf("publish: %w", err))
+	}
+	if len(pc.NPM.Registries) > 0 {
+		if err := verifier.SetNPMRegistries(pc.NPM.Registries...); err != nil {
+			return nil, usageError(fmt.Errorf("publish.npm.registries: %w", err))
+		}
 	}
 
 	// Scanning against the OSV mirror (loaded now if present, reloaded after every sync).

@@ -27,6 +27,8 @@ type NamespacePolicy struct {
 type Verifier struct {
 	policies  []NamespacePolicy
 	verifiers []*attest.Verifier
+	// npmRegistries are the npm registries packages may name (first: the default).
+	npmRegistries []string
 }
 
 // NewVerifier returns a Verifier; the first matching pattern wins. Each namespace's
@@ -69,9 +71,19 @@ func (v *Verifier) VerifyPackage(ctx context.Context, req registry.VerifyRequest
 		return nil, &registry.CheckError{Check: registry.CheckVerify, Reason: fmt.Sprintf(
 			"no verification policy covers %s; the registry denies what no policy covers (ask its operator to map the namespace to a policy)", req.ServerName)}
 	}
+	switch req.RegistryType {
+	case "", "oci":
+	case "npm":
+		return v.verifyNPM(ctx, av, req)
+	default:
+		return nil, &registry.CheckError{Check: registry.CheckPackages, Reason: fmt.Sprintf("registryType %q cannot be verified", req.RegistryType)}
+	}
 	var opts []attest.CallOption
 	if req.RepositoryURL != "" {
 		opts = append(opts, attest.ForSourceRepository(req.RepositoryURL))
+	}
+	if len(req.Evidence) > 0 {
+		return nil, &registry.CheckError{Check: registry.CheckPackages, Reason: "publisher-supplied evidence is for npm packages; attach evidence to an OCI image as referrers"}
 	}
 	res, err := av.Verify(ctx, req.Reference, opts...)
 	if err != nil {
