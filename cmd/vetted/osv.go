@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"text/tabwriter"
@@ -24,7 +25,7 @@ func newOSVCmd(e *env) *cobra.Command {
 		Use:   "osv",
 		Short: "manage the offline OSV mirror",
 	}
-	cmd.AddCommand(newOSVSyncCmd(e), newOSVShowCmd(e))
+	cmd.AddCommand(newOSVSyncCmd(e), newOSVImportCmd(e), newOSVShowCmd(e))
 	return cmd
 }
 
@@ -104,6 +105,66 @@ sha256, size, records, latest, fetch}]}.`,
 	return cmd
 }
 
+func newOSVImportCmd(e *env) *cobra.Command {
+	var (
+		db     string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import --db DIR (RECORDS-DIR | FILE.zip | FILE.json)…",
+		Short: "add downloaded OSV records to the mirror as a new snapshot, sorted by ecosystem",
+		Long: `Import is the offline way to fill the mirror: it reads OSV records from folders (searched
+recursively for *.json), zip archives (osv.dev's <Ecosystem>/all.zip or all.zip) and single
+*.json files, sorts them by the ecosystem their affected packages name, merges them into the
+current snapshot and swaps the new snapshot in atomically, as sync does. Every record is
+checked first; one invalid record fails the import and the mirror is unchanged. A record
+that names no ecosystem covers none and is reported, not imported.
+
+Download osv.dev's archives on a connected machine
+(https://osv-vulnerabilities.storage.googleapis.com/<Ecosystem>/all.zip), carry them over and
+import them. --json prints {snapshot, previous, changed, records: {ecosystem: n}, unsorted}.`,
+		Example: `  vetted osv import --db vetted-data/osv ~/Downloads/npm/all.zip ~/Downloads/PyPI/all.zip
+  vetted osv import --db vetted-data/osv ./advisories/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if db == "" {
+				db = e.getenv("VETTED_OSV_DB")
+			}
+			if db == "" {
+				return usageErrorf("osv import: --db is required (or set VETTED_OSV_DB; serve reads <data-dir>/osv unless publish.osv_dir says otherwise)")
+			}
+			res, err := osv.Import(cmd.Context(), db, args)
+			if err != nil {
+				if errors.Is(err, osv.ErrInvalidRecord) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, osv.ErrBadSource) {
+					return usageErrorf("%v (the mirror is unchanged)", err)
+				}
+				return checkFailed(fmt.Errorf("%w (the mirror is unchanged)", err))
+			}
+			if asJSON {
+				return writeJSON(e.stdout, struct {
+					Snapshot string         `json:"snapshot"`
+					Previous string         `json:"previous,omitempty"`
+					Changed  bool           `json:"changed"`
+					Records  map[string]int `json:"records"`
+					Unsorted []string       `json:"unsorted"`
+				}{res.Snapshot.ID(), res.Previous, res.Changed, res.Records, nonNil(res.Unsorted)})
+			}
+			n := 0
+			for _, c := range res.Records {
+				n += c
+			}
+			fmt.Fprintf(e.stdout, "imported %d record(s) into %d ecosystem(s)\n", n, len(res.Records))
+			for _, u := range res.Unsorted {
+				fmt.Fprintf(e.stdout, "not imported (names no ecosystem): %s\n", u)
+			}
+			return printManifest(e, res.Snapshot, false, res.Changed)
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "", "mirror directory (default $VETTED_OSV_DB)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
 func newOSVShowCmd(e *env) *cobra.Command {
 	var (
 		db     string
@@ -146,15 +207,27 @@ func printManifest(e *env, snap *osv.Snapshot, asJSON, changed bool) error {
 		state = "new, now current"
 	}
 	fmt.Fprintf(e.stdout, "snapshot %s (%s)\n", snap.ID(), state)
+	counts := snap.Counts()
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tBYTES\tFETCH\tLATEST")
+	fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tFETCH\tLATEST")
+	byName := map[string]osv.EcosystemEntry{}
 	for _, x := range snap.Manifest.Ecosystems {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", x.Name, x.Records, x.Size, dash(x.Fetch), dash(x.Latest))
+		byName[x.Name] = x
 	}
-	if n := len(snap.Manifest.Loose); n > 0 {
-		fmt.Fprintf(tw, "(loose records)\t%d\t\t\t\n", n)
+	for _, name := range snap.Ecosystems() {
+		x := byName[name]
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", name, counts[name], dash(x.Fetch), dash(x.Latest))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(snap.Ecosystems()) == 0 {
+		fmt.Fprintln(e.stdout, "no ecosystem is covered: every package is \"not assessed\"")
+	}
+	if n := counts[""]; n > 0 {
+		fmt.Fprintf(e.stdout, "%d record(s) sit in no ecosystem folder and cover nothing: sort them with `vetted osv import --db %s DIR`\n", n, snap.Dir)
+	}
+	return nil
 }
 
 func dash(s string) string {

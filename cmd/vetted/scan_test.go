@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -181,5 +182,53 @@ func TestOSVSyncCommand(t *testing.T) {
 		if code, _, stderr := runScanCLI(t, nil, tc.args...); code != 2 || !strings.Contains(stderr, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q, want 2 with %q", tc.args, code, stderr, tc.msg)
 		}
+	}
+}
+
+// osv import sorts a flat folder of records (which covers no ecosystem as it is) into the
+// mirror by ecosystem, as a new snapshot; osv show lists the ecosystems with their counts.
+func TestOSVImportCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "osv")
+	flat := t.TempDir()
+	os.WriteFile(filepath.Join(flat, "GHSA-test-0003.json"), []byte(pubOSV), 0o644)
+	os.WriteFile(filepath.Join(flat, "PYSEC-1.json"), []byte(`{"id":"PYSEC-1","modified":"2025-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"jinja2"}}]}`), 0o644)
+
+	// As it is, the flat folder covers no ecosystem, and show says so.
+	code, stdout, _ := runScanCLI(t, nil, "osv", "show", "--db", flat)
+	if code != 0 || !strings.Contains(stdout, "2 record(s) sit in no ecosystem folder and cover nothing") || !strings.Contains(stdout, "vetted osv import") {
+		t.Fatalf("show of a flat folder: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr := runScanCLI(t, nil, "osv", "import", "--db", db, flat, "--json")
+	if code != 0 {
+		t.Fatalf("import: exit %d %s %s", code, stdout, stderr)
+	}
+	var res struct {
+		Snapshot string
+		Changed  bool
+		Records  map[string]int
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || !res.Changed || res.Records["npm"] != 1 || res.Records["PyPI"] != 1 {
+		t.Fatalf("import result %s (%v)", stdout, err)
+	}
+	code, stdout, _ = runScanCLI(t, nil, "osv", "show", "--db", db)
+	if code != 0 || !strings.Contains(stdout, res.Snapshot) {
+		t.Fatalf("show: exit %d\n%s", code, stdout)
+	}
+	for _, row := range []string{`(?m)^PyPI +1 +import `, `(?m)^npm +1 +import `} {
+		if !regexp.MustCompile(row).MatchString(stdout) {
+			t.Errorf("show lacks a row %s:\n%s", row, stdout)
+		}
+	}
+	// An invalid record: exit 2, named, mirror unchanged.
+	os.WriteFile(filepath.Join(flat, "BAD.json"), []byte(`{"id":"BAD"}`), 0o644)
+	code, _, stderr = runScanCLI(t, nil, "osv", "import", "--db", db, flat)
+	if code != 2 || !strings.Contains(stderr, "BAD.json") || !strings.Contains(stderr, "the mirror is unchanged") {
+		t.Fatalf("invalid record: exit %d, %s", code, stderr)
+	}
+	if _, stdout, _ := runScanCLI(t, nil, "osv", "show", "--db", db); !strings.Contains(stdout, res.Snapshot) {
+		t.Fatalf("snapshot changed after a failed import:\n%s", stdout)
+	}
+	if code, _, stderr := runScanCLI(t, nil, "osv", "import", flat); code != 2 || !strings.Contains(stderr, "--db is required") {
+		t.Fatalf("no --db: exit %d %s", code, stderr)
 	}
 }

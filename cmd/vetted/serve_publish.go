@@ -371,7 +371,7 @@ func (h *mirrorHolder) load(ctx context.Context) {
 	defer h.mu.Unlock()
 	m, err := scan.OpenMirror(ctx, h.dir, h.log)
 	if err != nil {
-		h.log.Warn("no OSV snapshot loaded: publishes fail their scan until `vetted osv sync` fills the mirror", slog.String("dir", h.dir), slog.String("error", err.Error()))
+		h.log.Warn("no OSV snapshot loaded: publishes fail their scan until the mirror is filled: `vetted osv sync --db "+h.dir+"` (online) or `vetted osv import --db "+h.dir+" DIR|FILE.zip…` (offline, from downloaded records)", slog.String("dir", h.dir), slog.String("error", err.Error()))
 		return
 	}
 	h.m = m

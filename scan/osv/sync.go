@@ -212,30 +212,38 @@ func (s *syncer) run(ctx context.Context) (*SyncResult, error) {
 			return res, nil
 		}
 	}
-	data, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeFileSync(filepath.Join(tmp, manifestName), data); err != nil {
-		return nil, fmt.Errorf("osv: sync: %w", err)
-	}
-	name := strings.TrimPrefix(m.ID, "sha256:")[:24]
-	final := filepath.Join(snapRoot, name)
-	if _, err := os.Stat(final); err == nil {
-		// The same content as an older snapshot: reuse it.
-		os.RemoveAll(tmp)
-	} else if err := os.Rename(tmp, final); err != nil {
-		return nil, fmt.Errorf("osv: sync: %w", err)
-	}
-	syncDir(snapRoot)
-	if err := swapCurrent(s.dir, filepath.Join(snapshotsDir, name)); err != nil {
-		return nil, err
-	}
-	snap, err := openManaged(final)
+	snap, err := commitSnapshot(s.dir, tmp, m)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("osv: sync: %w", err)
 	}
+	name := filepath.Base(snap.Dir)
 	res.Snapshot, res.Changed = snap, true
 	s.cfg.logger.Info("OSV snapshot swapped in", "snapshot", m.ID, "previous", res.Previous)
 	s.prune(snapRoot, name, res.Previous)
 	return res, nil
+}
+
+// commitSnapshot writes m into the staged snapshot directory tmp (under DIR/snapshots),
+// renames it to its content name and makes it current with an atomic swap of DIR/current.
+// A snapshot with the same content that already exists is reused.
+func commitSnapshot(dir, tmp string, m Manifest) (*Snapshot, error) {
+	snapRoot := filepath.Join(dir, snapshotsDir)
+	data, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeFileSync(filepath.Join(tmp, manifestName), data); err != nil {
+		return nil, err
+	}
+	name := strings.TrimPrefix(m.ID, "sha256:")[:24]
+	final := filepath.Join(snapRoot, name)
+	if _, err := os.Stat(final); err == nil {
+		os.RemoveAll(tmp)
+	} else if err := os.Rename(tmp, final); err != nil {
+		return nil, err
+	}
+	syncDir(snapRoot)
+	if err := swapCurrent(dir, filepath.Join(snapshotsDir, name)); err != nil {
+		return nil, err
+	}
+	return openManaged(final)
 }
 
 // swapCurrent points DIR/current at target with an atomic rename of a new symbolic link.
