@@ -216,6 +216,10 @@ func (s *Server) Invalidate() { s.cache.invalidate() }
 
 // serveInner serves from the response cache when it can, and through huma otherwise.
 func (s *Server) serveInner(w http.ResponseWriter, r *http.Request) {
+	if s.refuseBadQuery(w, r) {
+		setRoute(r, "malformed query")
+		return
+	}
 	if s.fast != nil && s.fast.serve(w, r) {
 		return
 	}

@@ -56,12 +56,9 @@ func (f *fastRoutes) serve(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	// RawPath is set when the path has escapes that differ from the default encoding (such
-	// as %2F); it comes from the request line, so it is a valid encoding of Path.
-	path := r.URL.RawPath
-	if path == "" {
-		path = r.URL.Path
-	}
+	// The escaped path as it came on the request line (RawPath when set, else Path
+	// re-escaped, which is then the same thing): each segment is unescaped exactly once.
+	path := r.URL.EscapedPath()
 	var prefix string
 	switch {
 	case strings.HasPrefix(path, "/v0.1/servers"):
@@ -181,7 +178,7 @@ func (f *fastRoutes) run(w http.ResponseWriter, r *http.Request, route fastRoute
 	return true
 }
 
-// fastSegment unescapes a path segment twice, as the mux and then the handler do, and
+// fastSegment unescapes a path segment exactly once, as the mux does for the handler, and
 // refuses the dot segments that the mux would redirect.
 func fastSegment(seg string) (string, bool) {
 	if seg == "" || seg == "." || seg == ".." {
@@ -191,11 +188,7 @@ func fastSegment(seg string) (string, bool) {
 	if err != nil || once == "." || once == ".." {
 		return "", false
 	}
-	twice, err := url.PathUnescape(once)
-	if err != nil {
-		return "", false
-	}
-	return twice, true
+	return once, true
 }
 
 // canonicalLimit accepts only "1".."100" without signs or leading zeros.

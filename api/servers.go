@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"time"
@@ -144,28 +143,24 @@ func okResponses(schema *huma.Schema, desc string) map[string]*huma.Response {
 	}
 }
 
-// pathName decodes the serverName path segment as the official registry does (the router
-// has already unescaped it once) and validates it.
+// pathName validates the serverName path segment. The router has unescaped it once, which
+// is all: "io.github.acme%2Fweather" names io.github.acme/weather, while
+// "io.github.acme%252Fweather" names a server with a "%" in it, which is invalid (the
+// official registry unescapes a second time; decoding exactly once leaves no second
+// spelling of a name for caches, logs and authorization to disagree on).
 func pathName(raw string) (string, error) {
-	name, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", badParam("path.serverName", raw, "invalid URL encoding")
+	if err := validateName(raw); err != nil {
+		return "", badParam("path.serverName", raw, "%v", err)
 	}
-	if err := validateName(name); err != nil {
-		return "", badParam("path.serverName", name, "%v", err)
-	}
-	return name, nil
+	return raw, nil
 }
 
+// pathVersion validates the version path segment, unescaped once by the router.
 func pathVersion(raw string) (string, error) {
-	v, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", badParam("path.version", raw, "invalid URL encoding")
+	if err := validateVersion(raw); err != nil {
+		return "", badParam("path.version", raw, "%v", err)
 	}
-	if err := validateVersion(v); err != nil {
-		return "", badParam("path.version", v, "%v", err)
-	}
-	return v, nil
+	return raw, nil
 }
 
 // version returns the response for one published version of name ("latest" for the latest).

@@ -168,8 +168,24 @@ func checkReadAPI(t *testing.T, h http.Handler) {
 		{"/v0.1/servers/no-slash/versions/latest", 400, "path.serverName"},
 		{"/v0.1/servers/a%2Fb%2Fc/versions/latest", 400, "path.serverName"},
 		{"/v0.1/servers/bad%25zz/versions", 400, "path.serverName"},
-		{"/v0.1/servers/a.b%2Fc/versions/%2501", 400, "path.version"},
+		{"/v0.1/servers/a.b%2Fc/versions/%01", 400, "path.version"},
+		// Path segments are unescaped exactly once (issue 17 item 9): a doubly or triply
+		// encoded slash is a "%" in the name, not a second spelling of it.
+		{"/v0.1/servers/io.github.acme%252Fweather/versions/latest", 400, "path.serverName"},
+		{"/v0.1/servers/io.github.acme%25252Fweather/versions/latest", 400, "path.serverName"},
+		{"/v0.1/servers/io.github.acme%25252Fweather/versions", 400, "path.serverName"},
+		{"/v0/servers/io.github.acme%25252Fweather/versions/1.0.0", 400, "path.serverName"},
+		{"/v0.1/servers/io.github.acme%2Fweather/versions/1.0.0%2500", 404, `version "1.0.0%00"`},
 		{"/v0.1/servers?cursor=%21%21", 400, "query.cursor"},
+		// A malformed query string is refused, naming the parameter, not served as if the
+		// parameter were absent (issue 17 item 9).
+		{"/v0.1/servers?cursor=%%%", 400, "query.cursor"},
+		{"/v0.1/servers?limit=%zz", 400, "query.limit"},
+		{"/v0.1/servers?limit=5&search=%", 400, "query.search"},
+		{"/v0.1/servers?li%zzmit=5", 400, "parameter name"},
+		{"/v0.1/servers?limit=5;search=x", 400, "query.limit"},
+		{"/v0.1/servers/io.github.acme%2Fweather/versions?cursor=%%%", 400, "query.cursor"},
+		{"/v0.1/servers/io.github.acme%2Fweather/versions/latest?x=%g0", 400, "query.x"},
 		{"/v0.1/servers?cursor=" + encodeCursor(keyOf("x", "1")), 400, "query.cursor"},
 		{"/v0.1/servers?limit=0", 422, "limit"},
 		{"/v0.1/servers?limit=101", 422, "limit"},
