@@ -42,6 +42,7 @@ type Server struct {
 	publish      *PublishConfig         // nil: publishing disabled (see publish.go)
 	pubDecisions *prometheus.CounterVec // publishes by decision (publish.go)
 	review       *ReviewConfig          // nil: the security team's API is off (review.go)
+	flushKeys    func() []string        // nil: no issuer key caches to flush (admin_keys.go)
 }
 
 // Option configures a Server.
@@ -56,6 +57,7 @@ type options struct {
 	fastPath      bool
 	publish       *PublishConfig
 	review        *ReviewConfig
+	flushKeys     func() []string
 }
 
 func defaultOptions() options {
@@ -162,6 +164,7 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 		registerPublish(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
 	}
 	s.publish = o.publish
+	s.flushKeys = o.flushKeys
 	registerExtensions(s.api, s)
 	s.review = o.review
 	registerReviewAPI(s.api, s)

@@ -127,6 +127,7 @@ func registerExtensions(api huma.API, s *Server) {
 	s.metrics.reg.MustRegister(s.pubDecisions)
 	ext := huma.NewGroup(api, ExtensionPrefix)
 	registerAdmin(ext, s)
+	registerKeysAdmin(ext, s)
 	base := "/servers/{serverName}/versions/{version}"
 	op := func(id, path, summary, desc, ct string) huma.Operation {
 		return withPermission(huma.Operation{

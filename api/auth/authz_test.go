@@ -225,3 +225,32 @@ func FuzzMapClaims(f *testing.F) {
 		}
 	})
 }
+
+func TestDisplayNameAndActor(t *testing.T) {
+	for _, tc := range []struct {
+		claims map[string]any
+		name   string
+	}{
+		{map[string]any{"email": "alice@example.com", "preferred_username": "alice", "name": "Alice A."}, "alice@example.com"},
+		{map[string]any{"preferred_username": "alice", "name": "Alice A."}, "alice"},
+		{map[string]any{"email": "", "name": "Alice A."}, "Alice A."},
+		{map[string]any{"email": 42, "name": "Alice\n\x1b[31mA."}, "Alice[31mA."},
+		{map[string]any{"name": strings.Repeat("é", 200)}, strings.Repeat("é", 128)},
+		{map[string]any{}, ""},
+	} {
+		p := &Principal{Issuer: "https://idp.example.com", Subject: "CiQxMTEx", Claims: tc.claims}
+		if got := p.DisplayName(); got != tc.name {
+			t.Errorf("DisplayName(%v) = %q, want %q", tc.claims, got, tc.name)
+		}
+		want := "https://idp.example.com|CiQxMTEx"
+		if tc.name != "" {
+			want += " (" + tc.name + ")"
+		}
+		if got := p.Actor(); got != want {
+			t.Errorf("Actor() = %q, want %q", got, want)
+		}
+	}
+	if (&Principal{Anonymous: true}).Actor() != "" {
+		t.Error("the anonymous caller has an actor")
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -84,45 +83,59 @@ func (s staticKeys) keys(_ context.Context, kid string) ([]jose.JSONWebKey, erro
 	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("signed by a key this registry does not know (another data directory?): no key with id %q; issue tokens with the data directory `vetted serve` uses", kid), nil)
 }
 
-// remoteKeys is an issuer's JWKS, found by discovery unless configured, cached for maxAge,
-// and refreshed early when a token names a key id it does not hold — at most once per
-// minRefresh, so that tokens with made-up key ids cannot make Vetted hammer the issuer.
-// Fetches are serialized and never hold up verifications with keys already known.
+// remoteKeys is an issuer's JWKS, found by discovery unless configured.
+//
+//   - A fetched key set is trusted for maxAge: a key the issuer has dropped stops verifying at
+//     most maxAge after the last fetch that listed it. From maxAge/2 on, a verification that
+//     uses the set starts one background fetch; past maxAge the set is fetched before use,
+//     and while it cannot be, the issuer's tokens are refused (fail closed).
+//   - A token naming a key id the set lacks (the issuer rotated) makes the verification wait
+//     for one fetch that starts after it arrived, so a new key verifies at once.
+//   - Fetch starts are at least minRefresh apart and concurrent needs share one fetch: tokens
+//     with made-up key ids cannot make Vetted hammer the issuer, only wait up to minRefresh.
+//   - flush forgets the set (an admin operation, SIGHUP).
 type remoteKeys struct {
 	issuer     string
 	jwksURL    string
 	client     *http.Client
 	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error
 	minRefresh time.Duration
 	maxAge     time.Duration
 	logger     *slog.Logger
 
-	fetchMu    sync.Mutex  // one fetch at a time
-	refreshing atomic.Bool // a background refresh is running
-
 	mu        sync.Mutex // guards what follows
 	set       []jose.JSONWebKey
-	fetchedAt time.Time
-	triedAt   time.Time
-	lastErr   error
-	fetches   int // for tests and metrics
+	fetchedAt time.Time  // when the fetch of set started; zero: no set
+	lastStart time.Time  // when the last fetch started; zero: none since start or flush
+	last      *fetchCall // the last finished fetch
+	inflight  *fetchCall // the fetch running now
+	fetches   int        // for tests and metrics
 }
 
-func (r *remoteKeys) current() (set []jose.JSONWebKey, stale bool) {
+// fetchCall is one fetch of the key set, shared by everyone who waits for it.
+type fetchCall struct {
+	started time.Time
+	done    chan struct{}
+	err     error
+}
+
+// snapshot returns the current set and its age; ok is false when there is none.
+func (r *remoteKeys) snapshot() (set []jose.JSONWebKey, age time.Duration, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.set, r.set == nil || r.now().Sub(r.fetchedAt) >= r.maxAge
+	if r.fetchedAt.IsZero() {
+		return nil, 0, false
+	}
+	return r.set, r.now().Sub(r.fetchedAt), true
 }
 
 func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
-	set, stale := r.current()
-	if set != nil {
+	arrived := r.now()
+	if set, age, ok := r.snapshot(); ok && age < r.maxAge {
 		if ks := selectKeys(set, kid); len(ks) > 0 {
-			if stale && r.refreshing.CompareAndSwap(false, true) {
-				go func() { // logged; the current keys serve meanwhile
-					defer r.refreshing.Store(false)
-					_, _ = r.refresh(context.WithoutCancel(ctx))
-				}()
+			if age >= r.maxAge/2 {
+				r.refreshInBackground(ctx)
 			}
 			return ks, nil
 		}
@@ -130,45 +143,88 @@ func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, e
 			return nil, authnErr(ReasonUnknownKey, "the issuer's key set is empty", nil)
 		}
 	}
-	// No keys yet, or an unknown key id: fetch now, at most once per minRefresh.
-	fetched, err := r.refresh(ctx)
-	set, _ = r.current()
-	if set == nil {
+	// No keys yet, keys too old, or an unknown key id: wait for a fetch newer than this request.
+	err := r.fetchSince(ctx, arrived)
+	set, age, ok := r.snapshot()
+	if !ok || age >= r.maxAge {
 		if err == nil {
-			err = authnErr(ReasonKeysUnavailable, "no keys fetched yet for "+r.issuer, nil)
+			err = authnErr(ReasonKeysUnavailable, "no current keys for "+r.issuer, nil)
 		}
 		return nil, err
 	}
 	if ks := selectKeys(set, kid); len(ks) > 0 {
 		return ks, nil
 	}
+	if err != nil {
+		return nil, err
+	}
 	if kid == "" {
 		return nil, authnErr(ReasonUnknownKey, "the issuer's key set is empty", nil)
 	}
-	if !fetched {
-		return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q (key set refresh rate-limited)", kid), nil)
-	}
-	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q", kid), err)
+	return nil, authnErr(ReasonUnknownKey, fmt.Sprintf("no key with id %q in the issuer's current key set", kid), nil)
 }
 
-// refresh fetches the key set unless a fetch was tried less than minRefresh ago. It reports
-// whether it fetched, and the error of the last fetch.
-func (r *remoteKeys) refresh(ctx context.Context) (bool, error) {
-	r.fetchMu.Lock()
-	defer r.fetchMu.Unlock()
+// refreshInBackground starts one fetch unless one is running or the last started less than
+// minRefresh ago; the current keys serve meanwhile.
+func (r *remoteKeys) refreshInBackground(ctx context.Context) {
 	r.mu.Lock()
 	now := r.now()
-	if !r.triedAt.IsZero() && now.Sub(r.triedAt) < r.minRefresh {
-		err := r.lastErr
-		r.mu.Unlock()
-		return false, err
-	}
-	r.triedAt = now
-	r.fetches++
+	busy := r.inflight != nil || (!r.lastStart.IsZero() && now.Sub(r.lastStart) < r.minRefresh)
 	r.mu.Unlock()
+	if !busy {
+		go func() { _ = r.fetchSince(context.WithoutCancel(ctx), now) }() // logged by run
+	}
+}
 
-	// The fetch serves every later request too: a client that hangs up must not cancel it
-	// (and so make the issuer unavailable until the next refresh).
+// fetchSince returns once a fetch that started at or after since has finished, starting one
+// when needed (at least minRefresh after the last start, waiting for that if need be), and
+// returns that fetch's error.
+func (r *remoteKeys) fetchSince(ctx context.Context, since time.Time) error {
+	waited := false
+	for {
+		r.mu.Lock()
+		if r.last != nil && !r.last.started.Before(since) {
+			err := r.last.err
+			r.mu.Unlock()
+			return err
+		}
+		if c := r.inflight; c != nil {
+			r.mu.Unlock()
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return authnErr(ReasonKeysUnavailable, "gave up waiting for the keys of "+r.issuer, ctx.Err())
+			}
+			if !c.started.Before(since) {
+				return c.err
+			}
+			continue
+		}
+		if !waited && !r.lastStart.IsZero() {
+			if wait := r.lastStart.Add(r.minRefresh).Sub(r.now()); wait > 0 {
+				r.mu.Unlock()
+				if err := r.sleep(ctx, wait); err != nil {
+					return authnErr(ReasonKeysUnavailable, "gave up waiting for the keys of "+r.issuer, err)
+				}
+				waited = true
+				continue
+			}
+		}
+		c := &fetchCall{started: r.now(), done: make(chan struct{})}
+		if c.started.Before(since) { // a clock that went backwards
+			c.started = since
+		}
+		r.inflight, r.lastStart = c, c.started
+		r.fetches++
+		r.mu.Unlock()
+		r.run(ctx, c)
+		return c.err
+	}
+}
+
+// run performs fetch c. The fetch serves every later request too: a client that hangs up must
+// not cancel it (and so make the issuer unavailable until the next one).
+func (r *remoteKeys) run(ctx context.Context, c *fetchCall) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 	defer cancel()
 	set, err := r.fetch(fctx)
@@ -176,13 +232,21 @@ func (r *remoteKeys) refresh(ctx context.Context) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		r.lastErr = authnErr(ReasonKeysUnavailable, "cannot fetch the keys of "+r.issuer, err)
+		c.err = authnErr(ReasonKeysUnavailable, "cannot fetch the keys of "+r.issuer, err)
 		r.logger.LogAttrs(ctx, slog.LevelWarn, "issuer keys unavailable", slog.String("issuer", r.issuer), slog.String("error", err.Error()))
-		return true, r.lastErr
+	} else {
+		r.set, r.fetchedAt = set, c.started
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "issuer keys fetched", slog.String("issuer", r.issuer), slog.Int("keys", len(set)))
 	}
-	r.set, r.fetchedAt, r.lastErr = set, now, nil
-	r.logger.LogAttrs(ctx, slog.LevelInfo, "issuer keys fetched", slog.String("issuer", r.issuer), slog.Int("keys", len(set)))
-	return true, nil
+	r.last, r.inflight = c, nil
+	close(c.done)
+}
+
+// flush forgets the key set and the refresh interval: the next verification fetches at once.
+func (r *remoteKeys) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.set, r.fetchedAt, r.lastStart, r.last = nil, time.Time{}, time.Time{}, nil
 }
 
 func (r *remoteKeys) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {

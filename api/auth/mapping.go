@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,16 @@ type IssuerConfig struct {
 	// NamespacesClaim names a claim listing namespace patterns this issuer vouches for
 	// (used by the embedded issuer). Patterns only take effect with the publisher role.
 	NamespacesClaim string `json:"namespaces_claim,omitempty"`
+	// Audiences are the "aud" values accepted from this issuer, any one of them, instead of
+	// the registry's audience: for a provider that cannot put the registry's URL in "aud"
+	// (an Entra application ID URI such as api://vetted, a Dex client trusted as a peer, the
+	// UI's OIDC client id). Each must name this registry alone: never a value that other
+	// services accept too. Empty: the registry's audience.
+	Audiences []string `json:"audiences,omitempty"`
+	// AllowHTTPLoopback admits a plain-http Issuer (and JWKSURL) on a loopback address
+	// (http://127.0.0.1:…, http://[::1]:…, http://localhost:…), for local testing only. It
+	// never admits plain http to any other host.
+	AllowHTTPLoopback bool `json:"allow_http_loopback,omitempty"`
 }
 
 // PublisherRule grants the publisher role on Namespace to tokens of Issuer whose claims
@@ -84,6 +95,11 @@ func validateIssuerConfig(c IssuerConfig) error {
 	for _, r := range c.DefaultRoles {
 		if _, err := ParseRole(string(r)); err != nil {
 			return fmt.Errorf("issuer %s: default_roles: %w", c.Issuer, err)
+		}
+	}
+	for _, a := range c.Audiences {
+		if strings.TrimSpace(a) == "" {
+			return fmt.Errorf("issuer %s: audiences: empty value", c.Issuer)
 		}
 	}
 	if len(c.RoleMapping) > 0 && c.RolesClaim == "" {

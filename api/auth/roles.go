@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Role is a coarse grant held by a principal.
@@ -87,6 +88,47 @@ func (p *Principal) ID() string {
 		return "anonymous"
 	}
 	return p.Issuer + "#" + p.Subject
+}
+
+// DisplayName is the holder's name for people to read: the token's "email", else
+// "preferred_username", else "name" (the first that is a non-empty string), cleaned of
+// control characters and cut to 128 characters; "" when the token has none. It comes from
+// the token as the issuer wrote it: show it, never authorize with it.
+func (p *Principal) DisplayName() string {
+	if p == nil {
+		return ""
+	}
+	for _, c := range []string{"email", "preferred_username", "name"} {
+		s, _ := p.Claims[c].(string)
+		s = strings.TrimSpace(strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) || r == unicode.ReplacementChar {
+				return -1
+			}
+			return r
+		}, s))
+		if s == "" {
+			continue
+		}
+		if r := []rune(s); len(r) > 128 {
+			s = string(r[:128])
+		}
+		return s
+	}
+	return ""
+}
+
+// Actor is how the audit chain names the holder: "<issuer>|<subject>", followed by
+// " (<display name>)" when the token has one. The issuer and subject identify; the name
+// only helps a person reading the chain.
+func (p *Principal) Actor() string {
+	if p == nil || p.Anonymous {
+		return ""
+	}
+	a := p.Issuer + "|" + p.Subject
+	if d := p.DisplayName(); d != "" {
+		a += " (" + d + ")"
+	}
+	return a
 }
 
 // HasRole reports whether p holds r.

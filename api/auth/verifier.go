@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"sort"
@@ -19,10 +20,13 @@ import (
 
 // Verification defaults.
 const (
-	DefaultClockSkew      = time.Minute
-	DefaultJWKSMinRefresh = 30 * time.Second
-	DefaultJWKSMaxAge     = time.Hour
-	MaxTokenBytes         = 16 << 10
+	DefaultClockSkew = time.Minute
+	// DefaultJWKSMinRefresh is the least time between two fetches of an issuer's keys.
+	DefaultJWKSMinRefresh = 5 * time.Second
+	// DefaultJWKSMaxAge is how long a fetched key set is trusted: a key the issuer drops
+	// stops verifying within it.
+	DefaultJWKSMaxAge = 10 * time.Minute
+	MaxTokenBytes     = 16 << 10
 )
 
 // AllowedAlgorithms are the only signature algorithms accepted. Never "none", never HMAC.
@@ -44,6 +48,7 @@ type Verifier struct {
 	maxAge     time.Duration
 	allowHTTP  bool
 	logger     *slog.Logger
+	sleep      func(context.Context, time.Duration) error
 
 	issuerCfgs []IssuerConfig
 	static     map[string][]jose.JSONWebKey
@@ -110,12 +115,15 @@ func WithClockSkew(d time.Duration) VerifierOption {
 	}
 }
 
-// WithJWKSRefresh sets how often an unknown key id may trigger a refresh (minRefresh) and
-// how long a fetched key set is used before it is fetched again (maxAge).
+// WithJWKSRefresh sets the least time between two fetches of an issuer's keys (minRefresh,
+// default 5s) and how long a fetched key set is trusted (maxAge, default 10m): a key the
+// issuer drops stops verifying within maxAge; from maxAge/2 on the set is refreshed in the
+// background. A token with a key id the set lacks waits for one fetch (at most minRefresh
+// after the previous one).
 func WithJWKSRefresh(minRefresh, maxAge time.Duration) VerifierOption {
 	return func(v *Verifier) error {
-		if minRefresh <= 0 || maxAge < minRefresh {
-			return fmt.Errorf("JWKS refresh: want 0 < min (%v) <= max age (%v)", minRefresh, maxAge)
+		if minRefresh <= 0 || maxAge < 2*minRefresh {
+			return fmt.Errorf("JWKS refresh: want 0 < min refresh (%v) and max age (%v) at least twice that", minRefresh, maxAge)
 		}
 		v.minRefresh, v.maxAge = minRefresh, maxAge
 		return nil
@@ -148,6 +156,7 @@ func NewVerifier(audience string, opts ...VerifierOption) (*Verifier, error) {
 		minRefresh: DefaultJWKSMinRefresh,
 		maxAge:     DefaultJWKSMaxAge,
 		logger:     slog.New(slog.DiscardHandler),
+		sleep:      sleepCtx,
 		static:     map[string][]jose.JSONWebKey{},
 		issuers:    map[string]*trustedIssuer{},
 	}
@@ -174,12 +183,12 @@ func NewVerifier(audience string, opts ...VerifierOption) (*Verifier, error) {
 				if raw == "" {
 					continue
 				}
-				u, err := url.Parse(raw)
-				if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && v.allowHTTP)) {
-					return nil, fmt.Errorf("issuer %s: %q must be an https URL", c.Issuer, raw)
+				if err := checkIssuerURL(raw, v.allowHTTP || c.AllowHTTPLoopback, v.allowHTTP); err != nil {
+					return nil, fmt.Errorf("issuer %s: %w", c.Issuer, err)
 				}
 			}
-			ti.keys = &remoteKeys{issuer: c.Issuer, jwksURL: c.JWKSURL, client: v.client, now: v.now, minRefresh: v.minRefresh, maxAge: v.maxAge, logger: v.logger}
+			ti.keys = &remoteKeys{issuer: c.Issuer, jwksURL: c.JWKSURL, client: v.client, now: v.now, sleep: v.sleep,
+				minRefresh: v.minRefresh, maxAge: v.maxAge, logger: v.logger}
 		}
 		v.issuers[c.Issuer] = ti
 	}
@@ -206,6 +215,69 @@ func (v *Verifier) Issuers() []string {
 		out = append(out, c.Issuer)
 	}
 	return out
+}
+
+// FlushKeys forgets every fetched key set, so that the next token of each issuer fetches
+// its keys at once. It returns the issuers whose keys were flushed (the embedded issuer's
+// keys are fixed and stay).
+func (v *Verifier) FlushKeys() []string {
+	var out []string
+	for _, c := range v.issuerCfgs {
+		if rk, ok := v.issuers[c.Issuer].keys.(*remoteKeys); ok {
+			rk.flush()
+			out = append(out, c.Issuer)
+		}
+	}
+	v.logger.Info("issuer key caches flushed", slog.Any("issuers", out))
+	return out
+}
+
+// checkIssuerURL accepts an https URL; an http one only when http is allowed: for any host
+// when anyHost (AllowHTTPIssuersUnsafe), else only for a loopback host (allow_http_loopback).
+func checkIssuerURL(raw string, http, anyHost bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("%q must be an https URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return fmt.Errorf("%q must be an https URL", raw)
+	case !http:
+		return fmt.Errorf("%q must be an https URL (allow_http_loopback admits http://127.0.0.1 for local testing)", raw)
+	case anyHost || IsLoopbackHost(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%q: allow_http_loopback admits plain http only on a loopback address (127.0.0.0/8, ::1, localhost), not %s", raw, u.Hostname())
+}
+
+// quoteAny renders the accepted audiences: "a", or one of ["a" "b"].
+func quoteAny(auds jwt.Audience) string {
+	if len(auds) == 1 {
+		return strconv.Quote(auds[0])
+	}
+	return fmt.Sprintf("any of %q", []string(auds))
+}
+
+// IsLoopbackHost reports whether host (no port) is "localhost" or a literal loopback address.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Verify checks a bearer token and returns its principal, or an *AuthnError.
@@ -265,9 +337,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if !verified {
 		return nil, authnErr(ReasonSignature, "no key of "+iss.cfg.Issuer+" verifies the token", lastErr)
 	}
+	audiences := jwt.Audience{v.audience}
+	if len(iss.cfg.Audiences) > 0 {
+		audiences = iss.cfg.Audiences
+	}
 	err = std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      iss.cfg.Issuer,
-		AnyAudience: jwt.Audience{v.audience},
+		AnyAudience: audiences,
 		Time:        v.now(),
 	}, v.skew)
 	switch {
@@ -275,7 +351,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	case errors.Is(err, jwt.ErrInvalidIssuer):
 		return nil, authnErr(ReasonIssuer, "issuer changed between parse and verification", err)
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return nil, authnErr(ReasonAudience, fmt.Sprintf("the token's audience %q does not contain %q, the audience this registry expects (from issuer %q)", []string(std.Audience), v.audience, iss.cfg.Issuer), err)
+		return nil, authnErr(ReasonAudience, fmt.Sprintf("the token's audience %q does not contain %s, the audience this registry expects (from issuer %q)", []string(std.Audience), quoteAny(audiences), iss.cfg.Issuer), err)
 	case errors.Is(err, jwt.ErrExpired):
 		return nil, authnErr(ReasonExpired, "expired at "+std.Expiry.Time().UTC().Format(time.RFC3339), err)
 	case errors.Is(err, jwt.ErrNotValidYet):

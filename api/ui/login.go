@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,7 +32,12 @@ const (
 type OIDC struct {
 	// Name is shown on the button ("Sign in with <Name>").
 	Name string
-	// AuthorizationURL and TokenURL are the provider's endpoints (DiscoverOIDC finds them).
+	// Issuer is the provider's issuer URL. Unless AuthorizationURL and TokenURL are given,
+	// they are discovered from it lazily: at the first sign-in, and again on a later one
+	// (at most every DiscoveryRetry) until discovery succeeds. The pages and the API serve
+	// meanwhile; only the provider's sign-in waits for it.
+	Issuer string
+	// AuthorizationURL and TokenURL are the provider's endpoints (see Issuer).
 	AuthorizationURL string
 	TokenURL         string
 	// ClientID (and ClientSecret for confidential clients) identify Vetted at the provider.
@@ -37,14 +45,33 @@ type OIDC struct {
 	ClientSecret string
 	// RedirectURL is this registry's callback: <resource>/ui/oidc/callback.
 	RedirectURL string
-	// Scopes requested (default "openid profile email").
+	// Scopes requested. Empty: DefaultScopes plus each of ClaimScopes the provider offers.
 	Scopes []string
-	// Client makes the token request (default: http.DefaultClient with a timeout).
+	// ClaimScopes are the claims the registry maps to roles and namespaces (roles_claim,
+	// namespaces_claim, e.g. "groups"). With the default scopes, each is also requested as
+	// a scope of the same name when the provider lists it in scopes_supported — or, for
+	// "groups", when the provider lists no scopes at all — so that a provider which releases
+	// a claim only on request (Dex's groups) releases it.
+	ClaimScopes []string
+	// Client makes the discovery and token requests (default: an http.Client with a
+	// timeout).
 	Client *http.Client
 }
 
+// DefaultScopes are always requested unless OIDC.Scopes is set.
+var DefaultScopes = []string{"openid", "profile", "email"}
+
+// DiscoveryRetry is the least time between two discovery attempts of the provider.
+const DiscoveryRetry = 10 * time.Second
+
 func (o *OIDC) validate() error {
-	for k, v := range map[string]string{"authorization URL": o.AuthorizationURL, "token URL": o.TokenURL, "redirect URL": o.RedirectURL} {
+	urls := map[string]string{"redirect URL": o.RedirectURL}
+	if o.AuthorizationURL != "" || o.TokenURL != "" {
+		urls["authorization URL"], urls["token URL"] = o.AuthorizationURL, o.TokenURL
+	} else {
+		urls["issuer"] = o.Issuer
+	}
+	for k, v := range urls {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("ui: OIDC %s %q is not an http(s) URL", k, v)
@@ -56,32 +83,118 @@ func (o *OIDC) validate() error {
 	return nil
 }
 
+func (o *OIDC) client() *http.Client {
+	if o.Client != nil {
+		return o.Client
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// scopes are the scopes to request from a provider that offers supported (nil: unknown).
+func (o *OIDC) scopes(supported []string) []string {
+	if len(o.Scopes) > 0 {
+		return o.Scopes
+	}
+	out := slices.Clone(DefaultScopes)
+	for _, c := range o.ClaimScopes {
+		if c == "" || slices.Contains(out, c) {
+			continue
+		}
+		if slices.Contains(supported, c) || (len(supported) == 0 && c == "groups") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Endpoints is what the pages need from the provider's OpenID configuration.
+type Endpoints struct {
+	AuthorizationURL string
+	TokenURL         string
+	// ScopesSupported is the provider's scopes_supported (nil when it lists none).
+	ScopesSupported []string
+}
+
+// discovery holds the provider's endpoints once found, and the last failure until then.
+type discovery struct {
+	mu      sync.Mutex
+	ep      *Endpoints
+	triedAt time.Time
+	lastErr error
+}
+
+// endpoints returns the provider's endpoints, discovering them when they are not known yet
+// (at most every DiscoveryRetry; in between, the last failure).
+func (h *Handler) endpoints(ctx context.Context) (Endpoints, error) {
+	o := h.cfg.OIDC
+	if o.AuthorizationURL != "" && o.TokenURL != "" {
+		return Endpoints{AuthorizationURL: o.AuthorizationURL, TokenURL: o.TokenURL}, nil
+	}
+	d := &h.disc
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ep != nil {
+		return *d.ep, nil
+	}
+	now := h.now()
+	if !d.triedAt.IsZero() && now.Sub(d.triedAt) < DiscoveryRetry {
+		return Endpoints{}, d.lastErr
+	}
+	d.triedAt = now
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ep, err := Discover(dctx, o.client(), o.Issuer)
+	if err != nil {
+		d.lastErr = err
+		h.log.Warn("ui: OIDC discovery failed; retried at a later sign-in", slog.String("issuer", o.Issuer), slog.String("error", err.Error()))
+		return Endpoints{}, err
+	}
+	d.ep = &ep
+	h.log.Info("ui: OIDC provider discovered", slog.String("issuer", o.Issuer))
+	return ep, nil
+}
+
 // DiscoverOIDC reads the provider's endpoints from its OpenID configuration.
 func DiscoverOIDC(ctx context.Context, client *http.Client, issuer string) (authURL, tokenURL string, err error) {
+	ep, err := Discover(ctx, client, issuer)
+	return ep.AuthorizationURL, ep.TokenURL, err
+}
+
+// Discover reads the provider's OpenID configuration, whose issuer must equal issuer
+// exactly and whose endpoints must be http(s) URLs.
+func Discover(ctx context.Context, client *http.Client, issuer string) (Endpoints, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return "", "", err
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %w", err)
 	}
+	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", "", fmt.Errorf("ui: OIDC discovery: %w", err)
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("ui: OIDC discovery: %s", resp.Status)
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %s", resp.Status)
 	}
 	var doc struct {
-		Issuer   string `json:"issuer"`
-		AuthURL  string `json:"authorization_endpoint"`
-		TokenURL string `json:"token_endpoint"`
+		Issuer   string   `json:"issuer"`
+		AuthURL  string   `json:"authorization_endpoint"`
+		TokenURL string   `json:"token_endpoint"`
+		Scopes   []string `json:"scopes_supported"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
-		return "", "", fmt.Errorf("ui: OIDC discovery: %w", err)
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %w", err)
 	}
 	if doc.Issuer != issuer {
-		return "", "", fmt.Errorf("ui: OIDC discovery: issuer %q, want %q", doc.Issuer, issuer)
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: issuer %q, want %q", doc.Issuer, issuer)
 	}
-	return doc.AuthURL, doc.TokenURL, nil
+	for k, v := range map[string]string{"authorization_endpoint": doc.AuthURL, "token_endpoint": doc.TokenURL} {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %s %q is not an http(s) URL", k, v)
+		}
+	}
+	return Endpoints{AuthorizationURL: doc.AuthURL, TokenURL: doc.TokenURL, ScopesSupported: doc.Scopes}, nil
 }
 
 type loginData struct {
@@ -192,20 +305,23 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, http.StatusNotFound, "No identity provider", "This registry has no identity provider configured; sign in with a token.")
 		return
 	}
+	ep, err := h.endpoints(r.Context())
+	if err != nil {
+		h.fail(w, r, nil, http.StatusServiceUnavailable, "Identity provider unavailable",
+			"The identity provider cannot be reached just now ("+err.Error()+"). Try again in a few seconds, or sign in with a token.")
+		return
+	}
 	st := oidcState{State: randomToken(), Verifier: randomToken() + randomToken(), Nonce: randomToken(),
 		Next: safeNext(r.URL.Query().Get("next")), Expires: h.now().Add(oidcTTL).Unix()}
 	// Lax, not Strict: the provider's redirect back is a cross-site navigation.
 	setCookie(w, oidcCookie, h.sealState(st), Prefix+"/oidc", int(oidcTTL.Seconds()), http.SameSiteLaxMode)
-	scopes := o.Scopes
-	if len(scopes) == 0 {
-		scopes = []string{"openid", "profile", "email"}
-	}
+	scopes := o.scopes(ep.ScopesSupported)
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {o.ClientID}, "redirect_uri": {o.RedirectURL},
 		"scope": {strings.Join(scopes, " ")}, "state": {st.State}, "nonce": {st.Nonce},
 		"code_challenge": {pkceChallenge(st.Verifier)}, "code_challenge_method": {"S256"},
 	}
-	u := o.AuthorizationURL
+	u := ep.AuthorizationURL
 	if strings.Contains(u, "?") {
 		u += "&" + q.Encode()
 	} else {
@@ -261,9 +377,13 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 // exchange trades the code for tokens and returns the one whose audience is this registry.
 func (h *Handler) exchange(ctx context.Context, code string, st oidcState) (string, error) {
 	o := h.cfg.OIDC
+	ep, err := h.endpoints(ctx)
+	if err != nil {
+		return "", err
+	}
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {o.RedirectURL},
 		"client_id": {o.ClientID}, "code_verifier": {st.Verifier}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.TokenURL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err
 	}
@@ -272,11 +392,7 @@ func (h *Handler) exchange(ctx context.Context, code string, st oidcState) (stri
 	if o.ClientSecret != "" {
 		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret))
 	}
-	client := o.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := client.Do(req)
+	resp, err := o.client().Do(req)
 	if err != nil {
 		return "", fmt.Errorf("the token request failed: %w", err)
 	}

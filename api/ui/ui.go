@@ -60,6 +60,7 @@ type Handler struct {
 	pages map[string]*template.Template
 	log   *slog.Logger
 	now   func() time.Time
+	disc  discovery // the OIDC provider's endpoints, discovered lazily
 }
 
 //go:embed templates/*.html
@@ -171,7 +172,17 @@ type session struct {
 	csrf  string
 }
 
-func (s *session) Actor() string { return s.p.Issuer + "|" + s.p.Subject }
+// Actor names the reviewer in the audit chain: "<issuer>|<subject> (<display name>)".
+func (s *session) Actor() string { return s.p.Actor() }
+
+// who is the principal as the pages show it: the token's email, preferred_username or
+// name, else its subject.
+func who(p *auth.Principal) string {
+	if d := p.DisplayName(); d != "" {
+		return d
+	}
+	return p.Subject
+}
 
 // authed verifies the token cookie (no cookie: to the login page) and requires the review
 // permission (403 page otherwise). State-changing requests also pass the CSRF checks.
@@ -204,7 +215,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *session)) 
 			if err := auth.Authorize(p, auth.PermReview, ""); err != nil {
 				h.log.Warn("ui: access denied", slog.String("identity", p.ID()), slog.String("method", r.Method),
 					slog.String("path", r.URL.Path), slog.String("reason", err.Error()))
-				h.fail(w, r, s, http.StatusForbidden, "Forbidden", "Signed in as "+p.Subject+" ("+roles(p)+"): "+
+				h.fail(w, r, s, http.StatusForbidden, "Forbidden", "Signed in as "+who(p)+" ("+roles(p)+"): "+
 					"these pages are for reviewers. "+err.Error()+".")
 				return
 			}
@@ -245,7 +256,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		return
 	}
 	if s != nil {
-		p.User = s.p.Subject
+		p.User = who(s.p)
 		p.CSRF = s.csrf
 	}
 	if p.Flash == "" {

@@ -246,6 +246,7 @@ type idp struct {
 	subject  string
 	groups   []string
 	audience string
+	extra    map[string]any // more claims of the ID token
 }
 
 type codeGrant struct {
@@ -284,7 +285,7 @@ func (p *idp) handler() http.Handler {
 		now := time.Now()
 		tok, _ := jwt.Signed(signer).Claims(jwt.Claims{Issuer: p.url, Subject: p.subject, Audience: jwt.Audience{p.audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}).
-			Claims(map[string]any{"groups": p.groups, "nonce": g.nonce}).Serialize()
+			Claims(map[string]any{"groups": p.groups, "nonce": g.nonce}).Claims(p.extra).Serialize()
 		_ = json.NewEncoder(w).Encode(map[string]string{"id_token": tok, "access_token": "opaque", "token_type": "Bearer"})
 	})
 	return mux

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/vetted-dev/vetted/api/auth"
@@ -25,6 +26,8 @@ import (
 //	    - issuer: https://login.example.com
 //	      roles_claim: groups
 //	      role_mapping: {sec-team: reviewer, registry-admins: admin, staff: reader}
+//	      audiences: ...                       # see docs/auth.md for every key
+//	  key_cache: {max_age: 10m, min_refresh: 5s}   # issuers' fetched signing keys
 //	  publishers:
 //	    - namespace: io.github.acme/*
 //	      issuer: https://token.actions.githubusercontent.com
@@ -54,6 +57,75 @@ type authConfig struct {
 	RateLimits     rateLimitsConfig     `json:"rate_limits"`
 	BodyLimits     bodyLimitsConfig     `json:"body_limits"`
 	TrustedProxies []string             `json:"trusted_proxies,omitempty"`
+	KeyCache       keyCacheConfig       `json:"key_cache"`
+}
+
+// keyCacheConfig bounds how long the issuers' fetched signing keys are trusted (max_age,
+// default 10m: a key an issuer drops stops verifying within it) and how often they may be
+// fetched (min_refresh, default 5s).
+type keyCacheConfig struct {
+	MaxAge     string `json:"max_age,omitempty"`
+	MinRefresh string `json:"min_refresh,omitempty"`
+}
+
+func (c keyCacheConfig) option() (auth.VerifierOption, error) {
+	if c.MaxAge == "" && c.MinRefresh == "" {
+		return nil, nil
+	}
+	maxAge, minRefresh := auth.DefaultJWKSMaxAge, auth.DefaultJWKSMinRefresh
+	for _, f := range []struct {
+		key string
+		raw string
+		d   *time.Duration
+	}{{"max_age", c.MaxAge, &maxAge}, {"min_refresh", c.MinRefresh, &minRefresh}} {
+		if f.raw == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.raw)
+		if err != nil {
+			return nil, fmt.Errorf("auth.key_cache.%s: %w", f.key, err)
+		}
+		*f.d = d
+	}
+	if maxAge > 24*time.Hour {
+		return nil, fmt.Errorf("auth.key_cache.max_age %v: at most 24h (a dropped key stays trusted that long)", maxAge)
+	}
+	if minRefresh <= 0 || maxAge < 2*minRefresh {
+		return nil, fmt.Errorf("auth.key_cache: want min_refresh (%v) > 0 and max_age (%v) at least twice min_refresh", minRefresh, maxAge)
+	}
+	return auth.WithJWKSRefresh(minRefresh, maxAge), nil
+}
+
+// issuerGuardOptions are what the outbound guard needs to reach the issuers: the host and
+// port of each issuer and jwks_url, over its own scheme (an http one exists only with
+// allow_http_loopback, on a loopback address, which is then allowed too).
+func issuerGuardOptions(issuers []auth.IssuerConfig) []netguard.Option {
+	var urls []string
+	var nets []netip.Prefix
+	for _, ic := range issuers {
+		for _, raw := range []string{ic.Issuer, ic.JWKSURL} {
+			u, err := url.Parse(raw)
+			if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
+				continue // refused with its reason by auth.NewVerifier
+			}
+			urls = append(urls, raw)
+			if ic.AllowHTTPLoopback && u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname()) {
+				if a, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+					nets = append(nets, netip.PrefixFrom(a, a.BitLen()))
+				} else { // localhost
+					nets = append(nets, netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128"))
+				}
+			}
+		}
+	}
+	var opts []netguard.Option
+	if len(urls) > 0 {
+		opts = append(opts, netguard.AllowURLs(urls...))
+	}
+	if len(nets) > 0 {
+		opts = append(opts, netguard.AllowNetworks(nets...))
+	}
+	return opts
 }
 
 type selfIssuerConfig struct {
@@ -130,6 +202,11 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 		vopts = append(vopts, auth.WithHTTPClient(g.Client()))
 	}
 	vopts = append(vopts, auth.WithPublisherRules(c.Publishers...), auth.WithVerifierLogger(audit))
+	if o, err := c.KeyCache.option(); err != nil {
+		return nil, err
+	} else if o != nil {
+		vopts = append(vopts, o)
+	}
 	if c.ClockSkew != "" {
 		d, err := time.ParseDuration(c.ClockSkew)
 		if err != nil {

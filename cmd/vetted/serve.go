@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -163,6 +165,28 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 	return append(append([]api.Option{api.WithLogger(log)}, authOpts...), pubOpts...), nil
 }
 
+// flushKeysOnHUP makes SIGHUP flush the token issuers' key caches (as the admin operation
+// flush-issuer-keys does) until the returned function is called.
+func flushKeysOnHUP(svc *auth.Service, log *slog.Logger) (stop func()) {
+	if svc == nil {
+		return func() {}
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Info("SIGHUP: flushing the token issuers' key caches", slog.Any("issuers", svc.Verifier().FlushKeys()))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
+}
+
 func runServe(ctx context.Context, e *env, c *serveConfig) error {
 	log, err := newLogger(e.stderr, c.LogFormat, c.LogLevel)
 	if err != nil {
@@ -212,6 +236,8 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	stopHUP := flushKeysOnHUP(c.authSvc, log)
+	defer stopHUP()
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", kind), slog.String("url", c.resource), slog.Bool("tls", tlsCfg != nil))
 	served := make(chan error, 1)
 	go func() {

@@ -46,7 +46,7 @@ func serveAuth(c *serveConfig, resource string, log *slog.Logger) ([]api.Option,
 		}
 	}
 	audit := log.With(slog.String("log", "audit"))
-	guard, err := oc.guard(log.With(slog.String("log", "outbound")))
+	guard, err := oc.guard(log.With(slog.String("log", "outbound")), issuerGuardOptions(ac.Issuers)...)
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
@@ -57,6 +57,7 @@ func serveAuth(c *serveConfig, resource string, log *slog.Logger) ([]api.Option,
 	return []api.Option{
 		api.WithHTTPMiddleware(svc.Middleware),
 		api.WithHumaMiddleware(auth.HumaMiddleware(servePermission)),
+		api.WithIssuerKeysFlush(svc.Verifier().FlushKeys),
 	}, svc, nil
 }
 

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
+	"slices"
 
 	"github.com/vetted-dev/vetted/api"
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/api/ui"
-	"github.com/vetted-dev/vetted/internal/netguard"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -19,16 +18,21 @@ func init() { addConfigSection("ui") }
 // uiConfig is the `ui:` section of vetted.yaml: how reviewers sign in to the pages under
 // /ui. Without it the login form accepts a pasted token (`vetted token issue --role
 // reviewer`). With oidc, the pages also offer the provider's login (authorization code with
-// PKCE); the provider must be one of auth.issuers, and the token it returns (ID token or
-// access token) must carry this registry's audience — typically client_id = the audience.
+// PKCE). The provider must be one of auth.issuers (start-up fails otherwise): its tokens are
+// verified and mapped to roles like the API's. The token it returns (ID token or access
+// token) must carry one of that issuer's audiences — client_id = the registry's audience,
+// or the client id listed in the issuer's `audiences`. The provider is discovered lazily, at
+// the first sign-in, and retried: the registry starts and serves while it is down.
 //
 //	ui:
 //	  oidc:
 //	    name: Acme SSO
-//	    issuer: https://sso.acme.example
-//	    client_id: https://vetted.acme.example
-//	    client_secret_env: VETTED_UI_CLIENT_SECRET   # for confidential clients
-//	    scopes: [openid, profile, email, groups]
+//	    issuer: https://sso.acme.example               # one of auth.issuers
+//	    client_id: vetted
+//	    client_secret_env: VETTED_UI_CLIENT_SECRET     # confidential clients; must be set
+//	    scopes: [openid, profile, email, groups]       # default: openid profile email + the
+//	                                                   # issuer's roles_claim/namespaces_claim
+//	                                                   # when the provider offers them
 type uiConfig struct {
 	OIDC *struct {
 		Name            string   `json:"name,omitempty"`
@@ -60,10 +64,7 @@ func serveReview(c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Opt
 	}
 	c.review = &reviewWiring{desk: desk}
 	return []api.Option{api.WithReview(api.ReviewConfig{Desk: desk, ToolVersion: "vetted", Actor: func(ctx context.Context) string {
-		if p := auth.PrincipalFrom(ctx); p != nil && !p.Anonymous {
-			return p.Issuer + "|" + p.Subject
-		}
-		return ""
+		return auth.PrincipalFrom(ctx).Actor() // "<issuer>|<subject> (<display name>)"; "" when anonymous
 	}})}, nil
 }
 
@@ -90,26 +91,44 @@ func serveUI(ctx context.Context, e *env, c *serveConfig, log *slog.Logger, srv 
 			return nil, usageErrorf("ui.oidc: issuer and client_id are required")
 		}
 		var oc outboundConfig
+		var ac authConfig
 		if c.File != nil {
 			if err := c.File.Section("outbound", &oc); err != nil {
 				return nil, usageError(err)
 			}
+			if err := c.File.Section("auth", &ac); err != nil {
+				return nil, usageError(err)
+			}
 		}
-		guard, err := oc.guard(log.With(slog.String("log", "outbound")), netguard.AllowURLs(o.Issuer))
-		if err != nil {
-			return nil, usageError(fmt.Errorf("ui.oidc.issuer: %w", err))
+		i := slices.IndexFunc(ac.Issuers, func(ic auth.IssuerConfig) bool { return ic.Issuer == o.Issuer })
+		if i < 0 {
+			return nil, usageErrorf("ui.oidc.issuer %q is not one of auth.issuers: the pages verify the provider's tokens and map them to roles "+
+				"as the API does, so list it there too (byte for byte), with its roles_claim and role_mapping", o.Issuer)
 		}
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		authURL, tokenURL, err := ui.DiscoverOIDC(dctx, guard.Client(), o.Issuer)
-		if err != nil {
-			return nil, fmt.Errorf("ui.oidc: %w", err)
-		}
-		cfg.OIDC = &ui.OIDC{Name: o.Name, AuthorizationURL: authURL, TokenURL: tokenURL, ClientID: o.ClientID,
-			RedirectURL: c.authSvc.Metadata().Resource + ui.Prefix + "/oidc/callback", Scopes: o.Scopes, Client: guard.Client()}
+		ic := ac.Issuers[i]
+		var secret string
 		if o.ClientSecretEnv != "" {
-			cfg.OIDC.ClientSecret = e.getenv(o.ClientSecretEnv)
+			if secret = e.getenv(o.ClientSecretEnv); secret == "" {
+				return nil, usageErrorf("ui.oidc.client_secret_env: the environment variable %s is unset or empty "+
+					"(set it to the client secret, or remove client_secret_env for a public client)", o.ClientSecretEnv)
+			}
 		}
+		// The same guard as the API's issuers: the provider's host is allowed.
+		guard, err := oc.guard(log.With(slog.String("log", "outbound")), issuerGuardOptions(ac.Issuers)...)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("ui.oidc: %w", err))
+		}
+		var claimScopes []string
+		for _, cl := range []string{ic.RolesClaim, ic.NamespacesClaim} {
+			if cl != "" {
+				claimScopes = append(claimScopes, cl)
+			}
+		}
+		// Discovered lazily (at the first sign-in, retried): the registry serves while the
+		// provider is down.
+		cfg.OIDC = &ui.OIDC{Name: o.Name, Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: secret,
+			RedirectURL: c.authSvc.Metadata().Resource + ui.Prefix + "/oidc/callback", Scopes: o.Scopes, ClaimScopes: claimScopes,
+			Client: guard.Client()}
 	}
 	h, err := ui.New(cfg)
 	if err != nil {

@@ -1,14 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -88,47 +82,5 @@ func TestServeReview(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("queue page with the cookie: %d", resp.StatusCode)
-	}
-}
-
-// With a ui.oidc section, serve discovers the provider's endpoints at start (through the
-// outbound guard) and the login page offers it; a provider it cannot reach stops serve.
-func TestServeUIOIDC(t *testing.T) {
-	idp := httptest.NewServer(nil)
-	idp.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/.well-known/openid-configuration" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":%q,"token_endpoint":%q}`, idp.URL, idp.URL+"/authorize", idp.URL+"/token")
-	})
-	defer idp.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "vetted.yaml")
-	write := func(issuer string) {
-		yaml := "outbound:\n  allow_hosts: [\"127.0.0.1\"]\n  allow_networks: [127.0.0.0/8]\nui:\n  oidc:\n    name: Acme SSO\n    issuer: " + issuer + "\n    client_id: vetted\n"
-		if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(idp.URL)
-	addr, _ := startServe(t, nil, "--data-dir", dir, "--config", cfg)
-	resp, body := request(t, http.DefaultClient, "GET", "http://"+addr+"/ui/login", "")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Sign in with Acme SSO") {
-		t.Fatalf("login page: %d %s", resp.StatusCode, body)
-	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, _ = request(t, c, "GET", "http://"+addr+"/ui/oidc/start", "")
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, idp.URL+"/authorize?") ||
-		!strings.Contains(loc, "redirect_uri="+url.QueryEscape("http://"+addr+"/ui/oidc/callback")) {
-		t.Fatalf("start: %d %s", resp.StatusCode, loc)
-	}
-
-	write(idp.URL + "/nowhere")
-	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", cfg},
-		&env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
-	if err == nil || !strings.Contains(err.Error(), "ui.oidc") {
-		t.Fatalf("unreachable provider: %v", err)
 	}
 }
