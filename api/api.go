@@ -182,6 +182,14 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+func init() {
+	// huma matches object keys to schema properties case-insensitively by default, so a
+	// body with "Name" next to "name" validated and then decoded to either: a document with
+	// two meanings (issue 17). Vetted's bodies are matched exactly. (huma offers this only
+	// as a package-level setting.)
+	huma.ValidateStrictCasing = true
+}
+
 func humaConfig() huma.Config {
 	cfg := huma.DefaultConfig(apiTitle, apiVersion)
 	cfg.Info.Description = "Vetted serves MCP servers only after verifying their signatures, " +
@@ -190,6 +198,8 @@ func humaConfig() huma.Config {
 		"_meta[\"" + VettedMetaKey + "\"]."
 	// No $schema links in responses: the bodies are the official registry's shapes.
 	cfg.CreateHooks = nil
+	// Every problem document is bounded, on every route (problems.go).
+	cfg.Transformers = append(cfg.Transformers, boundProblems)
 	if cfg.Components.SecuritySchemes == nil {
 		cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
 	}

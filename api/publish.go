@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
@@ -59,8 +61,11 @@ func WithPublishing(cfg PublishConfig) Option {
 
 const opPublish = "publish-server"
 
+// publishInput is the raw body only: the server.json is decoded once, strictly, by the
+// pipeline (registry.ParseServerJSON), never by huma, whose case-insensitive decoding gave a
+// document two meanings (issue 17). The request schema is still documented as the official
+// ServerJSON (see documentPublishBody).
 type publishInput struct {
-	Body    apiv0.ServerJSON
 	RawBody []byte
 }
 
@@ -157,14 +162,22 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		}
 		return out, nil
 	})
-	// The raw body is read for the byte-for-byte record; the documented body is the
-	// official server.json only.
-	if p := api.OpenAPI().Paths; p != nil {
-		for path, item := range p {
-			if item.Post != nil && item.Post.OperationID == opPublish+suffix && item.Post.RequestBody != nil {
-				delete(item.Post.RequestBody.Content, "application/octet-stream")
-				_ = path
-			}
+	documentPublishBody(api, opPublish+suffix)
+}
+
+// documentPublishBody documents the publish operation's body as the official server.json
+// (what the strict decoder accepts) instead of the raw bytes huma sees. It changes the
+// document only: huma, which read the operation before, validates nothing.
+func documentPublishBody(api huma.API, opID string) {
+	oapi := api.OpenAPI()
+	schema := oapi.Components.Schemas.Schema(reflect.TypeOf(apiv0.ServerJSON{}), true, "ServerJSON")
+	for _, item := range oapi.Paths {
+		if item.Post == nil || item.Post.OperationID != opID {
+			continue
+		}
+		item.Post.RequestBody = &huma.RequestBody{
+			Required: true,
+			Content:  map[string]*huma.MediaType{"application/json": {Schema: schema}},
 		}
 	}
 }
@@ -218,10 +231,31 @@ func publishProblem(s *Server, err error) error {
 	case errors.As(err, &se):
 		return se
 	case errors.As(err, &fe):
-		return huma.Error422UnprocessableEntity("invalid server.json: "+fe.Error(),
-			&huma.ErrorDetail{Location: "body." + fe.Field, Message: fe.Reason})
+		return fieldProblem(fe)
 	case errors.Is(err, registry.ErrForbidden):
 		return huma.Error403Forbidden(err.Error())
 	}
 	return problem(s.log, err)
+}
+
+// fieldProblem is the 422 of a refused server.json: one error per problem the decoder
+// listed (at most registry.MaxFieldErrors), then "and N more".
+func fieldProblem(fe *registry.FieldError) error {
+	loc := func(f string) string {
+		if f == "body" || strings.HasPrefix(f, "[") {
+			return "body" + strings.TrimPrefix(f, "body")
+		}
+		return "body." + f
+	}
+	details := []error{&huma.ErrorDetail{Location: loc(fe.Field), Message: fe.Reason}}
+	for _, a := range fe.Also {
+		details = append(details, &huma.ErrorDetail{Location: loc(a.Field), Message: a.Reason})
+	}
+	if fe.More > 0 {
+		details = append(details, moreDetail(fe.More))
+	}
+	if fe.Syntax {
+		return huma.Error400BadRequest("invalid server.json: "+fe.Error(), details...)
+	}
+	return huma.Error422UnprocessableEntity("invalid server.json: "+fe.Error(), details...)
 }

@@ -39,12 +39,18 @@ func WithReview(cfg ReviewConfig) Option {
 	}
 }
 
+// maxReviewBody bounds the body of a review action (a reason of at most
+// registry.MaxReasonBytes, JSON-escaped).
+const maxReviewBody = 8 * registry.MaxReasonBytes
+
 // reviewOp declares a reviewer operation. Without WithReview it answers 404 (the operations
 // are registered anyway, so that the OpenAPI document describes them).
 func (s *Server) reviewOp(api huma.API, id, method, path, summary, desc string, errs ...int) huma.Operation {
 	return withPermission(huma.Operation{
 		OperationID: id, Method: method, Path: path, Summary: summary, Description: desc,
-		Tags:   []string{"review"},
+		Tags: []string{"review"},
+		// A reason is at most registry.MaxReasonBytes; nothing a reviewer sends needs more.
+		MaxBodyBytes: maxReviewBody,
 		Errors: append([]int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden}, errs...),
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			if s.review == nil {

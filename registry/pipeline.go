@@ -590,7 +590,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 	for _, pp := range w.pinned {
 		pins[pp.Index] = pp.Pinned
 	}
-	served, err := PinServerJSON(req.ServerJSON, pins)
+	served, err := PinServer(w.doc.Server, pins)
 	if err != nil {
 		return nil, err
 	}

@@ -1,24 +1,32 @@
 package registry
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gowebpki/jcs"
+	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
+	"github.com/modelcontextprotocol/registry/pkg/model"
+
+	"github.com/vetted-dev/vetted/internal/strictjson"
 )
 
 // MaxServerJSON is the largest server.json accepted (upstream's documents are a few KiB).
 const MaxServerJSON = 256 << 10
 
-// ServerDoc is what the pipeline needs from a server.json; the document itself is kept byte
-// for byte.
+// ServerDoc is a submitted server.json decoded once, strictly (see ParseServerJSON), and
+// the parts of it the pipeline reads. Authorization, storage and serving all use this one
+// value: Server is what is re-encoded and served (PinServer).
 type ServerDoc struct {
+	// Server is the whole document in the official registry's type (v1.8.0), decoded
+	// case-sensitively with nothing unknown in it. Readers of launch configuration
+	// (packages[].runtimeArguments, packageArguments, environmentVariables, remotes[].headers)
+	// read it here.
+	Server apiv0.ServerJSON
+
 	Name          string
 	Version       string
 	RepositoryURL string
@@ -49,57 +57,57 @@ var (
 	versionRangeRE = regexp.MustCompile(`^[\^~<>=]|\*|^[xX](\.|$)|\.[xX](\.|$)|\s|\|\||,`)
 )
 
-// FieldError names the server.json field that is wrong.
+// FieldError names the server.json field that is wrong. A document with several problems
+// is one FieldError for the first, the next ones in Also (at most MaxFieldErrors in all) and
+// the count of the rest in More.
 type FieldError struct {
 	Field  string
 	Reason string
+	Also   []FieldError
+	More   int
+	// Syntax is set when the body is not JSON at all (the API answers 400, not 422).
+	Syntax bool
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+// MaxFieldErrors bounds the problems one FieldError lists.
+const MaxFieldErrors = strictjson.DefaultMaxErrors
+
+func (e *FieldError) Error() string {
+	s := e.Field + ": " + e.Reason
+	if n := len(e.Also) + e.More; n > 0 {
+		s += fmt.Sprintf(" (and %d more)", n)
+	}
+	return s
+}
 func (e *FieldError) Unwrap() error { return ErrInvalid }
 
-// ParseServerJSON parses and checks the parts of a server.json the registry relies on:
-// strict JSON (a single object, no duplicate keys), the name and version rules, and the
-// package list. Schema validation of every other field is the api layer's job (huma, with
-// upstream's types). Errors are *FieldError.
+// ParseServerJSON decodes a submitted server.json once, strictly, into the official type:
+// exactly one JSON object of at most MaxServerJSON bytes, every key the exact name of a
+// field of the official schema (apiv0.ServerJSON v1.8.0; free keys only under
+// _meta["io.modelcontextprotocol.registry/publisher-provided"] and in variables maps), no
+// key that differs from a known one only by letter case or under Unicode case folding, no
+// duplicate keys, the schema's types and constraints, then the registry's own name and
+// version rules and the package list. Errors are *FieldError naming the first field and
+// listing at most MaxFieldErrors problems.
 func ParseServerJSON(raw []byte) (ServerDoc, error) {
 	if len(raw) > MaxServerJSON {
 		return ServerDoc{}, &FieldError{Field: "body", Reason: fmt.Sprintf("larger than %d bytes", MaxServerJSON)}
 	}
-	if !utf8.Valid(raw) {
-		return ServerDoc{}, &FieldError{Field: "body", Reason: "not valid UTF-8"}
-	}
-	if err := checkStrictJSON(raw); err != nil {
-		return ServerDoc{}, &FieldError{Field: "body", Reason: err.Error()}
+	var out ServerDoc
+	if err := strictjson.Decode(raw, &out.Server, strictjson.Options{MaxErrors: MaxFieldErrors, MaxDepth: maxJSONDepth}); err != nil {
+		return ServerDoc{}, fieldErrors(err)
 	}
 	// The content digest is over the RFC 8785 form: whatever cannot be canonicalized (lone
 	// surrogate escapes, numbers out of range) is refused here, not after the checks.
 	if _, err := jcs.Transform(raw); err != nil {
-		return ServerDoc{}, &FieldError{Field: "body", Reason: "cannot be canonicalized (RFC 8785): " + err.Error()}
+		return ServerDoc{}, &FieldError{Field: "body", Reason: "cannot be canonicalized (RFC 8785): " + strictjson.Excerpt(err.Error(), 200)}
 	}
-	var doc struct {
-		Name       string `json:"name"`
-		Version    string `json:"version"`
-		Repository *struct {
-			URL string `json:"url"`
-		} `json:"repository"`
-		Packages []struct {
-			RegistryType string `json:"registryType"`
-			Identifier   string `json:"identifier"`
-		} `json:"packages"`
-		Remotes []json.RawMessage `json:"remotes"`
-		Meta    struct {
-			Publisher map[string]json.RawMessage `json:"io.modelcontextprotocol.registry/publisher-provided"`
-		} `json:"_meta"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return ServerDoc{}, &FieldError{Field: "body", Reason: "not a server.json object: " + err.Error()}
-	}
+	doc := &out.Server
 	switch {
 	case doc.Name == "":
 		return ServerDoc{}, &FieldError{Field: "name", Reason: "required"}
 	case len(doc.Name) > 200 || !serverNameRE.MatchString(doc.Name):
-		return ServerDoc{}, &FieldError{Field: "name", Reason: fmt.Sprintf("%q is not of the form namespace/name (reverse-DNS namespace, one slash)", doc.Name)}
+		return ServerDoc{}, &FieldError{Field: "name", Reason: fmt.Sprintf("%s is not of the form namespace/name (reverse-DNS namespace, one slash)", strictjson.QuoteKey(doc.Name))}
 	case doc.Version == "":
 		return ServerDoc{}, &FieldError{Field: "version", Reason: "required"}
 	case len(doc.Version) > 255:
@@ -107,13 +115,25 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 	case strings.EqualFold(doc.Version, "latest"):
 		return ServerDoc{}, &FieldError{Field: "version", Reason: `"latest" is reserved; publish a specific version`}
 	case versionRangeRE.MatchString(strings.SplitN(doc.Version, "+", 2)[0]):
-		return ServerDoc{}, &FieldError{Field: "version", Reason: fmt.Sprintf("%q looks like a version range; publish a specific version", doc.Version)}
+		return ServerDoc{}, &FieldError{Field: "version", Reason: fmt.Sprintf("%s looks like a version range; publish a specific version", strictjson.QuoteKey(doc.Version))}
 	}
-	out := ServerDoc{Name: doc.Name, Version: doc.Version, Remotes: len(doc.Remotes)}
-	if raw, ok := doc.Meta.Publisher[RemoteToolsKey]; ok {
-		if err := json.Unmarshal(raw, &out.RemoteToolsRef); err != nil || out.RemoteToolsRef == "" {
-			return ServerDoc{}, &FieldError{Field: "_meta.io.modelcontextprotocol.registry/publisher-provided." + RemoteToolsKey,
-				Reason: "must be the OCI reference of the signed tool manifest"}
+	out.Name, out.Version, out.Remotes = doc.Name, doc.Version, len(doc.Remotes)
+	if doc.Meta != nil {
+		// The publisher-provided object is free-form, but Vetted reads a key of it: a
+		// variant of that key that a case-insensitive client would read instead is refused.
+		for k := range doc.Meta.PublisherProvided {
+			if k != RemoteToolsKey && strictjson.EqualFold(k, RemoteToolsKey) {
+				return ServerDoc{}, &FieldError{Field: `_meta["io.modelcontextprotocol.registry/publisher-provided"][` + strictjson.QuoteKey(k) + `]`,
+					Reason: "differs from the key " + strictjson.QuoteKey(RemoteToolsKey) + " Vetted reads only by letter case; keys are matched exactly"}
+			}
+		}
+		if v, ok := doc.Meta.PublisherProvided[RemoteToolsKey]; ok {
+			ref, _ := v.(string)
+			if ref == "" {
+				return ServerDoc{}, &FieldError{Field: "_meta.io.modelcontextprotocol.registry/publisher-provided." + RemoteToolsKey,
+					Reason: "must be the OCI reference of the signed tool manifest"}
+			}
+			out.RemoteToolsRef = ref
 		}
 	}
 	if doc.Repository != nil {
@@ -131,6 +151,27 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 	return out, nil
 }
 
+// fieldErrors converts the strict decoder's errors; paths name the field ("body" for the
+// document itself).
+func fieldErrors(err error) *FieldError {
+	var se *strictjson.Errors
+	if !errors.As(err, &se) || len(se.List) == 0 {
+		return &FieldError{Field: "body", Reason: "not a server.json object: " + strictjson.Excerpt(err.Error(), 200)}
+	}
+	conv := func(e strictjson.Error) FieldError {
+		if e.Path == "" {
+			e.Path = "body"
+		}
+		return FieldError{Field: e.Path, Reason: e.Reason}
+	}
+	fe := conv(se.List[0])
+	for _, e := range se.List[1:] {
+		fe.Also = append(fe.Also, conv(e))
+	}
+	fe.More, fe.Syntax = se.More, se.Syntax
+	return &fe
+}
+
 // ContentDigest returns "sha256:<hex>" over the RFC 8785 canonical form of a server.json, so
 // that re-publishing the same document with different whitespace or key order is the same
 // content (idempotent) and anything else is a different one (a conflict).
@@ -142,28 +183,16 @@ func CanonicalContentDigest(raw []byte) (string, error) {
 	return Digest(c), nil
 }
 
-// PinServerJSON returns the served form of a server.json: the document with each package
-// identifier in pins (by package index) replaced by its pinned reference, and keys ordered
-// canonically. Unknown fields are kept.
-func PinServerJSON(raw []byte, pins map[int]string) ([]byte, error) {
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("server.json: %w: %w", ErrInvalid, err)
-	}
-	if pkgs, ok := doc["packages"].([]any); ok {
-		for i, p := range pkgs {
-			pin, ok := pins[i]
-			if !ok {
-				continue
-			}
-			m, ok := p.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("server.json packages[%d]: not an object: %w", i, ErrInvalid)
-			}
-			m["identifier"] = pin
+// PinServer returns the served form of a decoded server.json: the document re-encoded from
+// its one decoded value, with each package identifier in pins (by package index) replaced by
+// its pinned reference, in RFC 8785 canonical form. Nothing that was not decoded can be in it.
+func PinServer(doc apiv0.ServerJSON, pins map[int]string) ([]byte, error) {
+	doc.Packages = append([]model.Package(nil), doc.Packages...)
+	for i, pin := range pins {
+		if i < 0 || i >= len(doc.Packages) {
+			return nil, fmt.Errorf("server.json: pin for packages[%d] of %d: %w", i, len(doc.Packages), ErrInvalid)
 		}
+		doc.Packages[i].Identifier = pin
 	}
 	out, err := json.Marshal(doc)
 	if err != nil {
@@ -172,81 +201,5 @@ func PinServerJSON(raw []byte, pins map[int]string) ([]byte, error) {
 	return jcs.Transform(out)
 }
 
-// checkStrictJSON accepts exactly one JSON object with no duplicate keys at any depth.
-func checkStrictJSON(raw []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return errors.New("not a JSON object")
-	}
-	if err := walkObject(dec, "", 1); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
-}
-
+// maxJSONDepth bounds the nesting of a server.json.
 const maxJSONDepth = 64
-
-func walkObject(dec *json.Decoder, path string, depth int) error {
-	if depth > maxJSONDepth {
-		return errors.New("JSON nested too deeply")
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("invalid JSON: %w", err)
-		}
-		k, _ := tok.(string)
-		if seen[k] {
-			return fmt.Errorf("duplicate key %q at %s", k, pathOrRoot(path))
-		}
-		seen[k] = true
-		if err := walkValue(dec, path+"/"+k, depth); err != nil {
-			return err
-		}
-	}
-	_, err := dec.Token() // '}'
-	return err
-}
-
-func walkValue(dec *json.Decoder, path string, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
-	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil
-	}
-	switch d {
-	case '{':
-		return walkObject(dec, path, depth+1)
-	case '[':
-		if depth+1 > maxJSONDepth {
-			return errors.New("JSON nested too deeply")
-		}
-		for i := 0; dec.More(); i++ {
-			if err := walkValue(dec, fmt.Sprintf("%s/%d", path, i), depth+1); err != nil {
-				return err
-			}
-		}
-		_, err := dec.Token() // ']'
-		return err
-	}
-	return fmt.Errorf("invalid JSON at %s", pathOrRoot(path))
-}
-
-func pathOrRoot(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return p
-}

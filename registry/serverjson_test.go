@@ -28,23 +28,30 @@ func TestParseServerJSONRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, field, reason string
 	}{
-		{"not json", `{"name":`, "body", "invalid JSON"},
-		{"array", `[]`, "body", "not a JSON object"},
+		{"not json", `{"name":`, "name", "invalid JSON"},
+		{"array", `[]`, "body", "expected an object, got an array"},
 		{"trailing", okServer + `{}`, "body", "trailing data"},
-		{"duplicate key", repl(`"version":"1.0.0"`, `"version":"1.0.0","version":"2.0.0"`), "body", `duplicate key "version"`},
-		{"nested duplicate", repl(`"source":"github"`, `"source":"github","url":"x"`), "body", `duplicate key "url" at /repository`},
+		{"duplicate key", repl(`"version":"1.0.0"`, `"version":"1.0.0","version":"2.0.0"`), "version", `duplicate key`},
+		{"nested duplicate", repl(`"source":"github"`, `"source":"github","url":"x"`), "repository.url", `duplicate key`},
 		{"no name", repl(`"name":"io.github.acme/weather",`, ``), "name", "required"},
-		{"bad name", repl(`io.github.acme/weather`, `acme weather`), "name", "namespace/name"},
-		{"two slashes", repl(`io.github.acme/weather`, `io.github.acme/w/x`), "name", "namespace/name"},
+		{"bad name", repl(`io.github.acme/weather`, `acme weather`), "name", "pattern"},
+		{"two slashes", repl(`io.github.acme/weather`, `io.github.acme/w/x`), "name", "pattern"},
 		{"no version", repl(`"version":"1.0.0",`, ``), "version", "required"},
 		{"latest", repl(`"version":"1.0.0"`, `"version":"latest"`), "version", "reserved"},
 		{"caret range", repl(`"version":"1.0.0"`, `"version":"^1.0.0"`), "version", "range"},
 		{"x range", repl(`"version":"1.0.0"`, `"version":"1.x"`), "version", "range"},
 		{"star", repl(`"version":"1.0.0"`, `"version":"1.0.*"`), "version", "range"},
 		{"or range", repl(`"version":"1.0.0"`, `"version":"1.0.0 || 2.0.0"`), "version", "range"},
-		{"package without identifier", repl(`"identifier":"ghcr.io/acme/weather:1.0.0",`, ``), "packages[0]", "required"},
+		{"package without identifier", repl(`"identifier":"ghcr.io/acme/weather:1.0.0",`, ``), "packages[0].identifier", "required"},
+		{"no description", repl(`"description":"Weather",`, ``), "description", "required"},
+		{"wrong type", repl(`"version":"1.0.0"`, `"version":1`), "version", "expected a string, got a number"},
+		{"unknown key", repl(`"version":"1.0.0"`, `"version":"1.0.0","versions":["2"]`), "versions", "unknown key"},
+		{"unknown nested key", repl(`"source":"github"`, `"source":"github","branch":"main"`), "repository.branch", "unknown key"},
+		{"unknown _meta key", repl(`"version":"1.0.0"`, `"version":"1.0.0","_meta":{"dev.vetted/verification":{}}`), `_meta["dev.vetted/verification"]`, "unknown key"},
+		{"not utf-8", "{\"name\":\"\xff\"}", "body", "UTF-8"},
 		{"nothing to run", repl(`"packages":[{"registryType":"oci","identifier":"ghcr.io/acme/weather:1.0.0","transport":{"type":"stdio"}}]`, `"packages":[]`), "packages", "at least one"},
-		{"deep", `{"a":` + strings.Repeat(`[`, 100) + strings.Repeat(`]`, 100) + `}`, "body", "nested too deeply"},
+		{"deep", `{"_meta":{"io.modelcontextprotocol.registry/publisher-provided":{"a":` + strings.Repeat(`[`, 100) + strings.Repeat(`]`, 100) + `}}}`,
+			`_meta["io.modelcontextprotocol.registry/publisher-provided"].a` + strings.Repeat("[0]", 61), "nested deeper than 64 levels"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseServerJSON([]byte(tc.in))
@@ -79,8 +86,12 @@ func TestContentDigestIgnoresFormatting(t *testing.T) {
 	}
 }
 
-func TestPinServerJSON(t *testing.T) {
-	out, err := PinServerJSON([]byte(okServer), map[int]string{0: "ghcr.io/acme/weather@sha256:" + strings.Repeat("a", 64)})
+func TestPinServer(t *testing.T) {
+	d, err := ParseServerJSON([]byte(okServer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := PinServer(d.Server, map[int]string{0: "ghcr.io/acme/weather@sha256:" + strings.Repeat("a", 64)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +126,16 @@ func FuzzParseServerJSON(f *testing.F) {
 		if _, err := CanonicalContentDigest(b); err != nil {
 			t.Fatalf("accepted but not canonicalizable: %v", err)
 		}
-		if _, err := PinServerJSON(b, map[int]string{0: "x@sha256:00"}); err != nil {
+		pins := map[int]string{}
+		if len(d.Packages) > 0 {
+			pins[0] = "x@sha256:00"
+		}
+		served, err := PinServer(d.Server, pins)
+		if err != nil {
 			t.Fatalf("accepted but not pinnable: %v", err)
+		}
+		if _, err := ParseServerJSON(served); err != nil {
+			t.Fatalf("served form refused by the decoder: %v\n%s", err, served)
 		}
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vetted-dev/vetted/registry"
 )
 
 func newPublishCmd(e *env) *cobra.Command {
@@ -43,8 +45,10 @@ unreadable or fails the schema (400, 413, 422 without a decision).
 			if err != nil {
 				return usageErrorf("read %s: %v", args[0], err)
 			}
-			if !json.Valid(body) {
-				return usageErrorf("%s is not valid JSON", args[0])
+			// The registry's own strict decoder: a key that differs from the schema's only by
+			// case, an unknown key or a duplicate is named here, before anything is sent.
+			if _, err := registry.ParseServerJSON(body); err != nil {
+				return usageErrorf("%s is not a valid server.json: %v", args[0], err)
 			}
 			c, err := newRegClient(registryURL, "")
 			if err != nil {

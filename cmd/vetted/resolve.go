@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vetted-dev/vetted/attest/vsa"
+	"github.com/vetted-dev/vetted/registry"
 )
 
 // vsaKeyPath is where a registry serves its attestation key (api.VSAKeyPath).
@@ -107,15 +108,8 @@ type ResolvedPackage struct {
 
 func resolveVersion(ctx context.Context, c *regClient, name, version string) (*Resolved, error) {
 	var resp struct {
-		Server struct {
-			Name     string `json:"name"`
-			Version  string `json:"version"`
-			Packages []struct {
-				RegistryType string `json:"registryType"`
-				Identifier   string `json:"identifier"`
-			} `json:"packages"`
-		} `json:"server"`
-		Meta struct {
+		Server json.RawMessage `json:"server"`
+		Meta   struct {
 			Vetted *struct {
 				ToolManifestDigest string `json:"toolManifestDigest"`
 				Packages           []struct {
@@ -134,16 +128,22 @@ func resolveVersion(ctx context.Context, c *regClient, name, version string) (*R
 		}
 		return nil, err
 	}
-	if resp.Meta.Vetted == nil {
-		return nil, fmt.Errorf("%s@%s carries no verification metadata: not a Vetted registry, or not verified", resp.Server.Name, resp.Server.Version)
+	// The served server.json goes through the same strict decoder as a publish: a document
+	// with a case-variant, duplicate or unknown key has more than one meaning, and is refused.
+	server, err := registry.ParseServerJSON(resp.Server)
+	if err != nil {
+		return nil, fmt.Errorf("%s@%s: the served server.json is not one unambiguous document: %w", name, version, err)
 	}
-	r := &Resolved{Name: resp.Server.Name, Version: resp.Server.Version, ToolManifestDigest: resp.Meta.Vetted.ToolManifestDigest,
+	if resp.Meta.Vetted == nil {
+		return nil, fmt.Errorf("%s@%s carries no verification metadata: not a Vetted registry, or not verified", server.Name, server.Version)
+	}
+	r := &Resolved{Name: server.Name, Version: server.Version, ToolManifestDigest: resp.Meta.Vetted.ToolManifestDigest,
 		attestation: resp.Meta.Vetted.Links["attestation"]}
 	digests := map[int]string{}
 	for _, p := range resp.Meta.Vetted.Packages {
 		digests[p.Index] = p.Digest
 	}
-	for i, p := range resp.Server.Packages {
+	for i, p := range server.Packages {
 		rp := ResolvedPackage{RegistryType: p.RegistryType, Identifier: p.Identifier, Digest: digests[i]}
 		if p.RegistryType == "oci" {
 			_, d, ok := strings.Cut(p.Identifier, "@")
