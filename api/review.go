@@ -51,7 +51,7 @@ func (s *Server) reviewOp(api huma.API, id, method, path, summary, desc string, 
 		Tags: []string{"review"},
 		// A reason is at most registry.MaxReasonBytes; nothing a reviewer sends needs more.
 		MaxBodyBytes: maxReviewBody,
-		Errors: append([]int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden}, errs...),
+		Errors:       append([]int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden}, errs...),
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			if s.review == nil {
 				_ = huma.WriteErr(api, ctx, http.StatusNotFound, "the review API is not enabled on this registry")
