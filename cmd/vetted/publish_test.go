@@ -363,7 +363,7 @@ func TestScheduledRescan(t *testing.T) {
 // decision: an official MCP registry (accepts, no Vetted _meta), a web page, a 404.
 func TestPublishToANonVettedRegistry(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "server.json")
-	os.WriteFile(f, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/w","description":"w","version":"1.0.0"}`), 0o644)
+	os.WriteFile(f, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/w","description":"w","version":"1.0.0","remotes":[{"type":"streamable-http","url":"https://w.example/mcp"}]}`), 0o644)
 	for _, c := range []struct {
 		name   string
 		status int
