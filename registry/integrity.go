@@ -165,7 +165,7 @@ func CheckSealed(v Version) error {
 	for _, p := range d.Packages {
 		pins[p.Index] = p.Pinned
 	}
-	want, err := PinServerJSON(v.ServerJSON, pins)
+	want, err := legacyPinnedServerJSON(v.ServerJSON, pins)
 	if err != nil || !bytes.Equal(want, ServedBytes(v)) {
 		return fail(e.Seq, "the served document differs from the server.json pinned as recorded")
 	}

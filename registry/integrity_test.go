@@ -16,7 +16,7 @@ func TestCheckSealedLegacyEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	pinned := "ghcr.io/acme/weather@" + digestA
-	served, err := PinServerJSON(raw, map[int]string{0: pinned})
+	served, err := legacyPinnedServerJSON(raw, map[int]string{0: pinned})
 	if err != nil {
 		t.Fatal(err)
 	}

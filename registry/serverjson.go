@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,3 +204,34 @@ func PinServer(doc apiv0.ServerJSON, pins map[int]string) ([]byte, error) {
 
 // maxJSONDepth bounds the nesting of a server.json.
 const maxJSONDepth = 64
+
+// legacyPinnedServerJSON is how versions were served before the strict decoder (issue 17):
+// the submitted bytes re-read as a generic map, identifiers replaced, RFC 8785 form. It
+// serves nothing; the integrity check uses it to recompute, for an audit event recorded
+// before seals existed, the bytes that were served then.
+func legacyPinnedServerJSON(raw []byte, pins map[int]string) ([]byte, error) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("server.json: %w: %w", ErrInvalid, err)
+	}
+	if pkgs, ok := doc["packages"].([]any); ok {
+		for i, p := range pkgs {
+			pin, ok := pins[i]
+			if !ok {
+				continue
+			}
+			m, ok := p.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("server.json packages[%d]: not an object: %w", i, ErrInvalid)
+			}
+			m["identifier"] = pin
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("server.json: %w", err)
+	}
+	return jcs.Transform(out)
+}

@@ -31,12 +31,16 @@ func asIntegrity(t *testing.T, s PublishStore) IntegrityStore {
 // content digest can be recomputed.
 func sealedPublication(name, version string, st registry.Status, n int) registry.Publication {
 	p := publication(name, version, st, n)
-	raw := []byte(fmt.Sprintf(`{"name":%q,"description":"d","version":%q,"packages":[{"registryType":"oci","identifier":"ghcr.io/x/y:1","transport":{"type":"stdio"}}]}`, name, version))
+	raw := []byte(fmt.Sprintf(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":%q,"description":"d","version":%q,"packages":[{"registryType":"oci","identifier":"ghcr.io/x/y:1","transport":{"type":"stdio"}}]}`, name, version))
 	cd, err := registry.CanonicalContentDigest(raw)
 	if err != nil {
 		panic(err)
 	}
-	served, err := registry.PinServerJSON(raw, map[int]string{0: "ghcr.io/x/y@" + digestA})
+	doc, err := registry.ParseServerJSON(raw)
+	if err != nil {
+		panic(err)
+	}
+	served, err := registry.PinServer(doc.Server, map[int]string{0: "ghcr.io/x/y@" + digestA})
 	if err != nil {
 		panic(err)
 	}
