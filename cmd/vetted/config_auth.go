@@ -26,7 +26,7 @@ import (
 //	    - issuer: https://login.example.com
 //	      roles_claim: groups
 //	      role_mapping: {sec-team: reviewer, registry-admins: admin, staff: reader}
-//	      audiences: ...                       # see docs/auth.md for every key
+//	      audiences: [https://vetted.example.com, vetted]   # default [audience]; docs/auth.md
 //	  key_cache: {max_age: 10m, min_refresh: 5s}   # issuers' fetched signing keys
 //	  publishers:
 //	    - namespace: io.github.acme/*

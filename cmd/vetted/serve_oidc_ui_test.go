@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -252,5 +253,56 @@ func TestServeHTTPLoopbackIssuer(t *testing.T) {
 	tok := p.mint(base, "sec-1", map[string]any{"groups": []string{"sec"}})
 	if resp, body := request(t, http.DefaultClient, "GET", base+"/v0.1/x/dev.vetted/review/queue", tok); resp.StatusCode != http.StatusOK {
 		t.Fatalf("reviewer of the http loopback issuer: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Every vetted.yaml example of docs/auth.md's identity provider sections is valid: its auth
+// and ui sections decode (unknown keys are errors) and the verifier builds from them.
+func TestDocsIdentityProviderExamplesLoad(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "auth.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc, _ := strings.Cut(string(b), "## Identity providers")
+	doc, _, _ = strings.Cut(doc, "## The embedded issuer")
+	n := 0
+	for _, part := range strings.Split(doc, "```yaml\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		block = strings.TrimPrefix(block, "# vetted.yaml\n")
+		if !strings.HasPrefix(block, "auth:") {
+			continue // a CI or provider configuration
+		}
+		n++
+		path := filepath.Join(t.TempDir(), "vetted.yaml")
+		if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := loadConfigFile(path, true)
+		if err != nil {
+			t.Fatalf("example %d: %v\n%s", n, err, block)
+		}
+		var ac authConfig
+		var uc uiConfig
+		var oc outboundConfig
+		if err := f.Section("auth", &ac); err != nil {
+			t.Fatalf("example %d: auth: %v\n%s", n, err, block)
+		}
+		if err := f.Section("ui", &uc); err != nil {
+			t.Fatalf("example %d: ui: %v\n%s", n, err, block)
+		}
+		if err := f.Section("outbound", &oc); err != nil {
+			t.Fatalf("example %d: outbound: %v\n%s", n, err, block)
+		}
+		oc.CAFile = "" // a path on the operator's machine
+		g, err := oc.guard(nil, issuerGuardOptions(ac.Issuers)...)
+		if err != nil {
+			t.Fatalf("example %d: guard: %v", n, err)
+		}
+		if _, err := buildAuth(ac, t.TempDir(), "https://vetted.acme.example", g, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatalf("example %d: %v\n%s", n, err, block)
+		}
+	}
+	if n < 6 {
+		t.Fatalf("%d vetted.yaml examples found, want at least 6", n)
 	}
 }
