@@ -22,6 +22,7 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/postgres"
 	"github.com/vetted-dev/vetted/registry/sqlite"
+	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
 
 // serveConfig is what `vetted serve` runs with, after flags, environment and file.
@@ -129,7 +130,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.Store, string, error) {
 	switch {
 	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
-		s, err := postgres.Open(ctx, c.Database, postgres.WithLogger(log))
+		s, err := postgres.Open(ctx, c.Database, sqlstore.WithLogger(log))
 		return s, "postgres", err
 	case c.Database != "":
 		return nil, "", usageErrorf("--database: want a postgres:// or postgresql:// URL (or nothing, for SQLite in the data directory)")
@@ -140,7 +141,7 @@ func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("data directory: %w", err)
 	}
-	s, err := sqlite.Open(ctx, filepath.Join(c.DataDir, sqliteFile), sqlite.WithLogger(log))
+	s, err := sqlite.Open(ctx, filepath.Join(c.DataDir, sqliteFile), sqlstore.WithLogger(log))
 	return s, "sqlite", err
 }
 

@@ -70,15 +70,7 @@ func TestConformance(t *testing.T) {
 // version they store one row; racing on different versions they agree on one latest.
 func TestTwoProcesses(t *testing.T) {
 	dsn, schema := newSchema(t)
-	a, b := open(t, dsn, schema), open(t, dsn, schema)
-	pick := func(i int) registry.Store {
-		if i%2 == 0 {
-			return a
-		}
-		return b
-	}
-	storetest.RaceSameVersion(t, pick)
-	storetest.RaceLatest(t, pick)
+	storetest.RaceTwoStores(t, open(t, dsn, schema), open(t, dsn, schema))
 }
 
 // Replicas starting together create the schema and migrate it once.

@@ -2,188 +2,141 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/vetted-dev/vetted/internal/migrate"
 	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// Store is a registry.Store on PostgreSQL. It is safe for concurrent use, and several
-// Stores (in several processes) may share one database.
+// Store is the registry's storage (registry/sqlstore) on PostgreSQL, through pgx's
+// database/sql adapter over a pgx pool (so the pool's settings hold). It is safe for
+// concurrent use, and several Stores (in several processes) may share one database.
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
-	now  func() time.Time
-	log  *slog.Logger
 }
 
-var (
-	_ registry.Store       = (*Store)(nil)
-	_ registry.BulkCreator = (*Store)(nil)
-)
+var _ registry.Backend = (*Store)(nil)
 
-// Option configures Open.
-type Option func(*config) error
-
-type config struct {
-	now      func() time.Time
-	log      *slog.Logger
-	schema   string
-	maxConns int32
-}
-
-// WithClock sets the clock used for times the caller leaves zero (default time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("postgres: WithClock(nil)")
-		}
-		c.now = now
-		return nil
-	}
-}
-
-// WithLogger sets the logger (default: discard).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("postgres: WithLogger(nil)")
-		}
-		c.log = l
-		return nil
-	}
-}
-
-// WithSchema keeps Vetted's tables in schema, created on Open if missing, by setting every
-// connection's search_path to it. The default is the connection's own search_path.
-func WithSchema(schema string) Option {
-	return func(c *config) error {
-		if schema == "" {
-			return errors.New("postgres: WithSchema(\"\")")
-		}
-		c.schema = schema
-		return nil
-	}
-}
-
-// WithMaxConns sets the pool size (default: pgxpool's, or pool_max_conns in the DSN).
-func WithMaxConns(n int32) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("postgres: WithMaxConns(%d): need at least 1", n)
-		}
-		c.maxConns = n
-		return nil
-	}
-}
+// Open takes registry/sqlstore's options (sqlstore.WithClock, sqlstore.WithLogger, …);
+// these concern PostgreSQL.
+var WithSchema, WithMaxConns = sqlstore.WithSchema, sqlstore.WithMaxConns
 
 // Open connects to the database at dsn (a postgres:// URL or key=value string) and applies
 // the pending migrations.
-func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	c := config{now: time.Now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
+func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*Store, error) {
+	c, err := sqlstore.Apply(sqlstore.Options{}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message may quote the DSN, password included: keep only that it failed.
 		return nil, fmt.Errorf("postgres: the database address does not parse: %w", registry.ErrInvalid)
 	}
-	if c.schema != "" {
-		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{c.schema}.Sanitize()
+	if c.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{c.Schema}.Sanitize()
 	}
-	if c.maxConns > 0 {
-		cfg.MaxConns = c.maxConns
+	if c.MaxConns > 0 {
+		cfg.MaxConns = c.MaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, now: c.now, log: c.log}
-	if err := s.migrate(ctx, c.schema); err != nil {
+	db := stdlib.OpenDBFromPool(pool)
+	if err := sqlstore.Migrate(ctx, db, dialect, migrationFS, lockAndCreateSchema(c.Schema), c.Now, c.Log); err != nil {
+		db.Close()
 		pool.Close()
 		return nil, err
 	}
-	return s, nil
+	return &Store{Store: sqlstore.New(db, db, dialect, c.Now, c.Log), pool: pool}, nil
 }
 
-// migrate applies the pending migrations, creating schema first when it is set.
-func (s *Store) migrate(ctx context.Context, schema string) error {
-	ms, err := migrate.Load(migrationFS, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	// One migrator per schema at a time; released at commit.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('vetted.migrate.' || coalesce(nullif($1, ''), current_schema(), '')))`, schema); err != nil {
-		return fmt.Errorf("postgres: migrate: lock: %w", err)
-	}
-	if schema != "" {
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
-			return fmt.Errorf("postgres: create schema %q: %w", schema, err)
+// lockAndCreateSchema serializes migrators of one schema (the lock is released at commit)
+// and creates the schema when one is set.
+func lockAndCreateSchema(schema string) func(context.Context, *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('vetted.migrate.' || coalesce(nullif($1, ''), current_schema(), '')))`, schema); err != nil {
+			return fmt.Errorf("lock: %w", err)
 		}
-	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	applied := map[int]bool{}
-	for _, v := range versions {
-		applied[int(v)] = true
-	}
-	if len(applied) > len(ms) {
-		return fmt.Errorf("postgres: the database has %d migrations applied, this build knows %d: it was written by a newer vetted", len(applied), len(ms))
-	}
-	for _, m := range migrate.Pending(ms, applied) {
-		if _, err := tx.Exec(ctx, m.SQL); err != nil {
-			return fmt.Errorf("postgres: migration %04d_%s: %w", m.Version, m.Name, err)
+		if schema != "" {
+			if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+				return fmt.Errorf("create schema %q: %w", schema, err)
+			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.Version, m.Name, s.now()); err != nil {
-			return fmt.Errorf("postgres: record migration %d: %w", m.Version, err)
-		}
-		s.log.Info("applied migration", "version", m.Version, "name", m.Name)
+		return nil
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	return nil
 }
 
-// Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
-	}
-	return nil
-}
-
-// Close closes the pool.
+// Close closes the store and its pool.
 func (s *Store) Close() error {
+	err := s.Store.Close()
 	s.pool.Close()
-	return nil
+	return err
+}
+
+// dialect is PostgreSQL's: numbered placeholders, timestamptz times, row locks (FOR UPDATE
+// and upserts) for writers in several processes, serialization failures, deadlocks and
+// unique violations retried, COPY for bulk inserts.
+var dialect = sqlstore.Dialect{
+	Name: "postgres",
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`,
+	Numbered:      true,
+	Time:          func(t time.Time) any { return t },
+	True:          "true",
+	ForUpdate:     " FOR UPDATE",
+	NamespaceExpr: `split_part(name, '/', 1)`,
+	LockServers: func(ctx context.Context, tx *sql.Tx, names []string, createdAt []any) error {
+		ts := make([]time.Time, len(createdAt))
+		for i, c := range createdAt {
+			ts[i] = c.(time.Time)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO servers (name, created_at)
+			SELECT n, c FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS t(n, c, i) ORDER BY i
+			ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name`, names, ts)
+		return err
+	},
+	Retryable: func(err error) bool {
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) {
+			return false
+		}
+		switch pg.Code {
+		case "40001", "40P01", "23505": // serialization_failure, deadlock_detected, unique_violation
+			return true
+		}
+		return false
+	},
+	BulkInsert: func(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table string, columns []string, rows [][]any) error {
+		return conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+			return err
+		})
+	},
+	AfterBulk: func(ctx context.Context, db *sql.DB, n int) error {
+		if n < 1000 {
+			return nil
+		}
+		// Fresh statistics, so that the planner knows the tables are no longer tiny.
+		_, err := db.ExecContext(ctx, `ANALYZE servers, versions`)
+		return err
+	},
+	SearchFilter: func(term string) (string, []any) {
+		return `name ILIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
+	},
+	PlanWithValues: []any{pgx.QueryExecModeExec},
 }

@@ -75,15 +75,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 // Two Stores on one file (two processes sharing the data directory) still yield one row.
 func TestTwoStoresOneFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vetted.db")
-	a, b := open(t, path), open(t, path)
-	pick := func(i int) registry.Store {
-		if i%2 == 0 {
-			return a
-		}
-		return b
-	}
-	storetest.RaceSameVersion(t, pick)
-	storetest.RaceLatest(t, pick)
+	storetest.RaceTwoStores(t, open(t, path), open(t, path))
 }
 
 func TestOpenRejectsEmptyPath(t *testing.T) {

@@ -6,106 +6,42 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
+	"strings"
 	"time"
 
-	"github.com/vetted-dev/vetted/internal/migrate"
+	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/vetted-dev/vetted/registry"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// Store is a registry.Store on one SQLite file. It is safe for concurrent use.
+// Store is the registry's storage (registry/sqlstore) on one SQLite file: one writer
+// connection (SQLite's single writer, taking the write lock when a transaction begins) and a
+// read-only pool. It is safe for concurrent use.
 type Store struct {
-	w     *sql.DB // exactly one connection: every write goes through it
-	r     *sql.DB // read-only pool
-	now   func() time.Time
-	log   *slog.Logger
-	stmts sync.Map // query text -> *sql.Stmt prepared on r
+	*sqlstore.Store
 }
 
-var (
-	_ registry.Store       = (*Store)(nil)
-	_ registry.BulkCreator = (*Store)(nil)
-)
+var _ registry.Backend = (*Store)(nil)
 
-// Option configures Open.
-type Option func(*config) error
-
-type config struct {
-	now       func() time.Time
-	log       *slog.Logger
-	readConns int
-	busy      time.Duration
-}
-
-// WithClock sets the clock used for times the caller leaves zero (default time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("sqlite: WithClock(nil)")
-		}
-		c.now = now
-		return nil
-	}
-}
-
-// WithLogger sets the logger (default: discard).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("sqlite: WithLogger(nil)")
-		}
-		c.log = l
-		return nil
-	}
-}
-
-// WithReadConns sets the size of the read-only connection pool (default 2×GOMAXPROCS, at
-// least 4).
-func WithReadConns(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("sqlite: WithReadConns(%d): need at least 1", n)
-		}
-		c.readConns = n
-		return nil
-	}
-}
-
-// WithBusyTimeout sets how long a connection waits for a lock held by another process
-// (default 10s).
-func WithBusyTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("sqlite: WithBusyTimeout(%v): negative", d)
-		}
-		c.busy = d
-		return nil
-	}
-}
+// Open takes registry/sqlstore's options (sqlstore.WithClock, sqlstore.WithLogger, …);
+// these concern SQLite.
+var WithReadConns, WithBusyTimeout = sqlstore.WithReadConns, sqlstore.WithBusyTimeout
 
 // Open opens (creating it, and its directory, if needed) the SQLite database at path and
 // applies the pending migrations.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	c := config{
-		now:       time.Now,
-		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		readConns: max(4, 2*runtime.GOMAXPROCS(0)),
-		busy:      10 * time.Second,
-	}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
+func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, error) {
+	c, err := sqlstore.Apply(sqlstore.Options{ReadConns: max(4, 2*runtime.GOMAXPROCS(0)), BusyTimeout: 10 * time.Second}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	if path == "" {
 		return nil, fmt.Errorf("sqlite: empty database path: %w", registry.ErrInvalid)
@@ -113,7 +49,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, c.busy, false))
+	w, err := sql.Open("sqlite", dsn(path, c.BusyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -121,22 +57,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, now: c.now, log: c.log}
-	if err := s.migrate(ctx); err != nil {
+	if err := sqlstore.Migrate(ctx, w, dialect, migrationFS, nil, c.Now, c.Log); err != nil {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, c.busy, true))
+	r, err := sql.Open("sqlite", dsn(path, c.BusyTimeout, true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	r.SetMaxOpenConns(c.readConns)
-	r.SetMaxIdleConns(c.readConns)
+	r.SetMaxOpenConns(c.ReadConns)
+	r.SetMaxIdleConns(c.ReadConns)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	s.r = r
-	return s, nil
+	return &Store{sqlstore.New(w, r, dialect, c.Now, c.Log)}, nil
 }
 
 // dsn builds the driver's connection string. The writer takes the write lock when its
@@ -155,83 +89,42 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrate.Load(migrationFS, "migrations")
-	if err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	applied := map[int]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return fmt.Errorf("sqlite: migrate: %w", err)
+// dialect is SQLite's: "?" placeholders, times as Unix microseconds, no row locks (the
+// single writer serializes write transactions), SQLITE_BUSY retried, batched inserts.
+var dialect = sqlstore.Dialect{
+	Name: "sqlite",
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+	Time:          func(t time.Time) any { return t.UnixMicro() },
+	True:          "1",
+	NamespaceExpr: `substr(name, 1, instr(name, '/') - 1)`,
+	LockServers: func(ctx context.Context, tx *sql.Tx, names []string, createdAt []any) error {
+		for i, n := range names {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO servers (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, n, createdAt[i]); err != nil {
+				return err
+			}
 		}
-		applied[v] = true
-	}
-	rows.Close()
-	if len(applied) > len(ms) {
-		return fmt.Errorf("sqlite: the database has %d migrations applied, this build knows %d: it was written by a newer vetted", len(applied), len(ms))
-	}
-	for _, m := range migrate.Pending(ms, applied) {
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			return fmt.Errorf("sqlite: migration %04d_%s: %w", m.Version, m.Name, err)
+		return nil
+	},
+	Retryable: func(err error) bool {
+		var se *sqlitedriver.Error
+		return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+	},
+	BulkInsert: func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, table string, columns []string, rows [][]any) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(columns, ", ")+`) VALUES (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ")+`)`)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, m.Name, s.now().UnixMicro()); err != nil {
-			return fmt.Errorf("sqlite: record migration %d: %w", m.Version, err)
+		defer st.Close()
+		for _, r := range rows {
+			if _, err := st.ExecContext(ctx, r...); err != nil {
+				return fmt.Errorf("insert into %s: %w", table, err)
+			}
 		}
-		s.log.Info("applied migration", "version", m.Version, "name", m.Name)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	return nil
-}
-
-// Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
-	}
-	return nil
-}
-
-// Close closes the prepared statements and both connection pools.
-func (s *Store) Close() error {
-	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
-	return errors.Join(s.r.Close(), s.w.Close())
-}
-
-// stmt returns the read statement for query, preparing it once.
-func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := s.r.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
+		return nil
+	},
+	SearchFilter: func(term string) (string, []any) {
+		return `name LIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
+	},
 }

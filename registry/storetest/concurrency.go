@@ -151,3 +151,16 @@ func RaceLatest(t *testing.T, storeFor func(i int) registry.Store) {
 		t.Fatalf("IsLatest set on %v, want exactly [%s]", flagged, want)
 	}
 }
+
+// RaceTwoStores runs the races over two stores on one database (two processes): racing on
+// one version they store one row; racing on different versions they agree on one latest.
+func RaceTwoStores(t *testing.T, a, b registry.Store) {
+	pick := func(i int) registry.Store {
+		if i%2 == 0 {
+			return a
+		}
+		return b
+	}
+	RaceSameVersion(t, pick)
+	RaceLatest(t, pick)
+}

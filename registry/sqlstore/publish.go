@@ -1,36 +1,30 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vetted-dev/vetted/registry"
 )
 
-var (
-	_ registry.PublishStore   = (*Store)(nil)
-	_ registry.EvidenceStore  = (*Store)(nil)
-	_ registry.LifecycleStore = (*Store)(nil)
-)
-
 // Namespaces returns every namespace that has at least one version.
 func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
-	out, err := namespaces(ctx, s.r)
+	out, err := s.namespaces(ctx, s.r)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: namespaces: %w", err)
+		return nil, s.errorf("namespaces: %w", err)
 	}
 	return out, nil
 }
 
-func namespaces(ctx context.Context, q interface {
+type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT substr(name, 1, instr(name, '/') - 1) FROM servers ORDER BY 1`)
+}
+
+func (s *Store) namespaces(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT `+s.d.NamespaceExpr+` FROM servers ORDER BY 1`)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +40,9 @@ func namespaces(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
-// CommitPublication writes p in one transaction (see registry.PublishStore).
+// CommitPublication writes p in one transaction (see registry.PublishStore). Concurrent
+// publishes of one version, from any number of processes, serialize on the server's lock:
+// exactly one inserts, the others see its row and answer idempotent or conflicting.
 func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (registry.Version, bool, error) {
 	v, err := registry.PrepareNew(p.Version, s.now())
 	if err != nil {
@@ -61,24 +57,24 @@ func (s *Store) CommitPublication(ctx context.Context, p registry.Publication) (
 	if p.NewNamespace() {
 		seen = p.SeenNamespaces
 	}
-	return s.create(ctx, v, p.Packages, p.Audit, seen, func(tx *sql.Tx) error {
+	return s.create(ctx, v, p.Packages, p.Audit, seen, func(t *tx) error {
 		for _, pp := range p.Packages {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO version_packages (name, version, idx, identifier, digest, pinned) VALUES (?, ?, ?, ?, ?, ?)`,
+			if _, err := t.exec(ctx, `INSERT INTO version_packages (name, version, idx, identifier, digest, pinned) VALUES (?, ?, ?, ?, ?, ?)`,
 				v.Name, v.Version, pp.Index, pp.Identifier, pp.Digest, pp.Pinned); err != nil {
 				return fmt.Errorf("insert package %d: %w", pp.Index, err)
 			}
 		}
 		for _, b := range p.Blobs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO evidence_blobs (digest, media_type, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
-				b.Digest, b.MediaType, b.Data, v.PublishedAt.UnixMicro()); err != nil {
+			if _, err := t.exec(ctx, `INSERT INTO evidence_blobs (digest, media_type, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
+				b.Digest, b.MediaType, b.Data, s.d.Time(v.PublishedAt)); err != nil {
 				return fmt.Errorf("insert blob %s: %w", b.Digest, err)
 			}
 		}
-		return insertRecord(ctx, tx, v, p.Record)
+		return s.insertRecord(ctx, t, v, p.Record)
 	})
 }
 
-func insertRecord(ctx context.Context, tx *sql.Tx, v registry.Version, r registry.VersionRecord) error {
+func (s *Store) insertRecord(ctx context.Context, t *tx, v registry.Version, r registry.VersionRecord) error {
 	checks, err := json.Marshal(r.Checks)
 	if err != nil {
 		return err
@@ -91,10 +87,8 @@ func insertRecord(ctx context.Context, tx *sql.Tx, v registry.Version, r registr
 	if decided.IsZero() {
 		decided = v.PublishedAt
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO version_records (name, version, decision, checks, actor, decided_at, verification,
-		provenance, sbom_packages, scan_snapshot, scan_report, scan_summary, tool_manifest_digest, tool_manifest, tool_report, vsa, evidence)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		v.Name, v.Version, string(r.Decision), checks, r.Actor, registry.StoreTime(decided).UnixMicro(), nullBytes(r.Verification),
+	_, err = t.exec(ctx, `INSERT INTO version_records (`+recordColumns+`) VALUES (`+placeholders(17)+`)`,
+		v.Name, v.Version, string(r.Decision), checks, r.Actor, s.d.Time(registry.StoreTime(decided)), nullBytes(r.Verification),
 		nullBytes(r.Provenance), nullBytes(r.SBOMPackages), nullString(r.ScanSnapshot), nullBytes(r.ScanReport), nullBytes(r.ScanSummary),
 		nullString(r.ToolManifestDigest), nullBytes(r.ToolManifest), nullBytes(r.ToolReport), nullBytes(r.VSA), ev)
 	if err != nil {
@@ -103,57 +97,67 @@ func insertRecord(ctx context.Context, tx *sql.Tx, v registry.Version, r registr
 	return nil
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // AppendAudit seals e onto the chain and stores it.
 func (s *Store) AppendAudit(ctx context.Context, e registry.AuditEvent) (registry.AuditEvent, error) {
 	var out registry.AuditEvent
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		var err error
-		out, err = appendAuditTx(ctx, tx, e)
-		return false, err
+	err := s.write(ctx, func(t *tx) (bool, error) {
+		sealed, err := s.appendAudit(ctx, t, []registry.AuditEvent{e})
+		if err != nil {
+			return false, err
+		}
+		out = sealed[0]
+		return false, nil
 	})
 	return out, err
 }
 
-// appendAuditTx seals e after the newest event, once that event matches the head row (the
-// single writer serializes appends), inserts it and moves the head row.
-func appendAuditTx(ctx context.Context, tx *sql.Tx, e registry.AuditEvent) (registry.AuditEvent, error) {
+// appendAudit locks the chain's head row (so that appends from every process extend the
+// chain one at a time), seals es in order after the newest event once that event matches
+// the head row, inserts them and moves the head.
+func (s *Store) appendAudit(ctx context.Context, t *tx, es []registry.AuditEvent) ([]registry.AuditEvent, error) {
 	var (
 		headSeq  int64
 		headHash string
 		prev     *registry.AuditEvent
 	)
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	if err := t.row(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.d.ForUpdate).Scan(&headSeq, &headHash); err != nil {
+		return nil, fmt.Errorf("audit head: %w", err)
 	}
-	last, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`))
+	last, err := scanAudit(t.row(ctx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`))
 	switch {
 	case err == nil:
 		prev = &last
-	case !errors.Is(err, sql.ErrNoRows):
-		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	case !isNoRows(err):
+		return nil, fmt.Errorf("audit head: %w", err)
 	}
 	if err := registry.CheckHead(prev, headSeq, headHash); err != nil {
-		return registry.AuditEvent{}, err
+		return nil, err
 	}
-	sealed, err := registry.SealAudit(prev, e)
-	if err != nil {
-		return registry.AuditEvent{}, err
+	out := make([]registry.AuditEvent, len(es))
+	rows := make([][]any, len(es))
+	for i, e := range es {
+		sealed, err := registry.SealAudit(prev, e)
+		if err != nil {
+			return nil, err
+		}
+		out[i], prev = sealed, &out[i]
+		rows[i] = []any{sealed.Seq, sealed.Time.UnixMicro(), sealed.Type, sealed.Actor, sealed.Subject, []byte(sealed.Data), sealed.Prev, sealed.Hash}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		sealed.Seq, sealed.Time.UnixMicro(), sealed.Type, sealed.Actor, sealed.Subject, []byte(sealed.Data), sealed.Prev, sealed.Hash); err != nil {
-		return registry.AuditEvent{}, fmt.Errorf("append audit event: %w", err)
+	if len(rows) > 4 {
+		if err := s.d.BulkInsert(ctx, t.conn, t.tx, "audit_events", auditColumnList, rows); err != nil {
+			return nil, fmt.Errorf("append audit events: %w", err)
+		}
+	} else {
+		for _, r := range rows {
+			if _, err := t.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r...); err != nil {
+				return nil, fmt.Errorf("append audit event: %w", err)
+			}
+		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, sealed.Seq, sealed.Hash); err != nil {
-		return registry.AuditEvent{}, fmt.Errorf("audit head: %w", err)
+	if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, prev.Seq, prev.Hash); err != nil {
+		return nil, fmt.Errorf("audit head: %w", err)
 	}
-	return sealed, nil
+	return out, nil
 }
 
 // AuditHead returns the head row: the newest event's seq and hash as every append records
@@ -164,12 +168,14 @@ func (s *Store) AuditHead(ctx context.Context) (int64, string, error) {
 		hash string
 	)
 	if err := s.r.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
-		return 0, "", fmt.Errorf("sqlite: audit head: %w", err)
+		return 0, "", s.errorf("audit head: %w", err)
 	}
 	return seq, hash, nil
 }
 
 const auditColumns = `seq, time, type, actor, subject, data, prev, hash`
+
+var auditColumnList = []string{"seq", "time", "type", "actor", "subject", "data", "prev", "hash"}
 
 func scanAudit(row scanner) (registry.AuditEvent, error) {
 	var (
@@ -190,16 +196,16 @@ func (s *Store) AuditEvents(ctx context.Context, after int64, limit int) ([]regi
 	if limit < 1 || limit > 10000 {
 		return nil, fmt.Errorf("audit events: limit %d out of 1..10000: %w", limit, registry.ErrInvalid)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit events: %w", err)
+		return nil, s.errorf("audit events: %w", err)
 	}
 	defer rows.Close()
 	var out []registry.AuditEvent
 	for rows.Next() {
 		e, err := scanAudit(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: audit events: %w", err)
+			return nil, s.errorf("audit events: %w", err)
 		}
 		out = append(out, e)
 	}
@@ -215,28 +221,26 @@ func (s *Store) VersionRecord(ctx context.Context, k registry.Key) (registry.Ver
 		r                    registry.VersionRecord
 		decision             string
 		checks, ev           []byte
-		decided              int64
 		snapshot, toolDigest sql.NullString
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM version_records WHERE name = ? AND version = ?`, k.Name, k.Version).Scan(
-		&r.Name, &r.Version, &decision, &checks, &r.Actor, &decided, (*[]byte)(&r.Verification), (*[]byte)(&r.Provenance),
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT `+recordColumns+` FROM version_records WHERE name = ? AND version = ?`), k.Name, k.Version).Scan(
+		&r.Name, &r.Version, &decision, &checks, &r.Actor, scanTime{&r.DecidedAt}, (*[]byte)(&r.Verification), (*[]byte)(&r.Provenance),
 		(*[]byte)(&r.SBOMPackages), &snapshot, (*[]byte)(&r.ScanReport), (*[]byte)(&r.ScanSummary), &toolDigest,
 		(*[]byte)(&r.ToolManifest), (*[]byte)(&r.ToolReport), (*[]byte)(&r.VSA), &ev)
-	if errors.Is(err, sql.ErrNoRows) {
+	if isNoRows(err) {
 		return registry.VersionRecord{}, fmt.Errorf("record of %s@%s: %w", k.Name, k.Version, registry.ErrNotFound)
 	}
 	if err != nil {
-		return registry.VersionRecord{}, fmt.Errorf("sqlite: record of %s@%s: %w", k.Name, k.Version, err)
+		return registry.VersionRecord{}, s.errorf("record of %s@%s: %w", k.Name, k.Version, err)
 	}
 	r.Decision = registry.Decision(decision)
-	r.DecidedAt = time.UnixMicro(decided).UTC()
 	r.ScanSnapshot, r.ToolManifestDigest = snapshot.String, toolDigest.String
 	if err := json.Unmarshal(checks, &r.Checks); err != nil {
-		return registry.VersionRecord{}, fmt.Errorf("sqlite: record of %s@%s: checks: %w", k.Name, k.Version, err)
+		return registry.VersionRecord{}, s.errorf("record of %s@%s: checks: %w", k.Name, k.Version, err)
 	}
 	if len(ev) > 0 {
 		if err := json.Unmarshal(ev, &r.Evidence); err != nil {
-			return registry.VersionRecord{}, fmt.Errorf("sqlite: record of %s@%s: evidence: %w", k.Name, k.Version, err)
+			return registry.VersionRecord{}, s.errorf("record of %s@%s: evidence: %w", k.Name, k.Version, err)
 		}
 	}
 	return r, nil
@@ -244,20 +248,16 @@ func (s *Store) VersionRecord(ctx context.Context, k registry.Key) (registry.Ver
 
 // PinnedPackages returns the pinned packages of a version, by index.
 func (s *Store) PinnedPackages(ctx context.Context, k registry.Key) ([]registry.PinnedPackage, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT idx, identifier, digest, pinned FROM version_packages WHERE name = ? AND version = ? ORDER BY idx`, k.Name, k.Version)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT idx, identifier, digest, pinned FROM version_packages WHERE name = ? AND version = ? ORDER BY idx`), k.Name, k.Version)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: packages of %s@%s: %w", k.Name, k.Version, err)
+		return nil, s.errorf("packages of %s@%s: %w", k.Name, k.Version, err)
 	}
 	defer rows.Close()
-	return scanPinned(rows)
-}
-
-func scanPinned(rows *sql.Rows) ([]registry.PinnedPackage, error) {
 	var out []registry.PinnedPackage
 	for rows.Next() {
 		var p registry.PinnedPackage
 		if err := rows.Scan(&p.Index, &p.Identifier, &p.Digest, &p.Pinned); err != nil {
-			return nil, err
+			return nil, s.errorf("packages of %s@%s: %w", k.Name, k.Version, err)
 		}
 		out = append(out, p)
 	}
@@ -267,60 +267,64 @@ func scanPinned(rows *sql.Rows) ([]registry.PinnedPackage, error) {
 // Blob returns an evidence blob by digest.
 func (s *Store) Blob(ctx context.Context, digest string) (registry.Blob, error) {
 	b := registry.Blob{Digest: digest}
-	err := s.r.QueryRowContext(ctx, `SELECT media_type, data FROM evidence_blobs WHERE digest = ?`, digest).Scan(&b.MediaType, &b.Data)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT media_type, data FROM evidence_blobs WHERE digest = ?`), digest).Scan(&b.MediaType, &b.Data)
+	if isNoRows(err) {
 		return registry.Blob{}, fmt.Errorf("blob %s: %w", digest, registry.ErrNotFound)
 	}
 	if err != nil {
-		return registry.Blob{}, fmt.Errorf("sqlite: blob %s: %w", digest, err)
+		return registry.Blob{}, s.errorf("blob %s: %w", digest, err)
 	}
 	return b, nil
 }
 
 // Transition applies t in one transaction (see registry.LifecycleStore).
-func (s *Store) Transition(ctx context.Context, t registry.Transition) (registry.Version, error) {
-	if !t.To.Valid() {
-		return registry.Version{}, fmt.Errorf("transition of %s@%s: unknown status %q: %w", t.Key.Name, t.Key.Version, t.To, registry.ErrInvalid)
+func (s *Store) Transition(ctx context.Context, tr registry.Transition) (registry.Version, error) {
+	if !tr.To.Valid() {
+		return registry.Version{}, fmt.Errorf("transition of %s@%s: unknown status %q: %w", tr.Key.Name, tr.Key.Version, tr.To, registry.ErrInvalid)
 	}
-	at := t.At
+	at := tr.At
 	if at.IsZero() {
 		at = s.now()
 	}
+	k := tr.Key
 	var out registry.Version
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		old, err := getTx(ctx, tx, t.Key)
+	err := s.write(ctx, func(t *tx) (bool, error) {
+		if err := s.lockServer(ctx, t, k); err != nil {
+			return false, err
+		}
+		old, err := s.getTx(ctx, t, k)
 		if err != nil {
 			return false, err
 		}
-		if err := registry.CheckFrom(old, t); err != nil {
+		if err := registry.CheckFrom(old, tr); err != nil {
 			return false, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE versions SET status = ?, updated_at = ?, vetted = COALESCE(?, vetted) WHERE name = ? AND version = ?`,
-			string(t.To), registry.StoreTime(at).UnixMicro(), nullBytes(t.Vetted), t.Key.Name, t.Key.Version); err != nil {
+		if _, err := t.exec(ctx, `UPDATE versions SET status = ?, updated_at = ?, vetted = COALESCE(?, vetted) WHERE name = ? AND version = ?`,
+			string(tr.To), s.d.Time(registry.StoreTime(at)), nullBytes(tr.Vetted), k.Name, k.Version); err != nil {
 			return false, err
 		}
-		if t.Scan != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE version_records SET scan_snapshot = ?, scan_report = ?, scan_summary = ? WHERE name = ? AND version = ?`,
-				t.Scan.Snapshot, nullBytes(t.Scan.Report), nullBytes(t.Scan.Summary), t.Key.Name, t.Key.Version); err != nil {
+		if tr.Scan != nil {
+			if _, err := t.exec(ctx, `UPDATE version_records SET scan_snapshot = ?, scan_report = ?, scan_summary = ? WHERE name = ? AND version = ?`,
+				tr.Scan.Snapshot, nullBytes(tr.Scan.Report), nullBytes(tr.Scan.Summary), k.Name, k.Version); err != nil {
 				return false, err
 			}
 		}
-		if len(t.VSA) > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE version_records SET vsa = ? WHERE name = ? AND version = ?`, []byte(t.VSA), t.Key.Name, t.Key.Version); err != nil {
+		if len(tr.VSA) > 0 {
+			if _, err := t.exec(ctx, `UPDATE version_records SET vsa = ? WHERE name = ? AND version = ?`, []byte(tr.VSA), k.Name, k.Version); err != nil {
 				return false, err
 			}
 		}
-		if old.Status == registry.StatusPublished || t.To == registry.StatusPublished {
-			if err := recomputeLatest(ctx, tx, t.Key.Name); err != nil {
+		if old.Status == registry.StatusPublished || tr.To == registry.StatusPublished {
+			if err := s.recomputeLatest(ctx, t, k.Name); err != nil {
 				return false, err
 			}
 		}
-		if t.Audit.Type != "" {
-			if _, err := appendAuditTx(ctx, tx, t.Audit); err != nil {
+		if tr.Audit.Type != "" {
+			if _, err := s.appendAudit(ctx, t, []registry.AuditEvent{tr.Audit}); err != nil {
 				return false, err
 			}
 		}
-		out, err = getTx(ctx, tx, t.Key)
+		out, err = s.getTx(ctx, t, k)
 		return true, err
 	})
 	return out, err
@@ -331,15 +335,11 @@ func (s *Store) RescanItems(ctx context.Context, statuses ...registry.Status) ([
 	if len(statuses) == 0 {
 		statuses = []registry.Status{registry.StatusPublished}
 	}
-	args := make([]any, len(statuses))
-	for i, st := range statuses {
-		args[i] = string(st)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT v.name, v.version, v.status, COALESCE(r.scan_snapshot, ''), r.sbom_packages, r.scan_summary
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT v.name, v.version, v.status, COALESCE(r.scan_snapshot, ''), r.sbom_packages, r.scan_summary
 		FROM versions v JOIN version_records r ON r.name = v.name AND r.version = v.version
-		WHERE v.status IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`) ORDER BY v.name, v.version`, args...)
+		WHERE v.status IN (`+placeholders(len(statuses))+`) ORDER BY v.name, v.version`), statusArgs(statuses)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: rescan items: %w", err)
+		return nil, s.errorf("rescan items: %w", err)
 	}
 	var out []registry.RescanItem
 	for rows.Next() {
@@ -348,14 +348,14 @@ func (s *Store) RescanItems(ctx context.Context, statuses ...registry.Status) ([
 		var pk, sum []byte
 		if err := rows.Scan(&it.Key.Name, &it.Key.Version, &st, &it.Snapshot, &pk, &sum); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("sqlite: rescan items: %w", err)
+			return nil, s.errorf("rescan items: %w", err)
 		}
 		it.Status, it.SBOMPackages, it.ScanSummary = registry.Status(st), pk, sum
 		out = append(out, it)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: rescan items: %w", err)
+		return nil, s.errorf("rescan items: %w", err)
 	}
 	for i := range out {
 		if out[i].Packages, err = s.PinnedPackages(ctx, out[i].Key); err != nil {
@@ -365,14 +365,18 @@ func (s *Store) RescanItems(ctx context.Context, statuses ...registry.Status) ([
 	return out, nil
 }
 
-// ClaimJob claims job for holder (see registry.LifecycleStore).
+// ClaimJob claims job for holder (see registry.LifecycleStore). The upsert's row lock makes
+// exactly one of several replicas win.
 func (s *Store) ClaimJob(ctx context.Context, job, holder string, now time.Time, ttl time.Duration, notBefore time.Time) (bool, error) {
+	if notBefore.IsZero() {
+		notBefore = farFuture
+	}
 	var ok bool
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO job_claims (job, holder, expires_at) VALUES (?, ?, ?)
+	err := s.write(ctx, func(t *tx) (bool, error) {
+		res, err := t.exec(ctx, `INSERT INTO job_claims (job, holder, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 			WHERE (job_claims.expires_at <= ? OR job_claims.holder = excluded.holder) AND job_claims.last_done < ?`,
-			job, holder, now.Add(ttl).UnixMicro(), now.UnixMicro(), notBeforeMicro(notBefore))
+			job, holder, s.d.Time(now.Add(ttl)), s.d.Time(now), s.d.Time(notBefore))
 		if err != nil {
 			return false, err
 		}
@@ -381,22 +385,16 @@ func (s *Store) ClaimJob(ctx context.Context, job, holder string, now time.Time,
 		return false, err
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: claim %s: %w", job, err)
+		return false, fmt.Errorf("claim %s: %w", job, err)
 	}
 	return ok, nil
 }
 
-func notBeforeMicro(t time.Time) int64 {
-	if t.IsZero() {
-		return 1<<63 - 1
-	}
-	return t.UnixMicro()
-}
-
 // CompleteJob records that holder finished job and releases the claim.
 func (s *Store) CompleteJob(ctx context.Context, job, holder string, now time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		_, err := tx.ExecContext(ctx, `UPDATE job_claims SET last_done = ?, expires_at = 0 WHERE job = ? AND holder = ?`, now.UnixMicro(), job, holder)
+	return s.write(ctx, func(t *tx) (bool, error) {
+		_, err := t.exec(ctx, `UPDATE job_claims SET last_done = ?, expires_at = ? WHERE job = ? AND holder = ?`,
+			s.d.Time(now), s.d.Time(time.Unix(0, 0)), job, holder)
 		return false, err
 	})
 }

@@ -1,13 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/vetted-dev/vetted/registry"
 )
@@ -25,40 +23,43 @@ func (s *Store) PutVEX(ctx context.Context, d registry.VEXDocument, audit regist
 	if err != nil {
 		return registry.VEXDocument{}, registry.AuditEvent{}, err
 	}
-	var exp *int64
+	var exp any
 	if d.Expires != nil {
-		e := d.Expires.UnixMicro()
-		exp = &e
+		exp = d.Expires.UnixMicro()
 	}
-	var out registry.VEXDocument
-	var sealed registry.AuditEvent
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO vex_documents (id, digest, document, statements, products, expires_at, actor, reason, uploaded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`, d.ID, d.Digest, []byte(d.Document), stmts, prods, exp,
+	var (
+		out    registry.VEXDocument
+		sealed registry.AuditEvent
+	)
+	err = s.write(ctx, func(t *tx) (bool, error) {
+		res, err := t.exec(ctx, `INSERT INTO vex_documents (id, digest, document, statements, products, expires_at, actor, reason, uploaded_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, d.ID, d.Digest, []byte(d.Document), stmts, prods, exp,
 			d.Actor, d.Reason, registry.AuditTime(d.UploadedAt).UnixMicro())
 		if err != nil {
-			return err
+			return false, err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("VEX document %s already exists: %w", d.ID, registry.ErrConflict)
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return false, fmt.Errorf("VEX document %s already exists: %w", d.ID, registry.ErrConflict)
 		}
-		if sealed, err = appendAuditTx(ctx, tx, audit); err != nil {
-			return err
+		es, err := s.appendAudit(ctx, t, []registry.AuditEvent{audit})
+		if err != nil {
+			return false, err
 		}
-		out, err = scanVEX(tx.QueryRow(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = $1`, d.ID))
-		return err
+		sealed = es[0]
+		out, err = scanVEX(t.row(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = ?`, d.ID))
+		return false, err
 	})
 	return out, sealed, err
 }
 
 // GetVEX returns one VEX document.
 func (s *Store) GetVEX(ctx context.Context, id string) (registry.VEXDocument, error) {
-	d, err := scanVEX(s.pool.QueryRow(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
+	d, err := scanVEX(s.r.QueryRowContext(ctx, s.q(`SELECT `+vexColumns+` FROM vex_documents WHERE id = ?`), id))
+	if isNoRows(err) {
 		return d, fmt.Errorf("VEX document %s: %w", id, registry.ErrNotFound)
 	}
 	if err != nil {
-		return d, fmt.Errorf("postgres: VEX document %s: %w", id, err)
+		return d, s.errorf("VEX document %s: %w", id, err)
 	}
 	return d, nil
 }
@@ -69,16 +70,16 @@ func (s *Store) ListVEX(ctx context.Context, includeWithdrawn bool) ([]registry.
 	if !includeWithdrawn {
 		q += ` WHERE withdrawn_at IS NULL`
 	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY uploaded_at, id`)
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY uploaded_at, id`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: VEX documents: %w", err)
+		return nil, s.errorf("VEX documents: %w", err)
 	}
 	defer rows.Close()
 	out := []registry.VEXDocument{}
 	for rows.Next() {
 		d, err := scanVEX(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: VEX documents: %w", err)
+			return nil, s.errorf("VEX documents: %w", err)
 		}
 		out = append(out, d)
 	}
@@ -87,38 +88,42 @@ func (s *Store) ListVEX(ctx context.Context, includeWithdrawn bool) ([]registry.
 
 // WithdrawVEX marks a document withdrawn and records the audit event in one transaction.
 func (s *Store) WithdrawVEX(ctx context.Context, id string, w registry.VEXWithdrawal, audit registry.AuditEvent) (registry.VEXDocument, registry.AuditEvent, error) {
-	var out registry.VEXDocument
-	var sealed registry.AuditEvent
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		d, err := scanVEX(tx.QueryRow(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = $1 FOR UPDATE`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("VEX document %s: %w", id, registry.ErrNotFound)
+	var (
+		out    registry.VEXDocument
+		sealed registry.AuditEvent
+	)
+	err := s.write(ctx, func(t *tx) (bool, error) {
+		d, err := scanVEX(t.row(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = ?`+s.d.ForUpdate, id))
+		if isNoRows(err) {
+			return false, fmt.Errorf("VEX document %s: %w", id, registry.ErrNotFound)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if d.Withdrawn != nil {
-			return fmt.Errorf("VEX document %s was already withdrawn at %s: %w", id, d.Withdrawn.At.Format(time.RFC3339), registry.ErrConflict)
+			return false, fmt.Errorf("VEX document %s was already withdrawn at %s: %w", id, d.Withdrawn.At.Format(time.RFC3339), registry.ErrConflict)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE vex_documents SET withdrawn_actor = $1, withdrawn_reason = $2, withdrawn_at = $3 WHERE id = $4`,
+		if _, err := t.exec(ctx, `UPDATE vex_documents SET withdrawn_actor = ?, withdrawn_reason = ?, withdrawn_at = ? WHERE id = ?`,
 			w.Actor, w.Reason, registry.AuditTime(w.At).UnixMicro(), id); err != nil {
-			return err
+			return false, err
 		}
-		if sealed, err = appendAuditTx(ctx, tx, audit); err != nil {
-			return err
+		es, err := s.appendAudit(ctx, t, []registry.AuditEvent{audit})
+		if err != nil {
+			return false, err
 		}
-		out, err = scanVEX(tx.QueryRow(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = $1`, id))
-		return err
+		sealed = es[0]
+		out, err = scanVEX(t.row(ctx, `SELECT `+vexColumns+` FROM vex_documents WHERE id = ?`, id))
+		return false, err
 	})
 	return out, sealed, err
 }
 
-func scanVEX(row pgx.Row) (registry.VEXDocument, error) {
+func scanVEX(row scanner) (registry.VEXDocument, error) {
 	var (
 		d                 registry.VEXDocument
 		doc, stmts, prods []byte
-		exp, wAt          *int64
-		wActor, wReason   *string
+		exp, wAt          sql.NullInt64
+		wActor, wReason   sql.NullString
 		uploaded          int64
 	)
 	if err := row.Scan(&d.ID, &d.Digest, &doc, &stmts, &prods, &exp, &d.Actor, &d.Reason, &uploaded, &wActor, &wReason, &wAt); err != nil {
@@ -132,19 +137,12 @@ func scanVEX(row pgx.Row) (registry.VEXDocument, error) {
 		return d, fmt.Errorf("products of %s: %w", d.ID, err)
 	}
 	d.UploadedAt = time.UnixMicro(uploaded).UTC()
-	if exp != nil {
-		t := time.UnixMicro(*exp).UTC()
+	if exp.Valid {
+		t := time.UnixMicro(exp.Int64).UTC()
 		d.Expires = &t
 	}
-	if wAt != nil {
-		w := registry.VEXWithdrawal{At: time.UnixMicro(*wAt).UTC()}
-		if wActor != nil {
-			w.Actor = *wActor
-		}
-		if wReason != nil {
-			w.Reason = *wReason
-		}
-		d.Withdrawn = &w
+	if wAt.Valid {
+		d.Withdrawn = &registry.VEXWithdrawal{Actor: wActor.String, Reason: wReason.String, At: time.UnixMicro(wAt.Int64).UTC()}
 	}
 	return d, nil
 }
