@@ -22,6 +22,7 @@ const (
 	ReasonNotYetValid     Reason = "token not yet valid"
 	ReasonIssuedInFuture  Reason = "token issued in the future"
 	ReasonNoExpiry        Reason = "token has no expiry"
+	ReasonLifetime        Reason = "token lifetime too long"
 	ReasonNoSubject       Reason = "token has no subject"
 	ReasonUnknownKey      Reason = "unknown signing key"
 	ReasonSignature       Reason = "invalid signature"

@@ -51,6 +51,7 @@ type Service struct {
 	bodyDefault    int64
 	bodyRoutes     []RouteLimit
 	resourceName   string
+	unlimited      map[string]bool // GET/HEAD paths no rate limit applies to
 
 	identityLimit, addressLimit RateLimit
 }
@@ -110,6 +111,24 @@ func WithBodyLimits(def int64, routes ...RouteLimit) ServiceOption {
 		}
 		s.bodyDefault = def
 		s.bodyRoutes = append([]RouteLimit(nil), routes...)
+		return nil
+	}
+}
+
+// WithRateLimitExempt exempts GET and HEAD requests for exactly these paths from both
+// rate limits: liveness and readiness probes must not be throttled (and so fail) because
+// the API is busy. They are still authenticated like any request.
+func WithRateLimitExempt(paths ...string) ServiceOption {
+	return func(s *Service) error {
+		if s.unlimited == nil {
+			s.unlimited = map[string]bool{}
+		}
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("rate limit exemption %q: want a path starting with /", p)
+			}
+			s.unlimited[p] = true
+		}
 		return nil
 	}
 }
@@ -227,7 +246,8 @@ const (
 
 // Middleware authenticates every request and applies the rate and body limits:
 //
-//  1. per-client-address rate limit (429);
+//  1. per-client-address rate limit (429), except for the WithRateLimitExempt paths (probes),
+//     which are served as anonymous without looking at their credentials;
 //  2. credentials: no Authorization header is the anonymous principal; a Bearer token is
 //     verified (401 on any failure); another scheme, or a token in the query string, is 401;
 //  3. per-identity rate limit for authenticated callers (429);
@@ -238,14 +258,22 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := clientAddr(r, s.trustedProxies)
 		req := &request{method: r.Method, route: r.URL.Path, client: client, challenge: s.MetadataURL(), logger: s.logger}
-		if ok, wait, first := s.perAddress.allow(client); !ok {
-			if first {
-				s.audit(r.Context(), req, "rate limited", "-", "per-address rate limit", "further refusals of this client are not logged until it is allowed again")
+		// Probes are not throttled, and take nothing from the client's budget.
+		exempt := (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.unlimited[r.URL.Path]
+		if !exempt {
+			if ok, wait, first := s.perAddress.allow(client); !ok {
+				if first {
+					s.audit(r.Context(), req, "rate limited", "-", "per-address rate limit", "further refusals of this client are not logged until it is allowed again")
+				}
+				WriteError(w, &RateLimitedError{Scope: "address", RetryAfter: wait})
+				return
 			}
-			WriteError(w, &RateLimitedError{Scope: "address", RetryAfter: wait})
-			return
 		}
-		p, err := s.authenticate(r)
+		// Probes are not throttled, so not worth a token verification either: anonymous.
+		p, err := Anonymous(s.anonymousRead), error(nil)
+		if !exempt {
+			p, err = s.authenticate(r)
+		}
 		if err != nil {
 			var ae *AuthnError
 			if errors.As(err, &ae) {

@@ -27,6 +27,10 @@ const (
 	// stops verifying within it.
 	DefaultJWKSMaxAge = 10 * time.Minute
 	MaxTokenBytes     = 16 << 10
+	// DefaultMaxTokenLifetime bounds how long any token may be valid, whoever issued it:
+	// CI and IdP access tokens live minutes to an hour, and the embedded issuer mints at
+	// most MaxSelfTokenTTL (the same 24h), so its tokens always pass.
+	DefaultMaxTokenLifetime = 24 * time.Hour
 )
 
 // AllowedAlgorithms are the only signature algorithms accepted. Never "none", never HMAC.
@@ -42,6 +46,7 @@ var everyAlgorithm = []jose.SignatureAlgorithm{
 type Verifier struct {
 	audience   string
 	skew       time.Duration
+	maxLife    time.Duration
 	now        func() time.Time
 	client     *http.Client
 	minRefresh time.Duration
@@ -115,6 +120,20 @@ func WithClockSkew(d time.Duration) VerifierOption {
 	}
 }
 
+// WithMaxTokenLifetime bounds the lifetime of every token, from every issuer (default
+// DefaultMaxTokenLifetime): a token whose exp lies more than d after its iat, or more than d
+// from now, is refused with ReasonLifetime, so a leaked long-lived token is not good for
+// years.
+func WithMaxTokenLifetime(d time.Duration) VerifierOption {
+	return func(v *Verifier) error {
+		if d <= 0 {
+			return fmt.Errorf("max token lifetime %v: want a positive duration", d)
+		}
+		v.maxLife = d
+		return nil
+	}
+}
+
 // WithJWKSRefresh sets the least time between two fetches of an issuer's keys (minRefresh,
 // default 5s) and how long a fetched key set is trusted (maxAge, default 10m): a key the
 // issuer drops stops verifying within maxAge; from maxAge/2 on the set is refreshed in the
@@ -151,6 +170,7 @@ func NewVerifier(audience string, opts ...VerifierOption) (*Verifier, error) {
 	v := &Verifier{
 		audience:   audience,
 		skew:       DefaultClockSkew,
+		maxLife:    DefaultMaxTokenLifetime,
 		now:        time.Now,
 		client:     &http.Client{Timeout: 30 * time.Second},
 		minRefresh: DefaultJWKSMinRefresh,
@@ -363,6 +383,15 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	}
 	if std.Expiry == nil {
 		return nil, authnErr(ReasonNoExpiry, "", nil)
+	}
+	exp := std.Expiry.Time()
+	if left := exp.Sub(v.now()); left > v.maxLife+v.skew {
+		return nil, authnErr(ReasonLifetime, fmt.Sprintf("valid for another %v, more than the %v this registry accepts", left.Round(time.Second), v.maxLife), nil)
+	}
+	if std.IssuedAt != nil {
+		if life := exp.Sub(std.IssuedAt.Time()); life > v.maxLife+v.skew {
+			return nil, authnErr(ReasonLifetime, fmt.Sprintf("issued for %v, more than the %v this registry accepts", life.Round(time.Second), v.maxLife), nil)
+		}
 	}
 	if std.Subject == "" {
 		return nil, authnErr(ReasonNoSubject, "", nil)

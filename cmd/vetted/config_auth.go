@@ -46,6 +46,8 @@ import (
 //	    default: 1048576
 //	    routes: [{method: POST, path_prefix: /v0.1/publish, bytes: 262144}]
 //	  trusted_proxies: [10.0.0.0/8]
+//	  metrics: read                          # who reads /metrics: read (as the API), public, review, admin
+//	  max_token_lifetime: 24h                # exp-iat (or exp-now) of any token, every issuer
 type authConfig struct {
 	Resource       string               `json:"resource,omitempty"`
 	Audience       string               `json:"audience,omitempty"`
@@ -58,6 +60,8 @@ type authConfig struct {
 	BodyLimits     bodyLimitsConfig     `json:"body_limits"`
 	TrustedProxies []string             `json:"trusted_proxies,omitempty"`
 	KeyCache       keyCacheConfig       `json:"key_cache"`
+	Metrics        string               `json:"metrics,omitempty"`
+	MaxTokenTTL    string               `json:"max_token_lifetime,omitempty"`
 }
 
 // keyCacheConfig bounds how long the issuers' fetched signing keys are trusted (max_age,
@@ -126,6 +130,22 @@ func issuerGuardOptions(issuers []auth.IssuerConfig) []netguard.Option {
 		opts = append(opts, netguard.AllowNetworks(nets...))
 	}
 	return opts
+}
+
+// metricsAccess is who may read /metrics: "" or "read" (whoever may read the API, so
+// anonymous only while anonymous_read is on), "public", "review" or "admin".
+func (c authConfig) metricsAccess() (perm auth.Permission, public bool, err error) {
+	switch c.Metrics {
+	case "", "read":
+		return auth.PermRead, false, nil
+	case "public":
+		return "", true, nil
+	case "review":
+		return auth.PermReview, false, nil
+	case "admin":
+		return auth.PermAdmin, false, nil
+	}
+	return "", false, fmt.Errorf("auth.metrics %q: want read (the default: as the read API), public, review or admin", c.Metrics)
 }
 
 type selfIssuerConfig struct {
@@ -214,6 +234,13 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 		}
 		vopts = append(vopts, auth.WithClockSkew(d))
 	}
+	if c.MaxTokenTTL != "" {
+		d, err := time.ParseDuration(c.MaxTokenTTL)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("auth.max_token_lifetime %q: want a positive duration such as 24h", c.MaxTokenTTL)
+		}
+		vopts = append(vopts, auth.WithMaxTokenLifetime(d))
+	}
 	v, err := auth.NewVerifier(c.audience(resource), vopts...)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -228,7 +255,8 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 	if c.RateLimits.PerAddress != nil {
 		perAddr = *c.RateLimits.PerAddress
 	}
-	sopts = append(sopts, auth.WithRateLimits(perID, perAddr), auth.WithAuditLogger(audit))
+	sopts = append(sopts, auth.WithRateLimits(perID, perAddr), auth.WithAuditLogger(audit),
+		auth.WithRateLimitExempt("/healthz", "/readyz"))
 	def, routes := c.BodyLimits.Default, c.BodyLimits.Routes
 	if def == 0 {
 		def = auth.DefaultBodyLimit

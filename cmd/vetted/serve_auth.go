@@ -54,11 +54,35 @@ func serveAuth(c *serveConfig, resource string, log *slog.Logger) ([]api.Option,
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
-	return []api.Option{
+	perm, public, err := ac.metricsAccess()
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	opts := []api.Option{
 		api.WithHTTPMiddleware(svc.Middleware),
 		api.WithHumaMiddleware(auth.HumaMiddleware(servePermission)),
 		api.WithIssuerKeysFlush(svc.Verifier().FlushKeys),
-	}, svc, nil
+	}
+	if !public {
+		opts = append(opts, api.WithHTTPMiddleware(metricsGate(perm)))
+	}
+	return opts, svc, nil
+}
+
+// metricsGate makes /metrics (a plain handler, outside huma's per-operation permissions)
+// require perm. It runs inside svc.Middleware, which has authenticated the caller.
+func metricsGate(perm auth.Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/metrics" {
+				if err := auth.RequireAny(r.Context(), perm); err != nil {
+					auth.WriteError(w, err)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // serveHandler puts the well-known documents (RFC 9728 metadata, the embedded issuer's
