@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -282,13 +283,14 @@ func (g *gen) documentCases() {
 		}
 		g.pub(fmt.Sprintf("syntax/truncated-at-%d", n), body, 400, "invalid JSON")
 	}
-	for name, body := range map[string]string{
+	for _, kv := range inOrder(map[string]string{
 		"trailing-garbage": simple + "x", "two-documents": simple + simple, "array": "[" + simple + "]",
 		"string": `"` + strings.ReplaceAll(simple, `"`, `\"`) + `"`, "null": "null", "number": "0", "single-quotes": strings.ReplaceAll(simple, `"`, `'`),
 		"comment": "/*x*/" + simple, "nan": strings.Replace(simple, `"Weather"`, `NaN`, 1), "unquoted-key": strings.Replace(simple, `"name"`, `name`, 1),
 		"trailing-comma": strings.Replace(simple, `}]}`, `},]}`, 1), "raw-control-char": strings.Replace(simple, "Weather", "Wea\x01ther", 1),
 		"nul-in-body": strings.Replace(simple, "Weather", "Wea\x00ther", 1), "bom": "\ufeff" + simple,
-	} {
+	}) {
+		name, body := kv.k, kv.v
 		status := 400
 		if name == "array" || name == "string" || name == "null" || name == "number" {
 			status = 422
@@ -350,16 +352,17 @@ func (g *gen) sizeCases() {
 
 // tokenCases: malformed, forged and misused bearer tokens on a publish and on a review read.
 func (g *gen) tokenCases() {
-	for name, auth := range map[string]string{
+	for _, kv := range inOrder(map[string]string{
 		"empty-bearer": "Bearer ", "bearer-lowercase-garbage": "bearer x", "basic": "Basic dXNlcjpwYXNz", "no-scheme": "eyJhbGciOiJub25lIn0.e30.",
 		"one-segment": "Bearer abc", "two-segments": "Bearer eyJhbGciOiJFZERTQSJ9.e30", "four-segments": "Bearer a.b.c.d",
 		"bad-base64": "Bearer !!!.@@@.###", "header-not-json": "Bearer " + b64("not json") + "." + b64("{}") + ".sig",
 		"header-array": "Bearer " + b64("[]") + "." + b64("{}") + ".sig", "alg-none": "Bearer " + b64(`{"alg":"none","typ":"JWT"}`) + "." + b64(`{"sub":"x","vetted_roles":["admin"]}`) + ".",
-		"alg-HS256": "Bearer " + b64(`{"alg":"HS256","typ":"JWT"}`) + "." + b64(`{"sub":"x"}`) + "." + b64("sig"),
+		"alg-HS256":   "Bearer " + b64(`{"alg":"HS256","typ":"JWT"}`) + "." + b64(`{"sub":"x"}`) + "." + b64("sig"),
 		"deep-claims": "Bearer " + b64(`{"alg":"EdDSA"}`) + "." + b64(strings.Repeat(`{"a":`, 5000)+"1"+strings.Repeat("}", 5000)) + ".c2ln",
 		"huge-token":  "Bearer " + strings.Repeat("A", 60000), "nul-in-token": "Bearer a\x00b", "two-spaces": "Bearer  x.y.z",
 		"unicode-token": "Bearer \u212a.\u017f.x",
-	} {
+	}) {
+		name, auth := kv.k, kv.v
 		g.add(Case{Name: "token/publish/" + name, Method: "POST", Target: publish, Header: map[string]string{"Content-Type": "application/json", "Authorization": auth},
 			Body: simple, Status: []int{400, 401}})
 		g.add(Case{Name: "token/audit/" + name, Target: "/v0.1/x/dev.vetted/audit", Header: map[string]string{"Authorization": auth}, Status: []int{400, 401}})
@@ -395,7 +398,8 @@ func (g *gen) pathCases() {
 		"overlong-utf8": "io.github.acme%C0%AFweather", "invalid-utf8": "io.github.acme%FF%2Fweather", "backslash": "io.github.acme%5Cweather",
 		"double-encoded-dot": "%252E%252E", "empty": "", "semicolon": "io.github.acme%2Fweather;x=1",
 	}
-	for name, n := range names {
+	for _, e := range inOrder(names) {
+		name, n := e.k, e.v
 		for _, suffix := range []string{"/versions/latest", "/versions", ""} {
 			status := []int{400, 404}
 			if suffix == "" {
@@ -408,10 +412,11 @@ func (g *gen) pathCases() {
 		}
 		g.add(Case{Name: "path/tools/" + name, Target: "/v0.1/x/dev.vetted/servers/" + n + "/versions/1.0.0/tools", Status: []int{400, 404, 307}})
 	}
-	for name, v := range map[string]string{
+	for _, kv := range inOrder(map[string]string{
 		"nul": "1.0.0%00", "latest-upper": "LATEST", "long": strings.Repeat("1", 5000), "percent-zz": "%zz", "slash": "1%2F0",
 		"dotdot": "..", "encoded-dotdot": "%2E%2E", "range": "%5E1.0.0", "space": "1.0.0%20",
-	} {
+	}) {
+		name, v := kv.k, kv.v
 		g.add(Case{Name: "path/version/" + name, Target: server + "/versions/" + v, Status: []int{307, 400, 404}})
 		g.add(Case{Name: "path/scan-version/" + name, Target: "/v0.1/x/dev.vetted/servers/io.github.acme%2Fweather/versions/" + v + "/scan?format=sarif", Status: []int{307, 400, 404}})
 	}
@@ -431,7 +436,7 @@ func (g *gen) pathCases() {
 
 // queryCases: malformed and out-of-range query parameters.
 func (g *gen) queryCases() {
-	for name, q := range map[string]string{
+	for _, kv := range inOrder(map[string]string{
 		"limit-negative": "limit=-1", "limit-zero": "limit=0", "limit-huge": "limit=99999999999999999999", "limit-float": "limit=1.5",
 		"limit-text": "limit=abc", "limit-twice": "limit=1&limit=2", "limit-empty": "limit=", "limit-nul": "limit=1%00",
 		"cursor-garbage": "cursor=not-a-cursor", "cursor-long": "cursor=" + strings.Repeat("A", 8000), "cursor-nul": "cursor=%00",
@@ -440,23 +445,26 @@ func (g *gen) queryCases() {
 		"search-long": "search=" + strings.Repeat("s", 8000), "search-nul": "search=%00", "search-percent-zz": "search=%zz",
 		"version-garbage": "version=%zz", "semicolons": "limit=1;limit=2", "bare-ampersands": "&&&", "key-only": "limit",
 		"unknown-param": "frobnicate=1", "many-params": strings.Repeat("a=1&", 2000),
-	} {
+	}) {
+		name, q := kv.k, kv.v
 		g.add(Case{Name: "query/servers/" + name, Target: "/v0.1/servers?" + q, Status: []int{200, 400, 422}})
 		g.add(Case{Name: "query/versions/" + name, Target: server + "/versions?" + q, Status: []int{200, 400, 404, 422}})
 	}
-	for name, q := range map[string]string{
+	for _, kv := range inOrder(map[string]string{
 		"format-xml": "format=xml", "format-empty": "format=", "format-upper": "format=SARIF", "format-percent": "format=%zz", "format-twice": "format=json&format=sarif",
-	} {
+	}) {
+		name, q := kv.k, kv.v
 		g.add(Case{Name: "query/scan/" + name, Target: extServer + "/scan?" + q, Status: []int{400, 404, 406, 422}})
 	}
-	for name, q := range map[string]string{"after-negative": "after=-1", "limit-huge": "limit=1000000", "after-text": "after=x", "after-percent": "after=%%%"} {
+	for _, kv := range inOrder(map[string]string{"after-negative": "after=-1", "limit-huge": "limit=1000000", "after-text": "after=x", "after-percent": "after=%%%"}) {
+		name, q := kv.k, kv.v
 		g.add(Case{Name: "query/audit/" + name, Target: "/v0.1/x/dev.vetted/audit?" + q, Token: "reviewer", Status: []int{400, 422}})
 	}
 }
 
 // headerCases: odd headers on reads.
 func (g *gen) headerCases() {
-	for name, h := range map[string]map[string]string{
+	for _, kv := range inOrderH(map[string]map[string]string{
 		"if-none-match-huge":   {"If-None-Match": strings.Repeat(`"x",`, 5000)},
 		"if-none-match-star":   {"If-None-Match": "*"},
 		"accept-garbage":       {"Accept": "\x01\x02"},
@@ -470,7 +478,8 @@ func (g *gen) headerCases() {
 		"host-junk":            {"X-Forwarded-Host": "evil.example"},
 		"cookie-junk":          {"Cookie": strings.Repeat("a=b; ", 2000)},
 		"content-length-get":   {"Content-Type": "application/json"},
-	} {
+	}) {
+		name, h := kv.k, kv.v
 		g.add(Case{Name: "header/" + name, Target: "/v0.1/servers", Header: h, Status: []int{200, 304, 400, 406, 412, 416, 431}})
 	}
 	g.add(Case{Name: "header/ui-login-cross-origin", Method: "POST", Target: "/ui/login", Header: map[string]string{"Origin": "https://evil.example", "Content-Type": "application/x-www-form-urlencoded"},
@@ -481,12 +490,13 @@ func (g *gen) headerCases() {
 
 // reviewCases: the review API's bodies.
 func (g *gen) reviewCases() {
-	for name, body := range map[string]string{
+	for _, kv := range inOrder(map[string]string{
 		"empty-reason": `{"reason":""}`, "no-reason": `{}`, "reason-number": `{"reason":1}`, "Reason-variant": `{"reason":"ok","Reason":""}`,
 		"kelvin-variant": `{"reason":"ok","reason\u212a":1}`, "reason-too-long": `{"reason":"` + strings.Repeat("r", 5000) + `"}`,
 		"unknown-key": `{"reason":"ok","force":true}`, "duplicate-reason": `{"reason":"ok","reason":""}`, "not-json": `reason=ok`,
 		"array": `["ok"]`, "deep": strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000),
-	} {
+	}) {
+		name, body := kv.k, kv.v
 		g.add(Case{Name: "review/approve/" + name, Method: "POST", Target: review + "/approve", Header: jsonCT, Token: "reviewer", Body: body, Status: []int{400, 404, 413, 422}})
 	}
 	g.add(Case{Name: "review/approve/too-large", Method: "POST", Target: review + "/approve", Header: jsonCT, Token: "reviewer",
@@ -496,4 +506,23 @@ func (g *gen) reviewCases() {
 	for _, action := range []string{"reject", "quarantine", "release", "frobnicate"} {
 		g.add(Case{Name: "review/" + action + "/missing-version", Method: "POST", Target: review + "/" + action, Header: jsonCT, Token: "reviewer", Body: `{"reason":"x"}`, Status: []int{404, 405, 409}})
 	}
+}
+
+type kv[V any] struct {
+	k string
+	v V
+}
+
+// inOrder lists a map's entries by key, so that the corpus is the same on every run.
+func inOrder(m map[string]string) []kv[string] { return sorted(m) }
+
+func inOrderH(m map[string]map[string]string) []kv[map[string]string] { return sorted(m) }
+
+func sorted[V any](m map[string]V) []kv[V] {
+	out := make([]kv[V], 0, len(m))
+	for k, v := range m {
+		out = append(out, kv[V]{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].k < out[j].k })
+	return out
 }
