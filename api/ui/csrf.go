@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // KeyFile is the CSRF key's file in the data directory.
@@ -56,23 +58,62 @@ func csrfToken(key []byte, purpose, cookie string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// checkRequestOrigin refuses requests that a browser says come from another site.
-func checkRequestOrigin(r *http.Request) error {
+// checkRequestOrigin refuses requests that a browser says come from another site. An
+// Origin must match this registry's scheme and host: http://vetted.example.com is another
+// origin than https://vetted.example.com (a plain-HTTP page on the same name, which a
+// network attacker can serve, must not post to the HTTPS one).
+func (h *Handler) checkRequestOrigin(r *http.Request) error {
 	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" {
 		return fmt.Errorf("cross-site request refused (Sec-Fetch-Site: %s)", s)
 	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || o == "null" || u.Host != r.Host {
-			return fmt.Errorf("cross-origin request refused (Origin %q is not this registry)", o)
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return nil
+	}
+	wantScheme, wantHost, _ := parseOrigin(h.cfg.Origin)
+	if h.cfg.Origin == "" {
+		wantScheme, wantHost = "http", strings.ToLower(r.Host)
+		if r.TLS != nil {
+			wantScheme = "https"
 		}
+		wantHost = stripDefaultPort(wantScheme, wantHost)
+	}
+	scheme, host, err := parseOrigin(o)
+	if err != nil || scheme != wantScheme || host != wantHost {
+		return fmt.Errorf("cross-origin request refused (Origin %q is not this registry, %s://%s)", o, wantScheme, wantHost)
 	}
 	return nil
 }
 
+// parseOrigin returns the lower-case scheme and host (without a default port) of an origin.
+func parseOrigin(o string) (scheme, host string, err error) {
+	if o == "null" {
+		return "", "", errors.New("opaque origin")
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return "", "", err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", fmt.Errorf("origin %q: want http(s)://host[:port]", o)
+	}
+	scheme = strings.ToLower(u.Scheme)
+	return scheme, stripDefaultPort(scheme, strings.ToLower(u.Host)), nil
+}
+
+func stripDefaultPort(scheme, host string) string {
+	if h, p, err := net.SplitHostPort(host); err == nil && ((scheme == "https" && p == "443") || (scheme == "http" && p == "80")) {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return host
+}
+
 // checkCSRF checks the request's origin and its form's csrf field against want.
 func (h *Handler) checkCSRF(r *http.Request, want string) error {
-	if err := checkRequestOrigin(r); err != nil {
+	if err := h.checkRequestOrigin(r); err != nil {
 		return err
 	}
 	got := r.PostFormValue("csrf")

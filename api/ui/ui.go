@@ -51,6 +51,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock is the time source (default time.Now).
 	Clock func() time.Time
+	// Origin is this registry's public origin ("https://vetted.example.com", the auth
+	// resource). A state-changing request's Origin header must equal it, scheme included.
+	// Empty: the scheme of the connection (https with TLS, else http) and the Host header.
+	Origin string
 }
 
 // Handler serves the pages under Prefix.
@@ -76,6 +80,11 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if len(cfg.CSRFKey) < 32 {
 		return nil, errors.New("ui: the CSRF key must be at least 32 bytes")
+	}
+	if cfg.Origin != "" {
+		if _, _, err := parseOrigin(cfg.Origin); err != nil {
+			return nil, fmt.Errorf("ui: origin: %w", err)
+		}
 	}
 	if cfg.OIDC != nil {
 		if err := cfg.OIDC.validate(); err != nil {

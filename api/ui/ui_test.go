@@ -131,6 +131,9 @@ func TestPagesSecurity(t *testing.T) {
 		{"another CSRF token", url.Values{"reason": {"ok"}, "csrf": {strings.Repeat("A", len(csrf))}}, nil, http.StatusForbidden, "does not match"},
 		{"cross-site", url.Values{"reason": {"ok"}, "csrf": {csrf}}, map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, "Sec-Fetch-Site: cross-site"},
 		{"other origin", url.Values{"reason": {"ok"}, "csrf": {csrf}}, map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden, "evil.example"},
+		// Same host and port, another scheme: another origin (issue 17 item 9).
+		{"same host, other scheme", url.Values{"reason": {"ok"}, "csrf": {csrf}}, map[string]string{"Origin": strings.Replace(e.srv.URL, "http://", "https://", 1)}, http.StatusForbidden, "is not this registry"},
+		{"opaque origin", url.Values{"reason": {"ok"}, "csrf": {csrf}}, map[string]string{"Origin": "null"}, http.StatusForbidden, "is not this registry"},
 		{"no reason", url.Values{"reason": {"  "}, "csrf": {csrf}}, nil, http.StatusBadRequest, "The reason field: a reason is required"},
 	}
 	for _, tc := range cases {

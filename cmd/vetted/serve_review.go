@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/vetted-dev/vetted/api"
@@ -85,7 +86,8 @@ func serveUI(ctx context.Context, e *env, c *serveConfig, log *slog.Logger, srv 
 	}
 	cfg := ui.Config{Desk: c.review.desk, Verifier: c.authSvc.Verifier(), CSRFKey: key, Changed: srv.Invalidate,
 		Logger:    log.With(slog.String("log", "ui")),
-		TokenHint: "vetted token issue --role reviewer --subject <you> --data-dir " + c.DataDir}
+		TokenHint: "vetted token issue --role reviewer --subject <you> --data-dir " + c.DataDir,
+		Origin:    originOf(c.authSvc.Metadata().Resource)}
 	if o := uc.OIDC; o != nil {
 		if o.Issuer == "" || o.ClientID == "" {
 			return nil, usageErrorf("ui.oidc: issuer and client_id are required")
@@ -140,4 +142,13 @@ func serveUI(ctx context.Context, e *env, c *serveConfig, log *slog.Logger, srv 
 	mux.Handle(ui.Prefix, pages)
 	mux.Handle("/", srv.Handler())
 	return mux, nil
+}
+
+// originOf returns scheme://host of the registry's URL: what a browser sends as Origin.
+func originOf(resource string) string {
+	u, err := url.Parse(resource)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
