@@ -102,8 +102,7 @@ func (g *gen) findings() {
 	g.add(Case{Name: "finding/limit-malformed-escape", Finding: "17.9", Target: "/v0.1/servers?limit=%zz", Status: []int{400}, Want: "limit"})
 	g.add(Case{Name: "finding/nul-only-reason", Finding: "17.9", Method: "POST", Target: review + "/approve", Header: jsonCT, Token: "reviewer",
 		Body: `{"reason":"\u0000"}`, Status: []int{422}, Want: "reason", Skip: "issue 17 item 9 (printable reasons) is not on main yet"})
-	g.add(Case{Name: "finding/token-ten-year-exp", Finding: "17.9", Target: "/v0.1/x/dev.vetted/audit", Token: "forged:exp10y", Status: []int{401},
-		Skip: "issue 17 item 9 (maximum token lifetime) is not on main yet"})
+	g.add(Case{Name: "finding/token-ten-year-exp", Finding: "17.9", Target: "/v0.1/x/dev.vetted/audit", Token: "forged:exp10y", Status: []int{401}, Want: "lifetime"})
 	g.add(Case{Name: "finding/healthz-not-rate-limited", Finding: "17.9", Target: "/healthz", Status: []int{200}})
 }
 
