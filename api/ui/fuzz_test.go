@@ -40,3 +40,26 @@ func FuzzToolDiff(f *testing.F) {
 		_ = excerptAt(newM, ptr)
 	})
 }
+
+// A provider's OpenID configuration is network input: any document either yields http(s)
+// endpoints of the configured issuer or an error, never a panic.
+func FuzzParseDiscovery(f *testing.F) {
+	const iss = "https://sso.acme.example"
+	f.Add([]byte(`{"issuer":"https://sso.acme.example","authorization_endpoint":"https://sso.acme.example/auth","token_endpoint":"https://sso.acme.example/token","scopes_supported":["openid","groups"]}`))
+	f.Add([]byte(`{"issuer":"https://sso.acme.example/","authorization_endpoint":"https://a","token_endpoint":"https://t"}`))
+	f.Add([]byte(`{"issuer":"https://sso.acme.example","authorization_endpoint":"javascript:alert(1)","token_endpoint":"https://t"}`))
+	f.Add([]byte(`{"issuer":"https://sso.acme.example","scopes_supported":"groups"}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(``))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ep, err := parseDiscovery(body, iss)
+		if err != nil {
+			return
+		}
+		for _, v := range []string{ep.AuthorizationURL, ep.TokenURL} {
+			if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+				t.Fatalf("accepted endpoint %q", v)
+			}
+		}
+	})
+}

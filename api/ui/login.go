@@ -176,22 +176,38 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Endpoint
 	if resp.StatusCode != http.StatusOK {
 		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %s", resp.Status)
 	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %w", err)
+	}
+	return parseDiscovery(body, issuer)
+}
+
+// maxDiscoveryBytes bounds a provider's OpenID configuration.
+const maxDiscoveryBytes = 1 << 20
+
+// parseDiscovery reads the endpoints from an OpenID configuration document, which must name
+// issuer exactly and give http(s) endpoints.
+func parseDiscovery(body []byte, issuer string) (Endpoints, error) {
+	if len(body) > maxDiscoveryBytes {
+		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: document larger than %d bytes", maxDiscoveryBytes)
+	}
 	var doc struct {
 		Issuer   string   `json:"issuer"`
 		AuthURL  string   `json:"authorization_endpoint"`
 		TokenURL string   `json:"token_endpoint"`
 		Scopes   []string `json:"scopes_supported"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %w", err)
 	}
 	if doc.Issuer != issuer {
 		return Endpoints{}, fmt.Errorf("ui: OIDC discovery: issuer %q, want %q", doc.Issuer, issuer)
 	}
-	for k, v := range map[string]string{"authorization_endpoint": doc.AuthURL, "token_endpoint": doc.TokenURL} {
-		u, err := url.Parse(v)
+	for _, e := range []struct{ key, v string }{{"authorization_endpoint", doc.AuthURL}, {"token_endpoint", doc.TokenURL}} {
+		u, err := url.Parse(e.v)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %s %q is not an http(s) URL", k, v)
+			return Endpoints{}, fmt.Errorf("ui: OIDC discovery: %s %q is not an http(s) URL", e.key, e.v)
 		}
 	}
 	return Endpoints{AuthorizationURL: doc.AuthURL, TokenURL: doc.TokenURL, ScopesSupported: doc.Scopes}, nil
