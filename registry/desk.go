@@ -21,6 +21,8 @@ type DeskStore interface {
 	AuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error)
 	Transition(ctx context.Context, t Transition) (Version, error)
 	VEXStore
+	StatusCounter
+	ReportLister
 }
 
 // Desk is the security team's workspace: the review queue, review decisions, hand-made
@@ -305,26 +307,14 @@ func (d *Desk) Previous(ctx context.Context, v Version) (*Version, *VersionRecor
 	return prev, &rec, nil
 }
 
-// StatusCounter is an optional capability of a DeskStore: how many versions are in each
-// status, in one query.
+// StatusCounter counts the versions in each status in one query.
 type StatusCounter interface {
 	CountByStatus(ctx context.Context) (map[Status]int, error)
 }
 
 // Counts returns how many versions are in each status.
 func (d *Desk) Counts(ctx context.Context) (map[Status]int, error) {
-	if sc, ok := d.store.(StatusCounter); ok {
-		return sc.CountByStatus(ctx)
-	}
-	out := map[Status]int{}
-	for _, st := range allStatuses {
-		n, err := d.Count(ctx, st)
-		if err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, nil
+	return d.store.CountByStatus(ctx)
 }
 
 // Count returns how many versions are in status st.

@@ -154,38 +154,10 @@ type StoredReport struct {
 	Report json.RawMessage
 }
 
-// ReportLister is an optional capability of a DeskStore: every stored scan report of the
-// versions in statuses, in (name, version) order, in one query. Without it the desk reads
-// one record per version.
+// ReportLister returns every stored scan report of the versions in statuses, in (name,
+// version) order, in one query.
 type ReportLister interface {
 	ScanReports(ctx context.Context, statuses ...Status) ([]StoredReport, error)
-}
-
-// storedReports returns the scan reports of the versions in statuses.
-func (d *Desk) storedReports(ctx context.Context, statuses []Status) ([]StoredReport, error) {
-	if rl, ok := d.store.(ReportLister); ok {
-		return rl.ScanReports(ctx, statuses...)
-	}
-	var out []StoredReport
-	var after *Key
-	for {
-		page, more, err := d.store.ListVersionsPage(ctx, ListQuery{After: after, Limit: 500, Statuses: statuses})
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range page {
-			rec, err := d.store.VersionRecord(ctx, v.Key())
-			if err != nil || len(rec.ScanReport) == 0 {
-				continue // a version without a record has no findings to list
-			}
-			out = append(out, StoredReport{Key: v.Key(), Status: v.Status, Report: rec.ScanReport})
-		}
-		if !more || len(page) == 0 {
-			return out, nil
-		}
-		k := page[len(page)-1].Key()
-		after = &k
-	}
 }
 
 // Findings lists the findings of every matching version's latest scan, with the VEX
@@ -202,7 +174,7 @@ func (d *Desk) Findings(ctx context.Context, q FindingQuery) ([]RegistryFinding,
 	now := d.clock()
 	want := strings.ToUpper(strings.TrimSpace(q.Vulnerability))
 	out := []RegistryFinding{}
-	srs, err := d.storedReports(ctx, statuses)
+	srs, err := d.store.ScanReports(ctx, statuses...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vetted-dev/vetted/internal/loadgen"
-	"github.com/vetted-dev/vetted/registry"
 )
 
 // newBenchCmd is the read-path benchmark (hidden; bench/read.sh drives it): `bench seed`
@@ -48,16 +47,12 @@ func newBenchSeedCmd(e *env) *cobra.Command {
 				return fmt.Errorf("open %s store: %w", kind, err)
 			}
 			defer store.Close()
-			bc, ok := store.(registry.BulkCreator)
-			if !ok {
-				return fmt.Errorf("the %s store cannot bulk create", kind)
-			}
 			start := time.Now()
 			vs := loadgen.Dataset(servers, versions)
 			created := 0
 			for len(vs) > 0 {
 				n := min(len(vs), 5000)
-				k, err := bc.CreateVersions(cmd.Context(), vs[:n])
+				k, err := store.CreateVersions(cmd.Context(), vs[:n])
 				if err != nil {
 					return fmt.Errorf("seed: %w", err)
 				}

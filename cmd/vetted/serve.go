@@ -126,8 +126,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want json or text", format)
 }
 
-// openStore opens PostgreSQL when database is a postgres URL, else SQLite in dataDir.
-func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.Store, string, error) {
+// openStore opens PostgreSQL when database is a postgres URL, else SQLite in dataDir: the
+// one storage contract, whichever backend.
+func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.Backend, string, error) {
 	switch {
 	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
 		s, err := postgres.Open(ctx, c.Database, sqlstore.WithLogger(log))
@@ -147,7 +148,7 @@ func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.
 
 // apiOptions are the options the API server is built with. Commands that extend the
 // server (authentication, publishing) add theirs here.
-func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
+func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Backend) ([]api.Option, error) {
 	authOpts, svc, err := serveAuth(c, c.resource, log)
 	if err != nil {
 		return nil, err

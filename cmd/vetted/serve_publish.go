@@ -26,7 +26,6 @@ import (
 	"github.com/vetted-dev/vetted/scan"
 	"github.com/vetted-dev/vetted/scan/match"
 	"github.com/vetted-dev/vetted/scan/osv"
-	"github.com/vetted-dev/vetted/scan/vex"
 )
 
 func init() { addConfigSection("publish") }
@@ -93,21 +92,9 @@ type npmConfig struct {
 	Keys       *[]npm.Key `json:"keys,omitempty"`
 }
 
-// lifecycleStore is what publishing needs of the store beyond registry.Store.
-type lifecycleStore interface {
-	registry.Store
-	registry.PublishStore
-	registry.EvidenceStore
-	registry.LifecycleStore
-}
-
 // servePublish builds the publish pipeline and the continuous scanner. It returns the api
 // option and starts the background jobs, which stop with ctx.
-func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
-	store, ok := st.(lifecycleStore)
-	if !ok {
-		return nil, fmt.Errorf("the %T store cannot record publishes", st)
-	}
+func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store registry.Backend) ([]api.Option, error) {
 	var pc publishConfig
 	var oc outboundConfig
 	if c.File != nil {
@@ -186,15 +173,11 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
 	}
 	// VEX statements recorded by reviewers apply to every scan and re-scan.
-	var vexSet func(context.Context) (*vex.Set, error)
-	if ds, ok := st.(registry.DeskStore); ok {
-		desk, err := registry.NewDesk(ds)
-		if err != nil {
-			return nil, err
-		}
-		vexSet = desk.VEXSet
+	desk, err := registry.NewDesk(store)
+	if err != nil {
+		return nil, err
 	}
-	scanner, err := adapt.NewScanner(mir.current, sp, vexSet)
+	scanner, err := adapt.NewScanner(mir.current, sp, desk.VEXSet)
 	if err != nil {
 		return nil, usageErrorf("publish.scan: %v", err)
 	}
@@ -297,7 +280,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, st regi
 
 // auditConfig appends a config.change event when cfg differs from the last one recorded
 // for its component.
-func auditConfig(ctx context.Context, store lifecycleStore, cfg map[string]any) error {
+func auditConfig(ctx context.Context, store registry.Backend, cfg map[string]any) error {
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return err
@@ -402,7 +385,7 @@ func (h *mirrorHolder) reload(ctx context.Context) (bool, error) {
 // rescanJob syncs the OSV mirror and re-scans every published version; with several
 // replicas, the database hands it to exactly one.
 type rescanJob struct {
-	store      lifecycleStore
+	store      registry.LifecycleStore
 	mirror     *mirrorHolder
 	monitor    *registry.Monitor
 	log        *slog.Logger

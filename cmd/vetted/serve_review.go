@@ -52,12 +52,8 @@ type reviewWiring struct {
 }
 
 // serveReview builds the security team's desk and the review API option.
-func serveReview(c *serveConfig, log *slog.Logger, st registry.Store) ([]api.Option, error) {
-	ds, ok := st.(registry.DeskStore)
-	if !ok {
-		return nil, fmt.Errorf("the %T store cannot keep review decisions", st)
-	}
-	desk, err := registry.NewDesk(ds, registry.WithDeskLogger(log.With(slog.String("log", "review"))),
+func serveReview(c *serveConfig, log *slog.Logger, st registry.Backend) ([]api.Option, error) {
+	desk, err := registry.NewDesk(st, registry.WithDeskLogger(log.With(slog.String("log", "review"))),
 		registry.WithDeskRescan(func(ctx context.Context) error { return c.rescan.Run(ctx) }),
 		registry.WithDeskVouch(func(ctx context.Context, k registry.Key) ([]byte, error) { return c.vouch.Run(ctx, k) }))
 	if err != nil {
