@@ -160,6 +160,12 @@ func TestReviewAPIDecisions(t *testing.T) {
 		{"publisher", publisher, map[string]string{"reason": "ok"}, http.StatusForbidden, "review"},
 		{"no reason", reviewer, map[string]string{}, http.StatusUnprocessableEntity, "reason"},
 		{"blank reason", reviewer, map[string]string{"reason": "   "}, http.StatusBadRequest, "body.reason"},
+		// Printable text only (issue 17 item 9): a NUL-only reason was accepted.
+		{"NUL-only reason", reviewer, map[string]string{"reason": "\x00"}, http.StatusBadRequest, "body.reason"},
+		{"NULs and blanks", reviewer, map[string]string{"reason": " \x00\x00 \t"}, http.StatusBadRequest, "body.reason"},
+		{"line breaks only", reviewer, map[string]string{"reason": "\r\n\n"}, http.StatusBadRequest, "body.reason"},
+		{"zero-width only", reviewer, map[string]string{"reason": "\u200b\u2060\ufeff"}, http.StatusBadRequest, "printable text"},
+		{"control character in words", reviewer, map[string]string{"reason": "looks fine\x1b[2J"}, http.StatusBadRequest, "U+001B"},
 	}
 	for _, c := range cases {
 		code, body, _ := e.do(t, http.MethodPost, approve, c.token, c.body)

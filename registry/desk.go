@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DeskStore is what the security team's desk needs from storage: reading versions and their
@@ -110,12 +112,27 @@ func (a Action) validate() error {
 	return checkReason(a.Reason)
 }
 
+// checkReason requires printable words: valid UTF-8, no control characters but tabs and
+// line breaks, and at least one visible character (a reason of NULs, blanks or zero-width
+// characters says nothing, in the audit chain least of all).
 func checkReason(r string) error {
 	switch {
 	case strings.TrimSpace(r) == "":
 		return &FieldError{Field: "reason", Reason: "a reason is required"}
 	case len(r) > MaxReasonBytes:
 		return &FieldError{Field: "reason", Reason: fmt.Sprintf("longer than %d bytes", MaxReasonBytes)}
+	case !utf8.ValidString(r):
+		return &FieldError{Field: "reason", Reason: "not valid UTF-8"}
+	}
+	visible := false
+	for _, c := range r {
+		if unicode.IsControl(c) && c != '\t' && c != '\n' && c != '\r' {
+			return &FieldError{Field: "reason", Reason: fmt.Sprintf("control character %U is not allowed", c)}
+		}
+		visible = visible || (unicode.IsGraphic(c) && !unicode.IsSpace(c) && !unicode.Is(unicode.Cf, c))
+	}
+	if !visible {
+		return &FieldError{Field: "reason", Reason: "a reason is required (printable text, not only blanks or invisible characters)"}
 	}
 	return nil
 }
