@@ -177,21 +177,15 @@ func orNone(l match.Level) string {
 	return string(l)
 }
 
-// SARIF renders a stored JSON scan report as SARIF 2.1.0.
+// SARIF renders a stored JSON scan report as SARIF 2.1.0: one report, or the array of
+// reports a version with several packages stores (one run per report), through the same
+// registry.SARIF the review API uses.
 func SARIF(toolVersion string) func(report []byte) ([]byte, error) {
 	return func(data []byte) ([]byte, error) {
-		var r report.Report
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("stored scan report: %w", err)
-		}
-		var buf bytes.Buffer
-		uri := r.SBOM.Subject
-		if uri == "" {
-			uri = "sbom"
-		}
-		if err := r.WriteSARIF(&buf, uri, toolVersion); err != nil {
+		rs, err := registry.DecodeReports(data)
+		if err != nil {
 			return nil, err
 		}
-		return buf.Bytes(), nil
+		return registry.SARIF(rs, toolVersion)
 	}
 }

@@ -127,3 +127,54 @@ func TestScannerAppliesVEX(t *testing.T) {
 		t.Fatalf("statement applied outside its product: %+v", out.Summary)
 	}
 }
+
+// A version with several packages stores an array of reports; its SARIF has one run per
+// package (issue 17 item 9: it answered 500, rendering through a one-report path).
+func TestSARIFOfSeveralPackages(t *testing.T) {
+	idx := mirror(t, "HIGH")
+	s, err := NewScanner(func() *match.Index { return idx }, DefaultScanPolicy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := registry.ScanProduct{ServerName: "io.github.acme/weather", Version: "1.0.0", Digest: "sha256:" + strings.Repeat("a", 64)}
+	var reports []json.RawMessage
+	for _, sbom := range [][]byte{cyclonedx("lodash@4.17.0"), cyclonedx("lodash@4.17.21")} {
+		out, err := s.ScanSBOM(context.Background(), sbom, prod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, out.Report)
+	}
+	stored, err := json.Marshal(reports) // what the pipeline stores for two packages
+	if err != nil {
+		t.Fatal(err)
+	}
+	sarif, err := SARIF("test")(stored)
+	if err != nil {
+		t.Fatalf("sarif of two packages: %v", err)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(sarif, &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 2 {
+		t.Fatalf("want SARIF 2.1.0 with 2 runs, got %q with %d: %.300s", log.Version, len(log.Runs), sarif)
+	}
+	if len(log.Runs[0].Results) != 1 || log.Runs[0].Results[0].RuleID != "GHSA-test-0001" || len(log.Runs[1].Results) != 0 {
+		t.Fatalf("runs do not carry each package's findings: %+v", log.Runs)
+	}
+	// One stored report still renders, and garbage is an error, not a panic.
+	if _, err := SARIF("test")(reports[0]); err != nil {
+		t.Fatalf("one report: %v", err)
+	}
+	if _, err := SARIF("test")([]byte(`[{"findings": 7}]`)); err == nil {
+		t.Fatal("a malformed stored report rendered")
+	}
+}
