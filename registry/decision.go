@@ -40,6 +40,12 @@ const (
 	CheckToolsManifest = "tools.manifest"
 	CheckToolsLint     = "tools.lint"
 	CheckToolsDiff     = "tools.diff"
+	// CheckLaunch is one launch-configuration lint finding (or the pass when there are none);
+	// CheckLaunchDiff compares the launch configuration with the latest published version's.
+	CheckLaunch     = "launch"
+	CheckLaunchDiff = "launch.diff"
+	// CheckServerJSONSignature is the publisher's signature over the submitted server.json.
+	CheckServerJSONSignature = "serverjson.signature"
 )
 
 // Check is one line of a decision: what was checked, for which package, and why it passed
@@ -49,6 +55,10 @@ type Check struct {
 	Package string  `json:"package,omitempty"`
 	Outcome Outcome `json:"outcome"`
 	Reason  string  `json:"reason"`
+	// Rule and Pointer name a lint finding: its stable rule id and the RFC 6901 pointer of
+	// the offending value in server.json (launch findings).
+	Rule    string `json:"rule,omitempty"`
+	Pointer string `json:"pointer,omitempty"`
 }
 
 func (c Check) String() string {

@@ -221,6 +221,8 @@ var reviewKinds = map[string]string{
 	CheckNamespace:     "look-alike namespace",
 	CheckScan:          "exception needed",
 	CheckToolsManifest: "tool manifest needs review",
+	CheckLaunch:        "launch configuration finding",
+	CheckLaunchDiff:    "launch configuration changed",
 }
 
 // ReviewKind says in a few words why a check asked for review.

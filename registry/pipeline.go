@@ -33,6 +33,8 @@ type Pipeline struct {
 	clock   func() time.Time
 	links   func(name, version string) map[string]string
 	toolPol ToolPolicy
+	launch  LaunchPolicy
+	sjv     ServerJSONVerifier
 	log     *slog.Logger
 }
 
@@ -101,6 +103,7 @@ func NewPipeline(store PublishStore, v Verifier, s Scanner, t ToolInspector, opt
 		clock:   time.Now,
 		links:   func(string, string) map[string]string { return nil },
 		toolPol: ToolPolicy{ReviewAt: "low", RejectAt: "critical"},
+		launch:  DefaultLaunchPolicy,
 		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, o := range opts {
@@ -119,6 +122,9 @@ type PublishRequest struct {
 	Actor string
 	// Authorizer decides whether the caller may publish the server's name. Required.
 	Authorizer Authorizer
+	// ServerJSONBundle is the publisher's Sigstore bundle over the submitted server.json
+	// (nil when none was sent); see ServerJSONVerifier.
+	ServerJSONBundle []byte
 }
 
 // PublishResult is the pipeline's answer.
@@ -273,8 +279,12 @@ func (p *Pipeline) Evaluate(ctx context.Context, req PublishRequest) (*Evaluatio
 	if err := p.checkNamespace(ctx, w); err != nil {
 		return nil, err
 	}
+	p.checkServerJSON(ctx, w, req, cd)
 	p.checkPackages(ctx, w, req)
 	if err := p.checkTools(ctx, w); err != nil {
+		return nil, err
+	}
+	if err := p.checkLaunch(ctx, w, req.ServerJSON); err != nil {
 		return nil, err
 	}
 	decision := Decide(w.checks)
@@ -301,6 +311,8 @@ type work struct {
 	manifest []byte
 	report   *ToolReport
 	seen     []string // the namespaces the look-alike check compared with
+	// signers are identities that signed something other than a package (server.json).
+	signers []Signer
 }
 
 func (w *work) add(c ...Check) { w.checks = append(w.checks, c...) }
@@ -610,7 +622,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 		pv, _ := json.Marshal(vp.Provenance)
 		provs = append(provs, pv)
 	}
-	meta.Signers = dedupeSigners(meta.Signers)
+	meta.Signers = dedupeSigners(append(meta.Signers, w.signers...))
 	if rec.Verification, err = json.Marshal(results); err != nil {
 		return nil, err
 	}

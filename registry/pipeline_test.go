@@ -271,7 +271,7 @@ func TestPublishHappyPath(t *testing.T) {
 		t.Fatalf("meta: %s", v.Vetted)
 	}
 	rec := f.store.records[Key{"io.github.acme/weather", "1.0.0"}]
-	if rec.ScanSnapshot != "osv-20261125T120000Z" || string(rec.ToolManifest) != toolsV1 || len(rec.Evidence) != 3 {
+	if rec.ScanSnapshot != "osv-20261125T120000Z" || string(rec.ToolManifest) != toolsV1 || len(rec.Evidence) != 4 || rec.Evidence[3].Role != "launch-report" {
 		t.Fatalf("record: %+v", rec)
 	}
 	if len(f.store.audit) != 1 || f.store.audit[0].Subject != "io.github.acme/weather@1.0.0" || f.store.audit[0].Actor != "iss|ci" {

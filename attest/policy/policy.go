@@ -92,6 +92,12 @@ type Require struct {
 	SBOM       bool `json:"sbom"`
 	Provenance bool `json:"provenance"`
 	Tools      bool `json:"tools"`
+	// ServerJSON requires a publisher's Sigstore bundle over the submitted server.json (its
+	// RFC 8785 canonical form), signed by an authority of this policy (restricted by
+	// signers.serverJSON when set), so that the launch configuration is bound to the
+	// publisher's CI identity and not only to whoever holds a publisher token. It applies to
+	// publishing, not to verifying an image.
+	ServerJSON bool `json:"serverJSON,omitempty"`
 }
 
 // Tlog: Required demands at least Threshold (default 1) verified entries from distinct logs
@@ -114,7 +120,10 @@ type SCT struct {
 }
 
 // Evidence kinds usable in Signers.
-var kinds = []string{"signature", "sbom", "provenance", "tools"}
+var kinds = []string{"signature", "sbom", "provenance", "tools", KindServerJSON}
+
+// KindServerJSON is the evidence kind of a publisher's signature over server.json.
+const KindServerJSON = "serverJSON"
 
 // Parse parses and validates a YAML (or JSON) policy. Relative key and trusted-root paths are
 // resolved against the current directory; use ParseFile to resolve them against the file.

@@ -38,6 +38,12 @@ var rules = []rule{
 		forbidden: concat(drivers, huma, []string{module + "/api", module + "/registry", module + "/cmd"}),
 	},
 	{
+		// The launch lint is a pure function of server.json: no I/O, no other layer.
+		under: []string{module + "/registry/launch"},
+		forbidden: concat(drivers, huma, []string{module + "/api", module + "/registry", module + "/attest", module + "/scan",
+			module + "/cmd", "net", "os/exec", "database/sql"}),
+	},
+	{
 		// Authentication and authorization sit below api: api imports them, never the reverse.
 		under: []string{module + "/api/auth"},
 		forbidden: concat(drivers, []string{module + "/api", module + "/registry", module + "/attest",
