@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,12 +63,21 @@ func WithPublishing(cfg PublishConfig) Option {
 
 const opPublish = "publish-server"
 
+// ServerJSONBundleHeader carries the publisher's Sigstore bundle over the submitted
+// server.json, base64-encoded (policy require.serverJSON). A header, not a field: the
+// bundle signs the document, so it cannot live inside it (not even under _meta).
+const ServerJSONBundleHeader = "Vetted-ServerJSON-Bundle"
+
+// maxBundleHeader bounds the header (base64); the server's header limit is 64 KiB in all.
+const maxBundleHeader = 48 << 10
+
 // publishInput is the raw body only: the server.json is decoded once, strictly, by the
 // pipeline (registry.ParseServerJSON), never by huma, whose case-insensitive decoding gave a
 // document two meanings (issue 17). The request schema is still documented as the official
 // ServerJSON (see documentPublishBody).
 type publishInput struct {
-	RawBody []byte
+	RawBody          []byte
+	ServerJSONBundle string `header:"Vetted-ServerJSON-Bundle" doc:"At most 49152 characters. The publisher's Sigstore bundle (JSON, base64-encoded) over this server.json: a message signature over the sha256 of its RFC 8785 canonical form or of the exact body (cosign sign-blob --bundle), or an in-toto statement with that digest as subject (cosign attest-blob --bundle). Required when the namespace policy has require.serverJSON; verified whenever sent."`
 }
 
 // PublishResponse is the answer to an accepted publish (published or pending_review): the
@@ -97,12 +108,14 @@ type CheckWire struct {
 	Package string `json:"package,omitempty" example:"packages[0] ghcr.io/acme/weather:1.0.0"`
 	Outcome string `json:"outcome" enum:"pass,review,fail"`
 	Reason  string `json:"reason"`
+	Rule    string `json:"rule,omitempty" example:"container.privileged" doc:"For a lint finding (check launch): its stable rule id"`
+	Pointer string `json:"pointer,omitempty" example:"/packages/0/runtimeArguments/0/value" doc:"For a lint finding: the RFC 6901 pointer of the offending value in server.json"`
 }
 
 func checksWire(cs []registry.Check) []CheckWire {
 	out := make([]CheckWire, len(cs))
 	for i, c := range cs {
-		out[i] = CheckWire{Name: c.Name, Package: c.Package, Outcome: string(c.Outcome), Reason: c.Reason}
+		out[i] = CheckWire{Name: c.Name, Package: c.Package, Outcome: string(c.Outcome), Reason: c.Reason, Rule: c.Rule, Pointer: c.Pointer}
 	}
 	return out
 }
@@ -139,8 +152,12 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 			return nil, huma.Error503ServiceUnavailable("publishing is not enabled on this registry")
 		}
 		raw := append([]byte(nil), in.RawBody...) // huma reuses the buffer after the handler
+		bundle, err := decodeBundleHeader(in.ServerJSONBundle)
+		if err != nil {
+			return nil, err
+		}
 		actor, authz := cfg.Caller(ctx)
-		res, err := cfg.Pipeline.Publish(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz})
+		res, err := cfg.Pipeline.Publish(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz, ServerJSONBundle: bundle})
 		if err != nil {
 			return nil, publishProblem(s, err)
 		}
@@ -182,6 +199,31 @@ func documentPublishBody(api huma.API, opID string) {
 	}
 }
 
+// decodeBundleHeader reads the bundle header: standard base64 (padding optional), decoding
+// to a JSON object.
+func decodeBundleHeader(h string) ([]byte, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return nil, nil
+	}
+	bad := func(why string) error {
+		return huma.Error400BadRequest(ServerJSONBundleHeader+" header: "+why, &huma.ErrorDetail{Location: "header." + ServerJSONBundleHeader, Message: why})
+	}
+	if len(h) > maxBundleHeader {
+		return nil, bad(fmt.Sprintf("longer than %d bytes", maxBundleHeader))
+	}
+	b, err := base64.StdEncoding.DecodeString(h)
+	if err != nil {
+		if b, err = base64.RawStdEncoding.DecodeString(h); err != nil {
+			return nil, bad("not base64 (standard alphabet)")
+		}
+	}
+	if !json.Valid(b) || len(bytes.TrimSpace(b)) == 0 || bytes.TrimSpace(b)[0] != '{' {
+		return nil, bad("does not decode to a JSON Sigstore bundle")
+	}
+	return b, nil
+}
+
 func rejection(res registry.PublishResult) error {
 	p := &RejectionProblem{
 		ErrorModel: huma.ErrorModel{
@@ -194,7 +236,12 @@ func rejection(res registry.PublishResult) error {
 	for _, c := range res.Checks {
 		if c.Outcome == registry.Fail {
 			loc := "check." + c.Name
-			if c.Package != "" {
+			if c.Rule != "" {
+				loc += "." + c.Rule
+			}
+			if c.Pointer != "" {
+				loc += " (" + c.Pointer + ")"
+			} else if c.Package != "" {
 				loc += " (" + c.Package + ")"
 			}
 			p.Errors = append(p.Errors, &huma.ErrorDetail{Location: loc, Message: c.Reason})

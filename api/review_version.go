@@ -10,6 +10,7 @@ import (
 
 	"github.com/vetted-dev/vetted/attest/toolmanifest"
 	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/launch"
 )
 
 // ReviewVersion is everything a reviewer decides on, for a version in any status.
@@ -30,10 +31,16 @@ type ReviewVersion struct {
 	// ToolManifestDigest and ToolReport are the tool manifest's digest and its lint findings.
 	ToolManifestDigest string          `json:"toolManifestDigest,omitempty"`
 	ToolReport         json.RawMessage `json:"toolReport,omitempty"`
-	// PreviousVersion is the version the tool definitions are compared with; ToolDiff the
-	// comparison (absent for a first version or without manifests).
+	// PreviousVersion is the version the tool definitions and the launch configuration are
+	// compared with; ToolDiff the tool comparison (absent for a first version or without
+	// manifests).
 	PreviousVersion string                   `json:"previousVersion,omitempty"`
 	ToolDiff        *toolmanifest.DiffReport `json:"toolDiff,omitempty"`
+	// LaunchFindings are the launch-configuration lint findings of this version's
+	// server.json (rule, severity, pointer); LaunchDiff its launch sections that differ from
+	// the previous version's (runtime and package arguments, environment, transport, remotes).
+	LaunchFindings []launch.Finding `json:"launchFindings" doc:"Launch-configuration lint findings (check launch), most severe first"`
+	LaunchDiff     []launch.Change  `json:"launchDiff,omitempty" doc:"Launch sections changed since previousVersion, each with both sides as canonical JSON"`
 }
 
 func registerReviewVersion(api huma.API, s *Server) {
@@ -41,7 +48,7 @@ func registerReviewVersion(api huma.API, s *Server) {
 		VersionParams
 	}
 	huma.Register(api, s.reviewOp(api, "get-review-version", http.MethodGet, ReviewPrefix+"/servers/{serverName}/versions/{version}",
-		"A version as reviewers see it", "Any status: the decision's checks and why it waits, the verification summary, lint findings, and the tool definitions' diff with the previous version.",
+		"A version as reviewers see it", "Any status: the decision's checks and why it waits, the verification summary, lint findings, the tool definitions' diff and the launch configuration's diff with the previous version.",
 		http.StatusNotFound),
 		func(ctx context.Context, in *input) (*struct{ Body ReviewVersion }, error) {
 			k, err := in.key()
@@ -54,7 +61,11 @@ func registerReviewVersion(api huma.API, s *Server) {
 				return nil, s.reviewProblem(notFound(err, "version %q of server %q", k.Version, k.Name))
 			}
 			out := ReviewVersion{Server: v.Name, Version: v.Version, Status: string(v.Status), PublishedAt: v.PublishedAt, UpdatedAt: v.UpdatedAt,
-				ContentDigest: v.ContentDigest, Checks: []registry.Check{}, Why: []ReviewCause{}, Verification: rawOrNil(v.Vetted)}
+				ContentDigest: v.ContentDigest, Checks: []registry.Check{}, Why: []ReviewCause{}, Verification: rawOrNil(v.Vetted),
+				LaunchFindings: []launch.Finding{}}
+			if cfg, err := launch.Parse(v.ServerJSON); err == nil {
+				out.LaunchFindings = launch.Lint(cfg)
+			}
 			if rec == nil {
 				return &struct{ Body ReviewVersion }{Body: out}, nil
 			}
@@ -70,6 +81,14 @@ func registerReviewVersion(api huma.API, s *Server) {
 			prev, prec, err := desk.Previous(ctx, v)
 			if err != nil {
 				return nil, s.reviewProblem(err)
+			}
+			if prev != nil {
+				out.PreviousVersion = prev.Version
+				old, err1 := launch.Sections(prev.ServerJSON)
+				cur, err2 := launch.Sections(v.ServerJSON)
+				if err1 == nil && err2 == nil {
+					out.LaunchDiff = launch.Diff(old, cur)
+				}
 			}
 			if prev != nil && prec != nil && len(prec.ToolManifest) > 0 && len(rec.ToolManifest) > 0 {
 				oldM, err1 := toolmanifest.Parse(prec.ToolManifest)

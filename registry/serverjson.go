@@ -184,6 +184,16 @@ func CanonicalContentDigest(raw []byte) (string, error) {
 	return Digest(c), nil
 }
 
+// CanonicalJSON returns the RFC 8785 canonical form of a server.json: the bytes whose
+// sha256 is its content digest, and what a publisher signs for require.serverJSON.
+func CanonicalJSON(raw []byte) ([]byte, error) {
+	c, err := jcs.Transform(raw)
+	if err != nil {
+		return nil, fmt.Errorf("canonical server.json: %w: %w", ErrInvalid, err)
+	}
+	return c, nil
+}
+
 // PinServer returns the served form of a decoded server.json: the document re-encoded from
 // its one decoded value, with each package identifier in pins (by package index) replaced by
 // its pinned reference, in RFC 8785 canonical form. Nothing that was not decoded can be in it.

@@ -137,6 +137,7 @@ type versionView struct {
 	Checks     []registry.Check
 	Why        []registry.Check
 	Diff       *toolDiff
+	Launch     *launchView
 	Prev       *registry.Version
 	History    []registry.AuditEvent
 	URL        string
@@ -233,6 +234,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, s *session) {
 		findings = vv.Tools.Findings
 	}
 	vv.Diff = buildToolDiff(old, cur, findings)
+	vv.Launch = buildLaunchView(prev, vv.V)
 	h.render(w, r, s, http.StatusOK, "review", page{Title: "Review " + vv.V.Name + " " + vv.V.Version, Nav: "queue", Data: vv})
 }
 

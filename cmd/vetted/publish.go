@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,13 +15,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vetted-dev/vetted/api"
 	"github.com/vetted-dev/vetted/registry"
 )
 
 func newPublishCmd(e *env) *cobra.Command {
 	var (
-		registryURL, token, audience string
-		asJSON                       bool
+		registryURL, token, audience, bundlePath string
+		asJSON                                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "publish SERVER.JSON --registry URL",
@@ -34,6 +36,10 @@ The bearer token comes from --token, else $VETTED_TOKEN, else — inside GitHub 
 "permissions: id-token: write" — an OIDC token requested from $ACTIONS_ID_TOKEN_REQUEST_URL for
 the registry's audience (--audience, else the "resource" of the registry's
 /.well-known/oauth-protected-resource, else the registry URL).
+
+--server-json-bundle FILE sends a Sigstore bundle over this server.json (cosign sign-blob --bundle
+FILE SERVER.JSON, or the same over its RFC 8785 canonical form) in the Vetted-ServerJSON-Bundle
+header; namespaces whose policy has require.serverJSON need it.
 
 Exit status: 0 published or pending_review (also when identical content was already
 published), 1 rejected or refused (401, 403, 409), 2 bad usage, or a server.json that is
@@ -50,6 +56,12 @@ unreadable or fails the schema (400, 413, 422 without a decision).
 			if _, err := registry.ParseServerJSON(body); err != nil {
 				return usageErrorf("%s is not a valid server.json: %v", args[0], err)
 			}
+			var bundle []byte
+			if bundlePath != "" {
+				if bundle, err = readBundle(bundlePath); err != nil {
+					return err
+				}
+			}
 			c, err := newRegClient(registryURL, "")
 			if err != nil {
 				return err
@@ -61,14 +73,33 @@ unreadable or fails the schema (400, 413, 422 without a decision).
 			}
 			c.token = tok
 			fmt.Fprintf(e.stderr, "publishing %s to %s (token from %s)\n", args[0], registryURL, source)
-			return runPublish(ctx, e, c, body, asJSON)
+			return runPublish(ctx, e, c, body, bundle, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&registryURL, "registry", "", "registry base URL (required)")
 	cmd.Flags().StringVar(&token, "token", "", "bearer token (default $VETTED_TOKEN, or a GitHub Actions OIDC token)")
 	cmd.Flags().StringVar(&audience, "audience", "", "audience of the GitHub Actions OIDC token (default: the registry's resource identifier)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the registry's JSON answer")
+	cmd.Flags().StringVar(&bundlePath, "server-json-bundle", "", "Sigstore bundle (JSON) over SERVER.JSON, sent in the "+api.ServerJSONBundleHeader+" header")
 	return cmd
+}
+
+// maxBundleFile is what fits the header (base64) under the registry's header limit.
+const maxBundleFile = 36 << 10
+
+// readBundle reads a Sigstore bundle file for --server-json-bundle.
+func readBundle(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErrorf("read %s: %v", path, err)
+	}
+	if len(b) > maxBundleFile {
+		return nil, usageErrorf("%s is larger than %d bytes; a Sigstore bundle is a few KiB", path, maxBundleFile)
+	}
+	if !json.Valid(b) {
+		return nil, usageErrorf("%s is not a JSON Sigstore bundle", path)
+	}
+	return b, nil
 }
 
 // publishAnswer is what the CLI reads of a publish answer (success or rejection).
@@ -100,8 +131,12 @@ type publishDecision struct {
 	} `json:"checks"`
 }
 
-func runPublish(ctx context.Context, e *env, c *regClient, body []byte, asJSON bool) error {
-	b, _, err := c.do(ctx, http.MethodPost, "/v0.1/publish", bytes.NewReader(body), map[string]string{"Content-Type": "application/json"})
+func runPublish(ctx context.Context, e *env, c *regClient, body, bundle []byte, asJSON bool) error {
+	hdr := map[string]string{"Content-Type": "application/json"}
+	if len(bundle) > 0 {
+		hdr[api.ServerJSONBundleHeader] = base64.StdEncoding.EncodeToString(bundle)
+	}
+	b, _, err := c.do(ctx, http.MethodPost, "/v0.1/publish", bytes.NewReader(body), hdr)
 	var p *problemError
 	if err != nil && !errors.As(err, &p) {
 		return err

@@ -45,12 +45,21 @@ type publishEnv struct {
 
 func newPublishEnv(t *testing.T, db string, extra ...string) *publishEnv {
 	t.Helper()
+	return newPublishEnvPolicy(t, db, "", extra...)
+}
+
+// newPublishEnvPolicy is newPublishEnv with policyExtra appended to the namespace policy.
+func newPublishEnvPolicy(t *testing.T, db, policyExtra string, extra ...string) *publishEnv {
+	t.Helper()
 	p := &publishEnv{reg: sigtest.NewRegistry(t, false, nil), key: sigtest.NewKey(t), dir: t.TempDir()}
 	osvDir := filepath.Join(p.dir, "osv", "npm")
 	os.MkdirAll(osvDir, 0o755)
 	os.WriteFile(filepath.Join(osvDir, "GHSA-test-0003.json"), []byte(pubOSV), 0o644)
 	pol := "authorities:\n  - name: release-key\n    key:\n      pem: |\n        " +
-		strings.ReplaceAll(strings.TrimSpace(p.key.PublicPEM(t)), "\n", "\n        ") + "\nrequire: {signature: true, sbom: true, tools: true}\n"
+		strings.ReplaceAll(strings.TrimSpace(p.key.PublicPEM(t)), "\n", "\n        ") + "\n" + policyExtra
+	if !strings.Contains(policyExtra, "require:") {
+		pol += "require: {signature: true, sbom: true, tools: true}\n"
+	}
 	os.WriteFile(filepath.Join(p.dir, "acme-policy.yaml"), []byte(pol), 0o644)
 	p.cfg = filepath.Join(p.dir, "vetted.yaml")
 	cfg := `auth:

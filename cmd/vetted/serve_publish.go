@@ -41,6 +41,7 @@ func init() { addConfigSection("publish") }
 //	  osv_dir: vetted-data/osv           # OSV mirror (default <data-dir>/osv)
 //	  scan: {fail_on: high, review_on: medium}
 //	  tools: {review_at: low, reject_at: critical}
+//	  launch: {review_at: medium, reject_at: critical}   # launch-configuration lint ("none" turns one off)
 //	  vsa_key: vetted-data/vsa-key.pem   # registry signing key (default <data-dir>/vsa-key.pem, created 0600)
 //	  rescan:
 //	    interval: 6h                     # OSV sync + re-scan of every published version; 0 = off
@@ -69,6 +70,10 @@ type publishConfig struct {
 		ReviewAt string `json:"review_at,omitempty"`
 		RejectAt string `json:"reject_at,omitempty"`
 	} `json:"tools"`
+	Launch struct {
+		ReviewAt string `json:"review_at,omitempty"`
+		RejectAt string `json:"reject_at,omitempty"`
+	} `json:"launch"`
 	VSAKey string `json:"vsa_key,omitempty"`
 	Rescan struct {
 		Interval   string   `json:"interval,omitempty"`
@@ -199,6 +204,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 	opts := []registry.PipelineOption{
 		registry.WithLinks(api.Links),
 		registry.WithRemoteTools(verifier),
+		registry.WithServerJSONVerifier(verifier),
 		registry.WithVSASigner(registry.NewVSAKeySigner(signer, c.resource, "vetted")),
 		registry.WithLogger(log),
 	}
@@ -211,6 +217,16 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 			tp.RejectAt = pc.Tools.RejectAt
 		}
 		opts = append(opts, registry.WithToolPolicy(tp))
+	}
+	if pc.Launch.ReviewAt != "" || pc.Launch.RejectAt != "" {
+		lp := registry.DefaultLaunchPolicy
+		if pc.Launch.ReviewAt != "" {
+			lp.ReviewAt = pc.Launch.ReviewAt
+		}
+		if pc.Launch.RejectAt != "" {
+			lp.RejectAt = pc.Launch.RejectAt
+		}
+		opts = append(opts, registry.WithLaunchPolicy(lp))
 	}
 	pipeline, err := registry.NewPipeline(store, verifier, scanner, adapt.NewToolInspector(), opts...)
 	if err != nil {

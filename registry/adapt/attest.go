@@ -3,6 +3,7 @@ package adapt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -246,4 +247,51 @@ func signedBlobMediaType(b []byte) string {
 		return "application/vnd.dev.cosign.simplesigning.v1+json"
 	}
 	return "application/json"
+}
+
+// RequiresServerJSON implements registry.ServerJSONVerifier: the namespace's policy has
+// require.serverJSON.
+func (v *Verifier) RequiresServerJSON(serverName string) bool {
+	np := v.policyFor(serverName)
+	return np != nil && np.Policy.Require.ServerJSON
+}
+
+// VerifyServerJSON implements registry.ServerJSONVerifier: bundle must be a Sigstore bundle
+// over one of digests, signed by an authority of the namespace's policy allowed to sign
+// "serverJSON" evidence.
+func (v *Verifier) VerifyServerJSON(_ context.Context, serverName string, digests []string, bundle []byte) (*registry.VerifiedPackage, error) {
+	np := v.policyFor(serverName)
+	if np == nil {
+		return nil, &registry.CheckError{Check: registry.CheckServerJSONSignature, Reason: fmt.Sprintf(
+			"no verification policy covers %s; the registry denies what no policy covers", serverName)}
+	}
+	item, err := attest.VerifyBundle(bundle, digests, policy.KindServerJSON, np.Policy, v.opts...)
+	var fe *attest.FailedError
+	switch {
+	case errors.As(err, &fe):
+		return nil, &registry.CheckError{Check: registry.CheckServerJSONSignature, Reason: fe.Failures[0].String()}
+	case err != nil:
+		return nil, err
+	}
+	who := item.SignerIdentity
+	kind := "key"
+	if item.Issuer != "" {
+		who += " (issuer " + item.Issuer + ")"
+		kind = "keyless"
+	}
+	raw, err := json.Marshal(item)
+	if err != nil {
+		return nil, err
+	}
+	return &registry.VerifiedPackage{
+		Digest: item.SubjectDigest,
+		Checks: []registry.Check{{Name: registry.CheckServerJSONSignature, Outcome: registry.Pass,
+			Reason: fmt.Sprintf("server.json %s signed by authority %q: %s", item.SubjectDigest, item.Authority, who)}},
+		Signers: []registry.Signer{{Kind: kind, Identity: item.SignerIdentity, Issuer: item.Issuer, For: policy.KindServerJSON}},
+		Result:  raw,
+		Evidence: []registry.RoledBlob{
+			{Role: "signed-serverjson", Blob: registry.NewBlob(signedBlobMediaType(bundle), bundle)},
+			{Role: "serverjson-verification", Blob: registry.NewBlob("application/json", raw)},
+		},
+	}, nil
 }
