@@ -26,7 +26,7 @@ func TestVerifyBundle(t *testing.T) {
 	pol := mustPolicy(t, keylessPolicy+"signers: {serverJSON: [ci]}\n")
 
 	keyless := sigtest.Marshal(t, ss.KeylessDSSE(t, ghIdentity(), sigtest.Statement(digest, "https://vetted.dev/server-json/v1", `{}`)))
-	item, err := attest.VerifyBundle(keyless, []string{"sha256:" + strings.Repeat("0", 64), digest}, "serverJSON", pol, tm)
+	item, err := verifier(t, pol, tm).VerifyBundle(keyless, []string{"sha256:" + strings.Repeat("0", 64), digest}, "serverJSON")
 	if err != nil {
 		t.Fatalf("keyless: %v", err)
 	}
@@ -39,7 +39,7 @@ func TestVerifyBundle(t *testing.T) {
 	keyPol := mustPolicy(t, "authorities:\n  - name: release\n    key:\n      pem: |\n        "+
 		strings.ReplaceAll(strings.TrimSpace(key.PublicPEM(t)), "\n", "\n        ")+"\nrequire: {serverJSON: true}\n")
 	msg := sigtest.Marshal(t, key.MessageBundle(t, doc))
-	if item, err := attest.VerifyBundle(msg, []string{digest}, "serverJSON", keyPol); err != nil || item.Authority != "release" {
+	if item, err := verifier(t, keyPol).VerifyBundle(msg, []string{digest}, "serverJSON"); err != nil || item.Authority != "release" {
 		t.Fatalf("key message signature: %+v %v", item, err)
 	}
 
@@ -61,11 +61,20 @@ func TestVerifyBundle(t *testing.T) {
 			strings.ReplaceAll(strings.TrimSpace(other.PublicPEM(t)), "\n", "\n        ")+"\n", 1)+"signers: {serverJSON: [other]}\n"), attest.CheckAuthority},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := attest.VerifyBundle(c.bundle, []string{digest}, "serverJSON", c.pol, tm)
+			_, err := verifier(t, c.pol, tm).VerifyBundle(c.bundle, []string{digest}, "serverJSON")
 			var fe *attest.FailedError
 			if !errors.As(err, &fe) || len(fe.Failures) != 1 || fe.Failures[0].Check != c.check {
 				t.Fatalf("error %v, want failed check %q", err, c.check)
 			}
 		})
 	}
+}
+
+func verifier(t *testing.T, pol *attest.Policy, opts ...attest.Option) *attest.Verifier {
+	t.Helper()
+	v, err := attest.NewVerifier(pol, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -181,7 +181,7 @@ func demoPublishOne(ctx context.Context, e *env, oci *demo.Registry, s *demo.Sig
 		return "", err
 	}
 	var out bytes.Buffer
-	perr := runPublish(ctx, &env{stdout: &out, stderr: io.Discard, getenv: e.getenv}, rc, []byte(body), false)
+	perr := runPublish(ctx, &env{stdout: &out, stderr: io.Discard, getenv: e.getenv}, rc, []byte(body), nil, false)
 	text := out.String()
 	got := strings.TrimSpace(strings.TrimPrefix(firstLine(text), "decision:"))
 	if perr != nil && got == "" {

@@ -252,7 +252,7 @@ func signedBlobMediaType(b []byte) string {
 // RequiresServerJSON implements registry.ServerJSONVerifier: the namespace's policy has
 // require.serverJSON.
 func (v *Verifier) RequiresServerJSON(serverName string) bool {
-	np := v.policyFor(serverName)
+	np, _ := v.policyFor(serverName)
 	return np != nil && np.Policy.Require.ServerJSON
 }
 
@@ -260,12 +260,12 @@ func (v *Verifier) RequiresServerJSON(serverName string) bool {
 // over one of digests, signed by an authority of the namespace's policy allowed to sign
 // "serverJSON" evidence.
 func (v *Verifier) VerifyServerJSON(_ context.Context, serverName string, digests []string, bundle []byte) (*registry.VerifiedPackage, error) {
-	np := v.policyFor(serverName)
+	np, av := v.policyFor(serverName)
 	if np == nil {
 		return nil, &registry.CheckError{Check: registry.CheckServerJSONSignature, Reason: fmt.Sprintf(
 			"no verification policy covers %s; the registry denies what no policy covers", serverName)}
 	}
-	item, err := attest.VerifyBundle(bundle, digests, policy.KindServerJSON, np.Policy, v.opts...)
+	item, err := av.VerifyBundle(bundle, digests, policy.KindServerJSON)
 	var fe *attest.FailedError
 	switch {
 	case errors.As(err, &fe):
