@@ -167,16 +167,15 @@ func WithServerJSONVerifier(v ServerJSONVerifier) PipelineOption {
 }
 
 // ServerJSONBundleHint tells a publisher how to send the bundle.
-const ServerJSONBundleHint = "sign the server.json's RFC 8785 canonical form (or the exact bytes you submit) with `cosign sign-blob --bundle` " +
-	"or `cosign attest-blob --bundle` and send the bundle base64-encoded in the Vetted-ServerJSON-Bundle header (vetted publish --server-json-bundle FILE)"
+const ServerJSONBundleHint = "sign the exact bytes you submit, or their RFC 8785 canonical form, with `cosign sign-blob --bundle` or `cosign attest-blob --bundle`"
 
 func (p *Pipeline) checkServerJSON(ctx context.Context, w *work, req PublishRequest, contentDigest string) {
 	const label = "server.json"
 	if len(req.ServerJSONBundle) == 0 {
 		if p.sjv != nil && p.sjv.RequiresServerJSON(w.doc.Name) {
 			w.add(Check{Name: CheckServerJSONSignature, Package: label, Outcome: Fail, Reason: fmt.Sprintf(
-				"the namespace policy requires a publisher signature over server.json (RFC 8785 digest %s) and none was sent; %s",
-				contentDigest, ServerJSONBundleHint)})
+				"the namespace policy requires a signed server.json: send a Sigstore bundle in the Vetted-ServerJSON-Bundle header (vetted publish --server-json-bundle FILE); %s (its RFC 8785 digest is %s)",
+				ServerJSONBundleHint, contentDigest)})
 		}
 		return
 	}

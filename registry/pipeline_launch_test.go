@@ -11,7 +11,7 @@ import (
 
 // serverLaunch is server() with launch fields added to its one package.
 func serverLaunch(version, ident, launchFields string) []byte {
-	return []byte(fmt.Sprintf(`{"name":"io.github.acme/weather","description":"Weather","version":%q,"packages":[{"registryType":"oci","identifier":%q,"transport":{"type":"stdio"},"runtimeHint":"docker"%s}]}`,
+	return []byte(fmt.Sprintf(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/weather","description":"Weather","version":%q,"packages":[{"registryType":"oci","identifier":%q,"transport":{"type":"stdio"},"runtimeHint":"docker"%s}]}`,
 		version, ident, launchFields))
 }
 

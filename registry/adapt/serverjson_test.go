@@ -50,7 +50,7 @@ func TestPipelineServerJSONBinding(t *testing.T) {
 		bundle []byte
 		reason string
 	}{
-		"none sent":               {nil, "requires a publisher signature over server.json (RFC 8785 digest " + cd},
+		"none sent":               {nil, "its RFC 8785 digest is " + cd},
 		"signed by the image key": {sigtest.Marshal(t, f.key.MessageBundle(t, canonical)), "authority"},
 		"over another document":   {sigtest.Marshal(t, ci.MessageBundle(t, canonicalJSON(t, serverJSON("1.0.1", ref)))), "subject"},
 		"not a bundle":            {[]byte(`{"x":1}`), "bundle"},
