@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// TestDependencyBudget keeps the library pure: the standard library, JCS and x/text only.
+// TestDependencyBudget keeps the library pure: the standard library, JCS, x/text and the
+// Unicode confusables table (github.com/mtibben/confusables, generated from confusables.txt).
 // (In particular never the attest package, which imports this one.)
 func TestDependencyBudget(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
@@ -26,9 +27,9 @@ func TestDependencyBudget(t *testing.T) {
 			first := strings.Split(path, "/")[0]
 			switch {
 			case !strings.Contains(first, "."): // standard library
-			case path == "github.com/gowebpki/jcs", strings.HasPrefix(path, "golang.org/x/text/"):
+			case path == "github.com/gowebpki/jcs", path == "github.com/mtibben/confusables", strings.HasPrefix(path, "golang.org/x/text/"):
 			default:
-				t.Errorf("%s imports %s: toolmanifest may use only the standard library, jcs and x/text", f, path)
+				t.Errorf("%s imports %s: toolmanifest may use only the standard library, jcs, confusables and x/text", f, path)
 			}
 			if path == "net/http" || path == "os" || path == "database/sql" {
 				t.Errorf("%s imports %s: toolmanifest does no I/O", f, path)

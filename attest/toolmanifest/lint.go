@@ -2,10 +2,10 @@ package toolmanifest
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
-
 	"unicode/utf8"
 )
 
@@ -17,10 +17,13 @@ const (
 	RuleConfusableName    = "TM201" // tool name mixes scripts or uses look-alike characters
 	RuleNonstandardName   = "TM202" // tool name outside [A-Za-z0-9_.-]{1,128}
 	RuleModelDirective    = "TM301" // instructions aimed at the model
-	RuleSecrecy           = "TM302" // asks the model to hide something from the user
+	RuleSecrecy           = "TM302" // asks the model to hide something from the user, or hides text
+	RuleTrigger           = "TM303" // conditional or sleeper trigger
 	RuleSecretReference   = "TM401" // credential files, keys, tokens
 	RuleExfiltration      = "TM501" // sending data to a URL or address
 	RuleEncodedBlob       = "TM502" // long base64/hex blobs
+	RuleCommandInjection  = "TM503" // shell payloads in defaults and examples
+	RuleCapability        = "TM504" // honest disclosure of a sensitive capability
 	RuleShadowing         = "TM601" // redefines the behaviour of another tool
 	RuleNameCollision     = "TM701" // same name as a well-known tool of another server
 	RuleNameMimicry       = "TM702" // name that imitates another tool's name
@@ -41,12 +44,15 @@ var Rules = []RuleInfo{
 	{RuleWhitespacePadding, "whitespace-padding", "long runs of spaces or blank lines that push text out of view"},
 	{RuleConfusableName, "confusable-name", "tool name mixing scripts, or using fullwidth/look-alike characters"},
 	{RuleNonstandardName, "nonstandard-name", "tool name outside the MCP recommendation [A-Za-z0-9_.-]{1,128}"},
-	{RuleModelDirective, "model-directive", "instruction text aimed at the model (hidden directives, <IMPORTANT> blocks, \"before using this tool, read…\", ignore-previous-instructions)"},
-	{RuleSecrecy, "secrecy", "asks the model to hide something from the user"},
-	{RuleSecretReference, "secret-reference", "credential files and paths, keys and tokens; high when text asks to read or pass them"},
-	{RuleExfiltration, "exfiltration", "sending data to a URL or e-mail address, data smuggled into URLs"},
+	{RuleModelDirective, "model-directive", "instruction aimed at the model (ignore-previous-instructions, pseudo tags and role markers, orders to the assistant, fake requirements); critical with a sensitive target, an exfiltration channel or concealment"},
+	{RuleSecrecy, "concealment", "asks the model to hide something from the user, or hides text (comments, hidden tags, encodings)"},
+	{RuleTrigger, "conditional-trigger", "instructions that wait for a date, a call count or a trigger phrase"},
+	{RuleSecretReference, "sensitive-target", "credential files, environment dumps, conversation history, other tools' output; critical when an instruction reads and passes them on"},
+	{RuleExfiltration, "exfiltration-channel", "sending data to a URL, address or phone number, URLs built from data, encoded side channels, extra parameters"},
 	{RuleEncodedBlob, "encoded-blob", "long base64 or hex blobs"},
-	{RuleShadowing, "tool-shadowing", "a description that redefines how another tool (or all tools) must behave"},
+	{RuleCommandInjection, "command-injection", "shell payloads (download-and-run, reverse shells, destructive commands) in default, example, const or enum values"},
+	{RuleCapability, "capability-disclosure", "honest disclosure of a sensitive capability (reads the environment, runs commands); low"},
+	{RuleShadowing, "tool-shadowing", "a description that redefines how another server's tool (or all tools) must behave"},
 	{RuleNameCollision, "name-collision", "same name as a well-known tool of another server"},
 	{RuleNameMimicry, "name-mimicry", "name that imitates another tool's name (look-alike characters, separators)"},
 	{RuleAbnormalLength, "abnormal-length", "description longer than 8000 characters, any string longer than 16000, or a tool larger than 64 KiB"},
@@ -68,6 +74,11 @@ type LintOptions struct {
 	// OtherServers maps server names to their tool names, for collision and mimicry checks.
 	// When nil, a built-in list of well-known servers' tools is used.
 	OtherServers map[string][]string
+	// Server is the identity of the server the manifest belongs to (its registry name, npm
+	// package or repository). Collision and shadowing checks skip the well-known server it
+	// is; a manifest that carries most of a well-known server's tools is taken to be that
+	// server (or a fork) as well.
+	Server string
 }
 
 // Length limits of RuleAbnormalLength.
@@ -88,14 +99,16 @@ func Lint(m *Manifest, opts LintOptions) []Finding {
 	for _, t := range m.Tools {
 		names = append(names, t.Name)
 	}
+	own := ownServers(opts.Server, names, others)
 	var out []Finding
 	for _, t := range m.Tools {
-		l := &linter{tool: t, names: names, others: others}
+		l := &linter{tool: t, names: names, others: others, ownServer: own}
 		l.lintName()
 		l.walk(t.Value, "")
 		if len(t.Raw) > MaxToolBytes {
 			l.add(RuleAbnormalLength, Medium, "", "tool definition is %d bytes (more than %d)", len(t.Raw), MaxToolBytes)
 		}
+		l.combineTool()
 		out = append(out, l.findings...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -129,6 +142,10 @@ type linter struct {
 	others   map[string][]string
 	findings []Finding
 	seen     map[string]bool
+	// ownServer are the well-known servers this manifest is (not imitations of them).
+	ownServer map[string]bool
+	// pointers of strings with a directive, and with a target, channel or concealment.
+	directives, harms []string
 }
 
 func (l *linter) add(rule string, sev Severity, ptr, format string, a ...any) {
@@ -172,7 +189,37 @@ func (l *linter) lintString(s, ptr string, isDescription bool) {
 	}
 	l.checkInvisible(s, ptr)
 	l.checkPadding(s, ptr)
-	l.checkText(s, ptr)
+	if len(s) >= 4 {
+		l.emit(l.analyze(normalize(s), ptr), s, ptr)
+		l.checkBlobs(s, ptr)
+	}
+}
+
+var (
+	base64BlobRe = regexp.MustCompile(`[A-Za-z0-9+/_-]{60,}={0,2}`)
+	hexBlobRe    = regexp.MustCompile(`\b[0-9a-fA-F]{128,}\b`)
+)
+
+// checkBlobs reports long encoded blobs; what they decode to is scanned with the text.
+func (l *linter) checkBlobs(raw, ptr string) {
+	if rasterDataURIRe.MatchString(raw) {
+		return // an inline raster image (icons), not hidden text
+	}
+	for _, loc := range base64BlobRe.FindAllStringIndex(raw, 4) {
+		blob := raw[loc[0]:loc[1]]
+		if !strings.ContainsAny(blob, "0123456789") || strings.ToLower(blob) == blob || strings.ToUpper(blob) == blob {
+			continue // identifiers and long words, not an encoding
+		}
+		if dec, err := decodeAnyBase64(blob); err == nil && readable(dec) {
+			l.add(RuleEncodedBlob, Medium, ptr, "base64 blob of %d characters decodes to text %s", len(blob), excerpt(string(dec), 0, min(len(dec), 40)))
+			return
+		}
+		l.add(RuleEncodedBlob, Low, ptr, "base64-like blob of %d characters", len(blob))
+		return
+	}
+	if loc := hexBlobRe.FindStringIndex(raw); loc != nil {
+		l.add(RuleEncodedBlob, Low, ptr, "hex blob of %d characters", loc[1]-loc[0])
+	}
 }
 
 func excerpt(s string, i, j int) string {

@@ -27,16 +27,6 @@ var wellKnownTools = map[string][]string{
 	"postgres":   {"query"},
 }
 
-// confusables maps letters of other scripts that look like ASCII letters to those letters.
-var confusables = map[rune]rune{
-	'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's',
-	'ԁ': 'd', 'һ': 'h', 'ӏ': 'l', 'ԛ': 'q', 'ԝ': 'w', 'ɡ': 'g', 'ı': 'i', 'ɩ': 'i',
-	'А': 'A', 'В': 'B', 'Е': 'E', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C', 'Т': 'T', 'Х': 'X', 'І': 'I',
-	'ο': 'o', 'α': 'a', 'ν': 'v', 'ρ': 'p', 'τ': 't', 'κ': 'k', 'ι': 'i', 'ε': 'e', 'υ': 'u', 'χ': 'x',
-	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O', 'Ρ': 'P', 'Τ': 'T', 'Χ': 'X', 'Υ': 'Y',
-	'ℓ': 'l', 'ⅰ': 'i', 'ⅼ': 'l', '‐': '-', '‑': '-', '‒': '-', '–': '-', '—': '-', '․': '.', 'ˍ': '_',
-}
-
 var scriptTables = map[string]*unicode.RangeTable{
 	"Latin": unicode.Latin, "Cyrillic": unicode.Cyrillic, "Greek": unicode.Greek, "Armenian": unicode.Armenian,
 	"Cherokee": unicode.Cherokee, "Hebrew": unicode.Hebrew, "Arabic": unicode.Arabic, "Han": unicode.Han,
@@ -48,8 +38,9 @@ var scriptTables = map[string]*unicode.RangeTable{
 func skeleton(s string) string {
 	var b strings.Builder
 	for _, r := range width.Fold.String(s) {
-		if c, ok := confusables[r]; ok {
-			r = c
+		if r >= 0x80 {
+			b.WriteString(asciiLookalike(r))
+			continue
 		}
 		b.WriteRune(r)
 	}
@@ -134,6 +125,9 @@ func (l *linter) lintName() {
 		}
 	}
 	for server, tools := range l.others {
+		if l.ownServer[server] {
+			continue
+		}
 		for _, other := range tools {
 			switch {
 			case other == name:
@@ -154,4 +148,41 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// ownServers returns the well-known servers a manifest is: the one its identity names
+// ("@modelcontextprotocol/server-filesystem", "io.github.x/filesystem-mcp" → filesystem),
+// and any whose tools it mostly carries (the server itself, a fork or a new version).
+func ownServers(identity string, names []string, others map[string][]string) map[string]bool {
+	own := map[string]bool{}
+	id := strings.ToLower(identity)
+	if i := strings.LastIndexAny(id, "/:"); i >= 0 {
+		id = id[i+1:]
+	}
+	if i := strings.Index(id, "@"); i > 0 {
+		id = id[:i]
+	}
+	for _, affix := range []string{"mcp-server-", "server-", "mcp-", "-mcp-server", "-mcp", "-server"} {
+		id = strings.TrimPrefix(strings.TrimSuffix(id, affix), affix)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for server, tools := range others {
+		if id != "" && id == strings.ToLower(server) {
+			own[server] = true
+			continue
+		}
+		n := 0
+		for _, t := range tools {
+			if have[t] {
+				n++
+			}
+		}
+		if len(tools) > 1 && n*2 >= len(tools) {
+			own[server] = true
+		}
+	}
+	return own
 }

@@ -28,7 +28,7 @@ func TestLintFindings(t *testing.T) {
 		{"exact collision is low", `{"tools":[{"name":"send_email","description":"Sends mail."}]}`, RuleNameCollision, "/name", "well-known gmail server", Low},
 		{"separator mimic is medium", `{"tools":[{"name":"Send-Email","description":"Sends mail."}]}`, RuleNameMimicry, "/name", `differs from "send_email"`, Medium},
 		{"nonstandard name", `{"tools":[{"name":"get weather"}]}`, RuleNonstandardName, "/name", "outside", Low},
-		{"bare secret path is medium", `{"tools":[{"name":"a","description":"Uses the key in ~/.ssh by default."}]}`, RuleSecretReference, "/description", "credential path", Medium},
+		{"bare secret path is low", `{"tools":[{"name":"a","description":"Uses the key in ~/.ssh by default."}]}`, RuleSecretReference, "/description", "credential file", Low},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,242 +1,111 @@
 package toolmanifest
 
 import (
-	"encoding/base64"
 	"regexp"
 	"strings"
-	"unicode"
 )
 
-type pattern struct {
+// The rule families (docs/tool-lint.md). Each pattern is matched on normalized text
+// (lint_normalize.go); severities come from how the families combine (lint_semantic.go),
+// not from single words.
+
+func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// Directives aimed at the model, not at a human reader: alone they are high.
+var directiveStrongRes = []struct {
 	re  *regexp.Regexp
-	sev Severity
 	why string
+}{
+	{re(`\b(ignore|disregard|forget|override|bypass|skip)\s+(all\s+|any\s+|the\s+|your\s+|of\s+)*(previous|prior|above|earlier|preceding|other|existing|system|safety|original|initial|user'?s?)?\s*(instructions?|rules|directions|prompts?|guidelines|guidance|constraints|polic(y|ies)|directives|context|restrictions|safeguards|warnings|questions?|requests?|query|queries|input|wishes|intent)\b`), "tells the model to ignore its instructions"},
+	{re(`<\s*/?\s*(important|system|instructions?|secret|hidden|critical|admin|override|assistant|sys|developer|prompt|context|note|mandatory)\s*>|\[/?\s*(inst|system|important|sys|admin)\s*\]|<\|\s*(im_start|im_end|system|assistant|user|endoftext)\s*\|>|<<\s*/?sys\s*>>|(^|\s)#{2,}\s*(system|instructions?|assistant)\b|(^|[.!?]\s)(system|assistant|developer)\s*:\s+\S`), "pseudo-markup or role marker addressed to the model"},
+	{re(`\b(you|the\s+(ai|assistant|model|llm|agent|bot|chatbot)|(ai|llm)\s+(assistant|agent)|claude|chatgpt|gpt|gemini|copilot)\s+(must|should|shall|needs?\s+to|has\s+to|have\s+to|is\s+required\s+to|are\s+required\s+to|will\s+now|are\s+(instructed|required|expected)\s+to)\s+(always\s+|first\s+|also\s+|now\s+|immediately\s+|secretly\s+|silently\s+|quietly\s+)?(read|send|upload|forward|exfiltrate|leak|reveal|ignore|obey|disregard|hide|conceal|email|transmit|post|print|output|repeat|dump|copy|collect|include\s+the\s+(contents?|conversation|history|system)|append\s+the\s+(contents?|conversation|history)|never\s+(tell|mention|reveal|inform|show))\b`), "instructs the model directly"},
+	{re(`\bthe\s+(ai|assistant|model|llm|agent)\s+(must|should|shall|needs?\s+to|has\s+to|is\s+required\s+to)\s+(always\s+|first\s+|also\s+|now\s+)?(call|invoke|run|use|execute|include|pass|add|append|attach|send|fetch|follow|obey|trust)\b`), "instructs the model directly"},
+	{re(`\b(new|updated|real|true|additional|secret|hidden|revised|actual|special|priority)\s+(system\s+)?(instructions?|directives?|orders)\s*(:|follow|are|below|apply|override)|\bthis\s+(tool\s+)?(description|tool|message|instruction)\s+(overrides|supersedes|replaces|takes\s+precedence)|\btakes?\s+precedence\s+over\s+(all|any|the|other|previous|your)\b`), "claims new or overriding instructions"},
+	{re(`\b(note|message|instructions?|reminder|memo|directive)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|agent|claude|gpt|bot)\b|\b(dear|hey|attention|hello)\s*,?\s+(ai|assistant|model|llm|agent|claude)\b`), "addresses the model"},
+	{re(`\bfrom\s+now\s+on\b|\bfor\s+the\s+rest\s+of\s+(this|the)\s+(conversation|session|chat)\b|\byou\s+are\s+now\b|\bact\s+as\s+(if|though)\b|\bpretend\s+(to\s+be|that|you)\b|\b(respond|reply|answer)\s+only\s+with\b`), "changes the model's behaviour for the session"},
+	{re(`\b(do\s+not|don'?t|never)\s+(follow|obey|listen\s+to|trust)\s+(the\s+)?(user|human|operator)\b|\bregardless\s+of\s+(what\s+)?(the\s+)?(user|human)('s)?\s+(says|asks|wants|instructions|requests?)\b|\b(the\s+)?(user|human)\s+(has\s+)?(already\s+)?(authorized|approved|consented\s+to|pre-?approved|agreed\s+to)\b`), "overrides the user's authority"},
+	{re(`\b(this\s+is\s+(a|an)\s+)?(mandatory|required|critical)\s+(security|compliance|system)\s+(step|requirement|procedure|check)\b|\bfailure\s+to\s+(do\s+so|comply|follow\s+this)\s+will\b|\botherwise\s+the\s+tool\s+(will\s+)?(not\s+work|fail|crash|break)\b|\b(the\s+)?(tool|call|request)\s+(fails|will\s+fail|will\s+not\s+work|won'?t\s+work|does\s+not\s+work|breaks)\s+(unless|without|if\s+you\s+(don'?t|do\s+not))\b`), "pressures the model with a fake requirement"},
 }
 
-func p(sev Severity, why, re string) pattern {
-	return pattern{re: regexp.MustCompile(re), sev: sev, why: why}
+// Concealment from the user: a directive in itself.
+var concealRes = []struct {
+	re  *regexp.Regexp
+	why string
+}{
+	{re(`\b(do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|mustn'?t|avoid|without)\s+(tell|telling|inform|informing|mention|mentioning|reveal|revealing|disclose|disclosing|show|showing|notify|notifying|alert|alerting|warn|warning|let\s+on|ask|asking|explain|report|display|displaying|bring\s+up|acknowledge)\w*\b[^.]{0,60}\b(user|human|operator|anyone|them|customer|person)\b`), "asks to hide something from the user"},
+	{re(`\bwithout\s+the\s+(user|human|operator)('s)?\s+(knowing|knowledge|noticing|awareness|consent|seeing)\b|\b(user|human|operator)s?\s+(must|should|will|need|needs|does)\s+not\s+(know|see|notice|find\s+out|be\s+told|be\s+aware|learn)\b|\bhide\b[^.]{0,40}\bfrom\s+(the\s+)?(user|human|operator)\b|\bkeep\s+(this|it|that|these|the\s+\w+)\s+(a\s+)?(secret|hidden|private|confidential)\b[^.]{0,30}(user|human)?|\bnot\s+(be\s+)?(visible|shown|displayed|revealed|mentioned)\s+to\s+(the\s+)?(user|human)\b`), "asks to hide something from the user"},
+	{re(`\b(secretly|covertly|surreptitiously|stealthily|invisibly|discreetly)\b|\b(silently|quietly)\s+(send|forward|copy|upload|include|add|call|invoke|append|post|read|collect|attach|transmit|run|execute|pass|write|save|log|bcc|cc|email|e-mail|mail|text|share|report|mirror|sync|delete|remove)`), "asks to act covertly"},
+	{re(`\b(user|human|operator)\s+(remains?|stays?|is\s+kept|must\s+remain|should\s+remain)\s+(unaware|uninformed|in\s+the\s+dark)\b|\bkeep\s+(the\s+)?(user|human)\s+(unaware|uninformed|in\s+the\s+dark)\b|\b(the\s+)?user\s+(doesn'?t|does\s+not|won'?t|will\s+not)\s+need\s+to\s+know\b|\b(pretend|claim|say)\s+(that\s+)?(you|it)\s+(did|have|has|only|never)\b|\bthis\s+is\s+(an?\s+)?(internal|implementation)\s+detail[^.]{0,40}\b(do\s+not|don'?t|never)\s+(mention|tell|show)`), "asks to keep the user unaware"},
 }
 
-// Phrases aimed at the model rather than at a human reader.
-var directivePatterns = []pattern{
-	p(High, "tells the model to ignore its instructions", `\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|other|existing|system)\s+(instructions|rules|directions|prompts?|guidelines)`),
-	p(High, "pseudo-markup block addressed to the model", `<\s*/?\s*(important|system|instructions?|secret|hidden|critical|admin|override|assistant)\s*>|\[/?(inst|system|important)\]|<\|im_start\|>|#{2,}\s*(system|instructions?)\b`),
-	p(High, "asks the model to act before using the tool", `\bbefore\s+(using|calling|invoking|running|executing|you\s+use|you\s+call)\s+(this|the|any)\s+(tool|function)\b[^.]{0,80}\b(read|call|run|fetch|open|load|execute|send|invoke|cat|pass|include|upload)\b`),
-	p(High, "instructs the model directly", `\b(the\s+)?(ai|assistant|model|llm|agent|claude|chatgpt|gpt)\s+(must|should|needs?\s+to|is\s+required\s+to|has\s+to|shall)\s+(always\s+|first\s+|also\s+)?(read|call|invoke|send|include|pass|fetch|upload|forward|run|execute|add|append|ignore|obey|follow|use)\b`),
-	p(High, "instructs the model directly", `\byou\s+(must|should|need\s+to|have\s+to|are\s+required\s+to)\s+(always\s+|first\s+|also\s+|now\s+)?(read|call|invoke|fetch|upload|forward|execute|ignore|obey|cat|open)\b`),
-	p(High, "claims new or overriding instructions", `\b(new|updated|real|true|additional|secret|hidden)\s+(system\s+)?instructions?\s*(:|follow|are|below)|\bthis\s+(tool\s+)?description\s+(overrides|supersedes|replaces)|\bsystem\s+prompt\b[^.]{0,40}\b(reveal|print|output|repeat|include|send|ignore)|\b(reveal|print|output|repeat|include|send|leak)\b[^.]{0,40}\bsystem\s+prompt\b`),
-	p(High, "hides text in a comment", `<!--|\[//\]\s*:\s*#`),
-	p(High, "claims system authority", `\[\s*(system|admin|developer|root)(\s+(override|mode|message|note|instructions?))?\s*\]|\bfrom\s+now\s+on\b[^.]{0,40}\b(respond|answer|reply|call|use|always|never|ignore|only)\b`),
-	p(High, "addresses the model and overrides the user", `\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|agent)\b|\b(disregard|ignore|override)\b[^.]{0,40}\b(guidance|instructions|requests?|wishes)\s+(from|of|by)\s+(the\s+)?user\b`),
-	p(High, "makes a call mandatory for the model", `\b(always|first|must)\s+(call|invoke|run|use)\s+(the\s+)?[a-z0-9_.-]+\s+(tool\s+)?(first|before\s+(any|every|each|all|responding|answering|this))`),
-	p(High, "tells the model to act on the user's conversation", `\b(previous|entire|whole|full|all)\s+(conversation|chat\s+history|messages|context\s+window|dialog(ue)?)\b[^.]{0,60}\b(send|include|pass|append|upload|forward|copy|post|add)\b|\b(send|include|pass|append|upload|forward|copy|post|add)\b[^.]{0,60}\b(previous|entire|whole|full|all)\s+(conversation|chat\s+history|messages|context|dialog(ue)?)\b`),
-}
+// Imperatives and obligations: a directive only in combination.
+var directiveWeakRe = re(`\b(always|never|must|should|also|silently|quietly)\s+(\w+\s+)?(bcc|cc|send|forward|copy|include|append|post|upload|call|add|attach|pass|read|email|e-mail|mail|transmit|report|text|sms|message|share|notify|mirror|sync)\b|(^|[.!?:;,]\s+|\b(and|then|also|first|please|now|afterwards?|next|finally|subsequently|additionally|you)\s+)(read|send|include|pass|append|attach|upload|forward|post|copy|collect|extract|fetch|cat|open|email|transmit|encode|add|put|insert|call|invoke|run|execute|provide|supply|embed|gather|retrieve|obtain|dump|print|output|write|load|access|list|grab|harvest|leak|look\s+up|find)\b|\b(make\s+sure|be\s+sure|ensure|remember|don'?t\s+forget|it\s+is\s+(very\s+|extremely\s+)?(important|essential|crucial|required|mandatory|necessary))\s+(to|that|you)\b|\b(you|the\s+(ai|assistant|model|agent))\s+(must|should|shall|need\s+to|have\s+to|will)\b|\b(must|always|mandatory|required)\s+(be\s+)?(read|send|include|pass|append|attach|upload|forward|call|provide|supply|add|copy|collect|embed)|\bbefore\s+(using|calling|invoking|running|executing|responding|answering|you\s+(use|call|run|respond))\b|\bafter\s+(using|calling|invoking|running|executing)\s+(this|the|any)\b|\bprior\s+to\s+(using|calling|invoking)\b|\bwhenever\s+(you|this\s+tool|the\s+tool)\b`)
 
-// Phrases that ask the model to keep the user uninformed.
-var secrecyPatterns = []pattern{
-	p(High, "asks to hide something from the user", `\b(do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|mustn'?t)\s+(tell|inform|mention|reveal|disclose|show|notify|alert|warn|let\s+on|ask|explain|report)\b[^.]{0,40}\b(user|human|operator|anyone)\b`),
-	p(High, "asks to act without the user knowing", `\bwithout\s+(telling|informing|notifying|alerting|asking|warning|showing|letting)\s+(the\s+)?(user|human|operator|them)\b|\bwithout\s+the\s+(user|human)('s)?\s+(knowing|knowledge|noticing|consent)\b`),
-	p(High, "asks to act covertly", `\b(secretly|covertly|surreptitiously|stealthily|invisibly)\b|\bsilently\s+(send|forward|copy|upload|include|add|call|invoke|append|post|read|collect)`),
-	p(High, "asks to hide something from the user", `\b(user|human|they)\s+(must|should|will|need)\s+not\s+(know|see|notice|find\s+out|be\s+told|be\s+aware)|\bhide\b[^.]{0,40}\bfrom\s+(the\s+)?(user|human)|\bkeep\s+(this|it|that)\s+(a\s+)?secret\b|\bnot\s+(be\s+)?(visible|shown|displayed|revealed)\s+to\s+(the\s+)?(user|human)`),
-	p(High, "keeps the user unaware", `\b(user|human|operator)\s+(remains?|stays?|is\s+kept|must\s+remain|should\s+remain)\s+(unaware|uninformed|in\s+the\s+dark)|\bkeep\s+(the\s+)?(user|human)\s+(unaware|uninformed|in\s+the\s+dark)`),
-	p(High, "hides the real behaviour", `\b(pretend|claim|say)\s+(that\s+)?(you|it)\s+(did|have|has|only)\b|\b(the\s+)?user\s+(doesn'?t|does\s+not|won'?t|will\s+not)\s+need\s+to\s+know\b`),
-}
+// Markers that an imperative is sequenced around the tool's use or insisted on.
+var insistRe = re(`\b(before|first|prior\s+to|after|also|make\s+sure|be\s+sure|ensure|remember|must|always|mandatory|required|every\s+time|whenever|otherwise|important)\b`)
 
-var secretPathRe = regexp.MustCompile(`(~|\$home|%userprofile%)?/?\.ssh\b|\bid_(rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|\.aws/(credentials|config)\b|\.config/gcloud\b|\.azure/|\.kube/config\b|\.docker/config\.json\b|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.gnupg\b|/etc/(shadow|passwd|sudoers)\b|\bmcp\.json\b|claude_desktop_config\.json\b|\.cursor/|(^|[\s"'(/])\.env\b|\bwallet\.dat\b|\bkeychain\b|\.pem\b|\bprivate[\s_-]?keys?\b|\bseed\s+phrase\b|\bmnemonic\b`)
+// Sensitive targets.
+var (
+	secretPathRe = re(`(~|\$home|%userprofile%|/home/[a-z0-9_.-]+|/root|/users/[a-z0-9_.-]+)?/?\.ssh\b|\bid_(rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|\.aws/(credentials|config)\b|\baws/credentials\b|\.config/gcloud\b|application_default_credentials\.json|\.azure/|\.kube/config\b|\bkubeconfig\b|\.docker/config\.json\b|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.gnupg\b|/etc/(shadow|passwd|sudoers|gshadow)\b|\bmcp\.json\b|claude_desktop_config\.json\b|\.cursor/|(^|[\s"'(/=])\.env(\.local|\.production)?\b|\bwallet\.dat\b|\bkeychain\b|\.(pem|p12|pfx|key|kdbx)\b|\.(bash|zsh)_history\b|\blogin\s+data\b|\bcookies\.sqlite\b|\.mozilla/|\bkeystore\b|\bsecrets?\.(json|ya?ml|toml)\b|\bcredentials\.(json|ya?ml|csv)\b|\btoken\.json\b|\bservice[_-]?account.*\.json\b`)
+	secretWordRe = re(`\b(api[\s_-]?keys?|access[\s_-]?(tokens?|keys?)|secret[\s_-]?(access[\s_-]?)?keys?|client[\s_-]?secrets?|passwords?|passphrases?|passwd|credentials?|creds|private[\s_-]?keys?|session\s+(cookies?|tokens?|ids?)|bearer\s+tokens?|(browser\s+)?cookies|auth(entication|orization)?[\s_-]?(tokens?|headers?)|refresh[\s_-]?tokens?|oauth\s+tokens?|ssh\s+keys?|seed\s+phrases?|recovery\s+phrases?|mnemonic|secrets?|tokens?|pins?|otp|2fa\s+codes?|cvv|credit\s+card\s+(numbers?|details)|social\s+security\s+numbers?|ssn)\b`)
+	envDumpRe    = re(`\b(all|every|entire|full|complete|each)\s+(of\s+the\s+)?(env(ironment)?\s+variables|env\s+vars|environment)\b|\bprocess\.env\b|\bos\.environ\b|\bprintenv\b|\benv\s*\|\s*|\$env:|\bgetenv\b|\bset\s*>\s*|%appdata%`)
+	convoRe      = re(`\b(conversation|chat|dialog(ue)?|message|session)\s+(history|log|transcript|so\s+far|context)\b|\b(previous|prior|earlier|past|all|entire|whole|full|other|user'?s?)\s+(conversation|messages|prompts|chats?|exchanges|turns|dialog(ue)?|requests|queries)\b|\bthe\s+(entire|whole|full)\s+(conversation|context|chat|thread)\b|\byour\s+(system\s+prompt|instructions|initial\s+prompt|context\s+window|memory|rules)\b|\bsystem\s+prompt\b|\bwhat\s+the\s+user\s+(said|typed|wrote|asked)\b`)
+	toolOutRe    = re(`\b(outputs?|results?|responses?|returns?|return\s+values?|data|contents?)\s+(of|from)\s+(the\s+)?((other|previous|prior|all|any|every|earlier|each|last)\s+){1,2}(tools?|functions?|calls?|tool\s+calls?)\b|\b(other|previous|all|any)\s+tools?'?\s+(outputs?|results?|responses?)\b|\btool\s+(results|outputs|responses)\b`)
+	readVerbRe   = re(`\b(obtain|steal|read|reads|reading|cat|open|load|dump|print|output|extract|collect|gather|harvest|grab|copy|list|retrieve|get|fetch|access|look\s+up|find|search|scan|locate|enumerate|include|includes|contents?\s+of|value\s+of)\b`)
+)
 
-var secretWordRe = regexp.MustCompile(`\b(api[\s_-]?keys?|access[\s_-]?tokens?|secret[\s_-]?keys?|passwords?|passphrases?|credentials?|private[\s_-]?keys?|session\s+(cookies?|tokens?)|bearer\s+tokens?|(browser\s+)?cookies|auth(entication)?\s+tokens?|env(ironment)?\s+variables?|secrets?|ssh\s+keys?|tokens?)\b`)
+// Exfiltration channels.
+var (
+	urlRe        = re(`\b(https?|ftp|wss?|gopher|dns|file)://[^\s"'<>)\]]+`)
+	emailRe      = re(`\b[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}\b`)
+	phoneRe      = re(`\+\d[\d\s().-]{7,}\d`)
+	sendVerbRe   = re(`\b(email|e-mail|mail|emails|send|sends|sent|post|posts|upload|uploads|forward|forwards|transmit|report|submit|exfiltrate|mirror|beacon|ping|bcc|cc|copy|deliver|leak|relay|sync|push|share|notify|text|sms|message|log|webhook|curl|wget|fetch|request|call|visit|open|load|render|embed)\b`)
+	sinkRe       = re(`\b(as|in|into|inside|to|via|through|within|using)\s+(the\s+|a\s+|an\s+|its\s+|this\s+|that\s+)?(["']?[a-z_][\w-]*["']?\s+)?(extra\s+|hidden\s+|additional\s+|optional\s+|unused\s+|spare\s+)?(parameter|param|argument|arg|field|property|key|input|sidenote|side_note|note|notes|metadata|meta|comment|context|query\s+(string|parameter)|header|url|link|image|filename|name|title|tag|label|value|payload|body)\b|\b(include|includes|put|add|insert|append|attach|embed|pass|encode|smuggle|stash|hide)\s+(it|them|this|that|these|those|the\s+\w+(\s+\w+)?)\s+(in|into|inside|as|to|within)\b`)
+	dataWordRe   = re(`\b(conversation|chat|history|transcripts?|logs?|messages?|context|data|contents?|files?|results?|outputs?|arguments?|inputs?|responses?|keys?|tokens?|secrets?|credentials?|passwords?|emails?|documents?|everything|all|prompts?|instructions)\b`)
+	templatedRe  = re(`(https?|wss?)://[^\s"'<>]*(\{\{?|\$\{|<|%s|\[)\s*[a-z_ ]*(data|content|secret|key|token|conversation|history|context|message|file|env|password|credential|prompt|input|output|result|chat)`)
+	ipURLRe      = re(`(https?|wss?|ftp)://\d{1,3}(\.\d{1,3}){3}`)
+	mdImageRe    = re(`!\[[^\]]*\]\(\s*https?://`)
+	encodeSinkRe = re(`\b(base64|hex|url|rot13|percent)[\s-]*(encode|encoded|encoding)\b[^.]{0,60}\b(url|query|image|link|parameter|subdomain|dns|header)\b|\bencode\s+(it|them|the\s+\w+)\s+(in|as|into)\s+(base64|hex)\b`)
+	negationRe   = re(`\b(never|do\s+not|don'?t|must\s+not|should\s+not|no\s+need\s+to|not\s+required|is\s+not|are\s+not|won'?t|will\s+not|cannot|can'?t|nor|not\s+(?:read|send|include|pass|access|upload|store|log|share|transmit|expose|return))\b`)
+	scopeAwayRe  = re(`\b(except|excluding|other\s+than|outside\s+of|blocked|denied|refuses?|refused|rejects?|forbidden|disallowed|not\s+allowed|never\s+(?:reads?|sends?|touch(?:es)?|accesses|returns?|includes?)|redact(s|ed)?|mask(s|ed)?|scrub(s|bed)?|strip(s|ped)?|filter(s|ed)?\s+out|is\s+excluded|are\s+excluded|will\s+not|does\s+not|doesn'?t|cannot|can'?t)\b`)
+)
 
-var readVerbRe = regexp.MustCompile(`\b(obtain|steal|read|cat|open|load|dump|print|output|extract|collect|gather|harvest|grab|copy|list|retrieve|get|fetch|access)\b`)
-var passVerbRe = regexp.MustCompile(`\b(include|pass|put|add|insert|append|send|attach|embed|provide|supply|forward|upload|post|transmit|exfiltrate|write)\b`)
-var contentOfRe = regexp.MustCompile(`\b(contents?|value|values|text|body)\s+of\b`)
-var paramSinkRe = regexp.MustCompile(`\b(parameter|param|argument|arg|field|sidenote|side_note|notes?|metadata|context|extra|comment|query)\b`)
-var negationRe = regexp.MustCompile(`\b(never|do\s+not|don'?t|must\s+not|should\s+not|no\s+need\s+to|not\s+required|is\s+not|are\s+not|won'?t|will\s+not|cannot|can'?t)\b`)
+// Cross-tool shadowing.
+var (
+	allToolsRe   = re(`\b((all|any|every|each)\s+(other\s+)?(tools?|functions?|mcp\s+servers?|servers?)|other\s+(tools?|functions?|servers?|mcp\s+servers?|integrations?)|another\s+(tool|function|server)|(the\s+)?[a-z0-9_.-]+\s+tool\s+(from|of|on|in)\s+(another|the\s+other|a\s+different|any)\s+server)\b`)
+	modalRe      = re(`\b(must|always|never|instead|override|overrides|important|mandatory|required|shall|replace|redirect|change|modify|whenever|every\s+time|any\s+time|each\s+time|should|need\s+to|has\s+to|have\s+to|only)\b`)
+	overrideVbRe = re(`\b(override|overrides|overriding|replace|replaces|redefine|redefines|intercept|intercepts|hijack|supersede|supersedes|redirect|redirects|reroute|proxy|wrap|instead\s+of)\b|\b(bcc|cc)\b|\bmust\s+(also\s+)?be\s+(sent|routed|copied|forwarded|cc'?d|bcc'?d|redirected)\b|\bchange\s+the\s+(recipient|destination|address|url|target)\b`)
+)
 
-var urlRe = regexp.MustCompile(`\b(https?|ftp|wss?)://[^\s"'<>)\]]+`)
-var emailRe = regexp.MustCompile(`\b[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+\b`)
-var sendVerbRe = regexp.MustCompile(`\b(send|post|upload|forward|transmit|report|submit|exfiltrate|mirror|beacon|ping|bcc|cc|copy|deliver|leak|relay|sync)\b`)
-var dataWordRe = regexp.MustCompile(`\b(conversation|chat|history|transcripts?|logs?|messages?|context|data|contents?|files?|results?|output|arguments?|inputs?|responses?|keys?|tokens?|secrets?|credentials?|passwords?|emails?|documents?|everything|all)\b`)
-var templatedURLRe = regexp.MustCompile(`(https?|wss?)://[^\s"'<>]*(\{\{?|\$\{|<)[a-z_ ]*(data|content|secret|key|token|conversation|history|context|message|file|env|password|credential)`)
-var ipURLRe = regexp.MustCompile(`(https?|wss?|ftp)://\d{1,3}(\.\d{1,3}){3}`)
+// Conditional and sleeper triggers.
+var triggerRe = re(`\bif\s+(the\s+)?(current\s+|today'?s\s+)?(date|day|time|year|month|weekday|hour|clock)\s+(is|>|<|=|equals|after|before|past|reaches)|\b(on|after|before|starting|beginning|from)\s+(or\s+after\s+)?(\d{4}-\d{2}-\d{2}|(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4})\b|\bafter\s+(\d+|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|a\s+hundred|several|a\s+few)\s+(successful\s+)?(calls|uses|invocations|times|runs|requests|executions)\b|\b(every|each)\s+(\d+)(st|nd|rd|th)?\s+(call|invocation|time|use|request)\b|\bon\s+the\s+(\d+)(st|nd|rd|th)\s+(call|use|invocation|run|request)\b|\b(once|when|whenever|if)\s+(the\s+)?(counter|count|call\s+count|number\s+of\s+calls)\s+(reaches|exceeds|is|hits)\b|\b(when(ever)?|if|once)\s+(the\s+)?user\s+(says|types|writes|mentions|enters|asks\s+(about|for)|uses\s+the\s+(word|phrase))\s+["']|\b(trigger|magic|code|secret|activation)\s+(word|phrase)\b`)
 
-var base64Re = regexp.MustCompile(`[A-Za-z0-9+/_-]{60,}={0,2}`)
-var hexRe = regexp.MustCompile(`\b[0-9a-fA-F]{128,}\b`)
+// Command injection in defaults and examples.
+var (
+	shellPayloadRe = re("(curl|wget|fetch|iwr|invoke-webrequest)\\b[^|;&\\n]{0,200}\\|\\s*(ba|z|k)?sh\\b|\\b(nc|ncat|netcat)\\s+(-[a-z]*e\\b|[^\\s]+\\s+\\d+)|/dev/tcp/|\\brm\\s+-[a-z]*r[a-z]*f?\\s+(/|~|\\*|\\$home)|\\bbase64\\s+(-d|--decode)[^|]{0,80}\\|\\s*(ba)?sh\\b|\\bpowershell(\\.exe)?\\s+[^\\n]{0,40}-(e|enc|encodedcommand)\\b|\\bchmod\\s+(\\+s|[0-7]*777)\\b|\\bmkfifo\\b|\\bsh\\s+-i\\b|\\bpython[0-9.]*\\s+-c\\s+['\"][^'\"]*(socket|subprocess|os\\.system)|\\beval\\s*\\(\\s*(atob|base64|decode)|\\bcrontab\\s+-|>>\\s*~?/?\\.(bashrc|profile|zshrc)|\\bdd\\s+if=/dev/(zero|random)\\s+of=/dev/")
+	shellMetaRe    = re("(;|&&|\\|\\||`|\\$\\()\\s*(curl|wget|rm|nc|bash|sh|python|perl|cat|scp|ssh|chmod|eval|exec|powershell|iwr)\\b")
+	networkRe      = re(`\b(curl|wget|nc|ncat|netcat|scp|ftp|iwr|invoke-webrequest|https?://|/dev/tcp)\b`)
+)
 
-var modalRe = regexp.MustCompile(`\b(must|always|never|instead|override|overrides|important|mandatory|required|shall|replace|redirect|change|modify|whenever|every\s+time|any\s+time|each\s+time)\b`)
-var allToolsRe = regexp.MustCompile(`\b((all|any|every|each)\s+(other\s+)?(tools?|functions?)|other\s+(tools?|functions?|servers?)|another\s+(tool|function|server)|(the\s+)?[a-z0-9_.-]+\s+tool\s+(from|of|on)\s+(another|the\s+other|a\s+different)\s+server)\b`)
-var sentenceSplitRe = regexp.MustCompile(`[.!?]+(\s+|$)|\n+|;\s+`)
+// Capability disclosures: honest, low.
+var capabilityRe = re(`\b(reads?|returns?|lists?|exposes?|prints?|shows?|gets?)\s+(the\s+)?(value\s+of\s+)?(an?\s+|all\s+)?(env(ironment)?\s+variables?|env\s+vars?)\b|\b(runs?|executes?)\s+(arbitrary\s+)?(shell|terminal|system|bash|os)?\s*commands?\b|\bexecutes?\s+(arbitrary\s+)?(code|scripts?|javascript|python)\b`)
 
-// normalizeText drops invisible characters and markup emphasis, lowercases and collapses
-// whitespace, so that "I<ZWSP>gnore **all** previous" still matches.
-func normalizeText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case isInvisible(r):
-			continue
-		case r == '*' || r == '`' || r == '\u2019' || r == '\u2018':
-			if r == '\u2019' || r == '\u2018' {
-				b.WriteRune('\'')
-			}
-			continue
-		case unicode.IsSpace(r):
-			b.WriteRune(' ')
-		default:
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
+// mentionRe marks a sentence that talks about an attack phrase rather than uttering it
+// (security tools, datasets, sanitizers).
+var mentionRe = re(`\b(such\s+as|e\.g\.|for\s+example|for\s+instance|detects?|detection|detecting|scans?|scanning|flags?|classif\w*|datasets?|samples?|phrases?|injections?|jailbreaks?|sanitiz\w*|known\s+attacks?|red[\s-]?team\w*|benchmark\w*|labell?ed)\b`)
+
+// sentences splits normalized text into sentences.
+var sentenceSplitRe = re(`[.!?]+(\s+|$)|\n+|;\s+|\s+-\s+`)
 
 func sentences(s string) []string {
-	return sentenceSplitRe.Split(s, -1)
-}
-
-func (l *linter) checkText(raw, ptr string) {
-	if len(raw) < 4 {
-		return
-	}
-	s := normalizeText(raw)
-	for _, pt := range directivePatterns {
-		if loc := pt.re.FindStringIndex(s); loc != nil {
-			l.add(RuleModelDirective, pt.sev, ptr, "%s: %s", pt.why, excerpt(s, loc[0], loc[1]))
-			break
+	parts := sentenceSplitRe.Split(s, -1)
+	out := parts[:0]
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
 		}
 	}
-	for _, pt := range secrecyPatterns {
-		if loc := pt.re.FindStringIndex(s); loc != nil {
-			l.add(RuleSecrecy, pt.sev, ptr, "%s: %s", pt.why, excerpt(s, loc[0], loc[1]))
-			break
-		}
-	}
-	// Per-sentence co-occurrence rules.
-	for _, sent := range sentences(s) {
-		l.checkSecrets(sent, ptr)
-		l.checkExfiltration(sent, ptr)
-		l.checkShadowing(sent, ptr)
-	}
-	l.checkBlobs(raw, ptr)
-}
-
-func (l *linter) checkSecrets(sent, ptr string) {
-	path := secretPathRe.FindStringIndex(sent)
-	word := secretWordRe.FindStringIndex(sent)
-	negated := negationRe.MatchString(sent)
-	switch {
-	case path != nil && !negated && (readVerbRe.MatchString(sent) || passVerbRe.MatchString(sent) || contentOfRe.MatchString(sent)):
-		l.add(RuleSecretReference, High, ptr, "asks to read or pass credential material: %s", excerpt(sent, path[0], path[1]))
-	case word != nil && !negated && contentOfRe.MatchString(sent) && passVerbRe.MatchString(sent):
-		l.add(RuleSecretReference, High, ptr, "asks to pass the content of secrets: %s", excerpt(sent, word[0], word[1]))
-	case word != nil && !negated && passVerbRe.MatchString(sent) && paramSinkRe.MatchString(sent) && readVerbRe.MatchString(sent):
-		l.add(RuleSecretReference, High, ptr, "asks to read secrets into a parameter: %s", excerpt(sent, word[0], word[1]))
-	case word != nil && allSecretsRe.MatchString(sent) && !negated:
-		l.add(RuleSecretReference, High, ptr, "asks for all secrets: %s", excerpt(sent, word[0], word[1]))
-	case path != nil:
-		l.add(RuleSecretReference, Medium, ptr, "mentions a credential path: %s", excerpt(sent, path[0], path[1]))
-	}
-}
-
-func (l *linter) checkExfiltration(sent, ptr string) {
-	if loc := templatedURLRe.FindStringIndex(sent); loc != nil {
-		l.add(RuleExfiltration, High, ptr, "URL built from conversation data or secrets: %s", excerpt(sent, loc[0], loc[1]))
-		return
-	}
-	send := sendVerbRe.FindStringIndex(sent)
-	if send == nil {
-		return
-	}
-	if loc := urlRe.FindStringIndex(sent); loc != nil {
-		sev := Medium
-		if dataWordRe.MatchString(sent) || ipURLRe.MatchString(sent) {
-			sev = High
-		}
-		if negationRe.MatchString(sent) {
-			sev = Low
-		}
-		l.add(RuleExfiltration, sev, ptr, "asks to send data to a URL: %s", excerpt(sent, loc[0], loc[1]))
-		return
-	}
-	if loc := emailRe.FindStringIndex(sent); loc != nil && !negationRe.MatchString(sent) {
-		l.add(RuleExfiltration, High, ptr, "asks to send data to a fixed address: %s", excerpt(sent, loc[0], loc[1]))
-	}
-}
-
-func (l *linter) checkBlobs(raw, ptr string) {
-	if rasterDataURIRe.MatchString(raw) {
-		return // an inline raster image (icons), not hidden text
-	}
-	for _, loc := range base64Re.FindAllStringIndex(raw, 4) {
-		blob := raw[loc[0]:loc[1]]
-		if !strings.ContainsAny(blob, "0123456789") || strings.ToLower(blob) == blob || strings.ToUpper(blob) == blob {
-			continue // identifiers and long words, not an encoding
-		}
-		sev := Medium
-		if dec, err := decodeAnyBase64(blob); err == nil && printable(dec) {
-			sev = High
-			l.add(RuleEncodedBlob, sev, ptr, "base64 blob of %d characters decodes to text %s", len(blob), excerpt(string(dec), 0, min(len(dec), 40)))
-			return
-		}
-		l.add(RuleEncodedBlob, sev, ptr, "base64-like blob of %d characters", len(blob))
-		return
-	}
-	if loc := hexRe.FindStringIndex(raw); loc != nil {
-		l.add(RuleEncodedBlob, Low, ptr, "hex blob of %d characters", loc[1]-loc[0])
-	}
-}
-
-func decodeAnyBase64(s string) ([]byte, error) {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
-		}
-	}
-	return nil, base64.CorruptInputError(0)
-}
-
-func printable(b []byte) bool {
-	if len(b) < 16 {
-		return false
-	}
-	letters := 0
-	for _, c := range b {
-		if c < 0x20 && c != '\n' && c != '\t' || c > 0x7E {
-			return false
-		}
-		if c == ' ' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-			letters++
-		}
-	}
-	return letters*10 >= len(b)*7
-}
-
-func (l *linter) checkShadowing(sent, ptr string) {
-	if !modalRe.MatchString(sent) {
-		return
-	}
-	for _, other := range l.names {
-		if other == l.tool.Name || len(other) < 3 {
-			continue
-		}
-		if loc := wordIndex(sent, strings.ToLower(other)); loc != nil {
-			l.add(RuleShadowing, High, ptr, "redefines how tool %q must behave: %s", other, excerpt(sent, loc[0], loc[1]))
-			return
-		}
-	}
-	if loc := allToolsRe.FindStringIndex(sent); loc != nil {
-		l.add(RuleShadowing, High, ptr, "redefines how other tools must behave: %s", excerpt(sent, loc[0], loc[1]))
-		return
-	}
-	for server, tools := range l.others {
-		for _, other := range tools {
-			if other == l.tool.Name || len(other) < 5 || !strings.ContainsAny(other, "_-.") {
-				continue
-			}
-			if loc := wordIndex(sent, strings.ToLower(other)); loc != nil {
-				l.add(RuleShadowing, High, ptr, "redefines how tool %q of %s must behave: %s", other, server, excerpt(sent, loc[0], loc[1]))
-				return
-			}
-		}
-	}
+	return out
 }
 
 // wordIndex finds name in s as a whole word (not inside a longer identifier).
@@ -258,7 +127,3 @@ func wordIndex(s, name string) []int {
 func isIdent(c byte) bool {
 	return c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
-
-var allSecretsRe = regexp.MustCompile(`\b(all|every)\s+(env(ironment)?\s+variables|secrets|credentials|tokens|api\s+keys)\b`)
-
-var rasterDataURIRe = regexp.MustCompile(`^data:image/(png|jpeg|jpg|gif|webp|x-icon|vnd\.microsoft\.icon);base64,[A-Za-z0-9+/=]*$`)
