@@ -23,7 +23,7 @@ type signals struct {
 	trigger    *hit
 	command    *hit
 	capability *hit
-	mention    *hit // an attack phrase quoted by a security tool or dataset
+	mention    *hit    // an attack phrase quoted by a security tool or dataset
 	combos     []combo // sentence-level combinations, each critical or high
 }
 
