@@ -189,7 +189,9 @@ func (l *linter) lintString(s, ptr string, isDescription bool) {
 	}
 	l.checkInvisible(s, ptr)
 	l.checkPadding(s, ptr)
-	if len(s) >= 4 {
+	// A single short word (schema keywords, types, names) carries no sentence and no
+	// encoded run (those are 20 characters or more).
+	if len(s) >= 20 || strings.ContainsAny(s, " \t\n_-") && len(s) >= 4 {
 		l.emit(l.analyze(normalize(s), ptr), s, ptr)
 		l.checkBlobs(s, ptr)
 	}
