@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vetted-dev/vetted/attest/intoto"
@@ -360,7 +361,8 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		p.checkRemoteOnly(ctx, w, req)
 		return
 	}
-	for _, pkg := range w.doc.Packages {
+	results := p.verifyAll(ctx, w.doc)
+	for i, pkg := range w.doc.Packages {
 		label := pkg.Label()
 		if pkg.RegistryType != "oci" {
 			w.add(Check{Name: CheckPackages, Package: label, Outcome: Fail, Reason: fmt.Sprintf(
@@ -368,7 +370,7 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 				pkg.RegistryType)})
 			continue
 		}
-		vp, err := p.verifier.VerifyPackage(ctx, VerifyRequest{ServerName: w.doc.Name, Reference: pkg.Identifier, RepositoryURL: w.doc.RepositoryURL})
+		vp, err := results[i].vp, results[i].err
 		if err != nil {
 			w.add(failedCheck(err, label))
 			continue
@@ -391,6 +393,43 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 			w.refs = append(w.refs, EvidenceRef{Package: pkg.Index, Role: rb.Role, Digest: rb.Blob.Digest})
 		}
 	}
+}
+
+// MaxConcurrentVerifications bounds how many packages of one publish are verified at once.
+const MaxConcurrentVerifications = 4
+
+type verifyResult struct {
+	vp  *VerifiedPackage
+	err error
+}
+
+// verifyAll verifies the OCI packages of doc, at most MaxConcurrentVerifications at a time
+// (fetching is network-bound); the results come back in package order, so the checks are
+// recorded in the same order as a serial run would.
+func (p *Pipeline) verifyAll(ctx context.Context, doc ServerDoc) []verifyResult {
+	results := make([]verifyResult, len(doc.Packages))
+	sem := make(chan struct{}, MaxConcurrentVerifications)
+	var wg sync.WaitGroup
+	for i, pkg := range doc.Packages {
+		if pkg.RegistryType != "oci" {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			defer func() { // off the request's goroutine: a panic must not take the process down
+				if r := recover(); r != nil {
+					results[i] = verifyResult{err: fmt.Errorf("verifying %s: internal error: %v", pkg.Identifier, r)}
+				}
+			}()
+			vp, err := p.verifier.VerifyPackage(ctx, VerifyRequest{ServerName: doc.Name, Reference: pkg.Identifier, RepositoryURL: doc.RepositoryURL})
+			results[i] = verifyResult{vp: vp, err: err}
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 // failedCheck records a seam's error as a failed check, named by a *CheckError when given.

@@ -18,6 +18,10 @@ import (
 // MaxServerJSON is the largest server.json accepted (upstream's documents are a few KiB).
 const MaxServerJSON = 256 << 10
 
+// MaxPackages is the most packages one server.json may list: each is fetched and verified
+// (and 400 of them took 8.8 s); real servers ship one or a few.
+const MaxPackages = 16
+
 // ServerDoc is a submitted server.json decoded once, strictly (see ParseServerJSON), and
 // the parts of it the pipeline reads. Authorization, storage and serving all use this one
 // value: Server is what is re-encoded and served (PinServer).
@@ -139,6 +143,9 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 	}
 	if doc.Repository != nil {
 		out.RepositoryURL = doc.Repository.URL
+	}
+	if len(doc.Packages) > MaxPackages {
+		return ServerDoc{}, &FieldError{Field: "packages", Reason: fmt.Sprintf("%d packages; at most %d per server.json", len(doc.Packages), MaxPackages)}
 	}
 	for i, p := range doc.Packages {
 		if p.RegistryType == "" || p.Identifier == "" {
