@@ -100,8 +100,11 @@ func (g *gen) findings() {
 	g.add(Case{Name: "finding/serverName-double-encoded-slash", Finding: "17.9", Target: "/v0.1/servers/io.github.acme%252Fweather/versions/latest", Status: []int{400, 404}, Want: "serverName"})
 	g.add(Case{Name: "finding/cursor-malformed-escape", Finding: "17.9", Target: "/v0.1/servers?cursor=%%%", Status: []int{400}, Want: "cursor"})
 	g.add(Case{Name: "finding/limit-malformed-escape", Finding: "17.9", Target: "/v0.1/servers?limit=%zz", Status: []int{400}, Want: "limit"})
-	g.add(Case{Name: "finding/nul-only-reason", Finding: "17.9", Method: "POST", Target: review + "/approve", Header: jsonCT, Token: "reviewer",
-		Body: `{"reason":"\u0000"}`, Status: []int{422}, Want: "reason", Skip: "issue 17 item 9 (printable reasons) is not on main yet"})
+	for _, e := range inOrder(map[string]string{"nul-only": `\u0000`, "nuls": `\u0000\u0000\u0000`, "blank": `   `, "zero-width": `\u200b\u200b`, "controls": `\u0001\u0007`}) {
+		name, reason := e.k, e.v
+		g.add(Case{Name: "finding/" + name + "-reason", Finding: "17.9", Method: "POST", Target: review + "/approve", Header: jsonCT, Token: "reviewer",
+			Body: `{"reason":"` + reason + `"}`, Status: []int{400, 422}, Want: "body.reason"})
+	}
 	g.add(Case{Name: "finding/token-ten-year-exp", Finding: "17.9", Target: "/v0.1/x/dev.vetted/audit", Token: "forged:exp10y", Status: []int{401}, Want: "lifetime"})
 	g.add(Case{Name: "finding/healthz-not-rate-limited", Finding: "17.9", Target: "/healthz", Status: []int{200}})
 }
