@@ -106,6 +106,10 @@ func (g *gen) findings() {
 			Body: `{"reason":"` + reason + `"}`, Status: []int{400, 422}, Want: "body.reason"})
 	}
 	g.add(Case{Name: "finding/token-ten-year-exp", Finding: "17.9", Target: "/v0.1/x/dev.vetted/audit", Token: "forged:exp10y", Status: []int{401}, Want: "lifetime"})
+	g.add(Case{Name: "finding/17-packages", Finding: "17.9", Method: "POST", Target: publish, Header: jsonCT, Token: "publisher",
+		Repeat: &Repeat{Prefix: simple[:strings.Index(simple, `"packages"`)] + `"packages":[`,
+			Item: `{"registryType":"oci","identifier":"ghcr.io/acme/weather:%d","transport":{"type":"stdio"}}`, Sep: ",", Count: 17, Suffix: "]}"},
+		Status: []int{422}, Want: "at most 16"})
 	g.add(Case{Name: "finding/healthz-not-rate-limited", Finding: "17.9", Target: "/healthz", Status: []int{200}})
 }
 
