@@ -173,6 +173,7 @@ func newToolsLintCmd(e *env) *cobra.Command {
 	var (
 		asJSON         bool
 		failOn, others string
+		server         string
 	)
 	cmd := &cobra.Command{
 		Use:   "lint FILE",
@@ -183,7 +184,12 @@ line: SEVERITY RULE TOOL POINTER MESSAGE. --json prints
 
 Rules: ` + ruleList() + `
 
---known-tools FILE gives other servers' tool names for collision checks, as
+Severities follow harm (docs/tool-lint.md): a directive to the model combined with a
+sensitive target, an exfiltration channel or concealment is critical; a directive alone is
+high; honest capability disclosures are low.
+
+--server NAME says which server the manifest is, so that its own well-known tools are not
+reported as collisions. --known-tools FILE gives other servers' tool names for collision checks, as
 {"server-name":["tool",…],…}; without it a built-in list of well-known servers is used.
 Exit status: 1 when a finding at or above --fail-on (info, low, medium, high, critical; "none"
 never fails) exists, 0 otherwise, 2 bad usage or invalid manifest.`,
@@ -197,7 +203,7 @@ never fails) exists, 0 otherwise, 2 bad usage or invalid manifest.`,
 				}
 				threshold = s
 			}
-			var opts toolmanifest.LintOptions
+			opts := toolmanifest.LintOptions{Server: server}
 			if others != "" {
 				data, err := os.ReadFile(others)
 				if err != nil {
@@ -239,6 +245,7 @@ never fails) exists, 0 otherwise, 2 bad usage or invalid manifest.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a finding at or above this severity exists")
 	cmd.Flags().StringVar(&others, "known-tools", "", "JSON file of other servers' tool names")
+	cmd.Flags().StringVar(&server, "server", "", "the server's identity (registry name or npm package): collision checks skip its own well-known tools")
 	return cmd
 }
 
