@@ -29,10 +29,45 @@ type verKey struct {
 	latest        bool
 }
 
-// listKey identifies a list response by its raw (already validated) parameters.
-type listKey struct {
+// listParams are a list request's raw query parameters.
+type listParams struct {
 	cursor, search, updatedSince, version string
 	limit                                 int
+}
+
+// listKey identifies a list response by its parsed, normalized query, so that spellings of
+// one query (search in another ASCII case, the same instant written another way) share
+// one entry and one store query.
+type listKey struct {
+	after        registry.Key
+	hasAfter     bool
+	limit        int
+	search       string // ASCII-lowered: search matches ASCII letters case-insensitively
+	updatedSince int64  // Unix microseconds; 0 for none
+	version      string
+	latest       bool
+}
+
+func listKeyOf(q registry.ListQuery) listKey {
+	k := listKey{limit: q.Limit, search: asciiLower(q.Search), version: q.Version, latest: q.LatestOnly}
+	if q.After != nil {
+		k.after, k.hasAfter = *q.After, true
+	}
+	if !q.UpdatedSince.IsZero() {
+		k.updatedSince = q.UpdatedSince.UnixMicro()
+	}
+	return k
+}
+
+// asciiLower lowers ASCII letters only (other characters match literally).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // changeSeqTimeout bounds one ChangeSeq read (callers share it, so it ignores their own

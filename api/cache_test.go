@@ -223,3 +223,35 @@ func TestSlowChangeSeqDoesNotBlockReads(t *testing.T) {
 		t.Fatalf("after the check: %d, want 404 (quarantined)", code)
 	}
 }
+
+// Spellings of one list query share one cache entry and one store query: search in another
+// ASCII case, the same instant written another way, parameters in another order.
+func TestListCacheKeyIsNormalized(t *testing.T) {
+	st := newMemStore()
+	seed(t, st, "io.github.acme/weather@1.0.0", "io.github.acme/tides@1.0.0")
+	h := newServer(t, st).Handler()
+	variants := []string{
+		"/v0.1/servers?search=Weather&updated_since=2025-01-01T00:00:00Z&limit=10",
+		"/v0.1/servers?search=WEATHER&updated_since=2025-01-01T01:00:00%2B01:00&limit=10",
+		"/v0.1/servers?limit=10&updated_since=2025-01-01T00:00:00.000Z&search=weather",
+	}
+	var body string
+	for i, v := range variants {
+		r := get(t, h, v)
+		if r.code != 200 || !strings.Contains(r.body, "io.github.acme/weather") || strings.Contains(r.body, "tides") {
+			t.Fatalf("%s: %d %s", v, r.code, r.body)
+		}
+		if i > 0 && r.body != body {
+			t.Fatalf("%s answers differently: %s vs %s", v, r.body, body)
+		}
+		body = r.body
+	}
+	if n := st.Calls("ListVersionsPage"); n != 1 {
+		t.Fatalf("%d store queries for one query spelled %d ways, want 1", n, len(variants))
+	}
+	// A different query is another entry.
+	get(t, h, "/v0.1/servers?search=tides&limit=10")
+	if n := st.Calls("ListVersionsPage"); n != 2 {
+		t.Fatalf("%d store queries, want 2", n)
+	}
+}

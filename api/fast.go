@@ -102,7 +102,7 @@ func (f *fastRoutes) serve(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (f *fastRoutes) serveList(w http.ResponseWriter, r *http.Request, prefix string) bool {
-	k := listKey{limit: defaultLimit}
+	k := listParams{limit: defaultLimit}
 	if raw := r.URL.RawQuery; raw != "" {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
@@ -138,11 +138,15 @@ func (f *fastRoutes) serveList(w http.ResponseWriter, r *http.Request, prefix st
 			*dst = vals[0]
 		}
 	}
+	q, err := listQuery(k)
+	if err != nil {
+		return false
+	}
 	g := f.current(r)
 	if g == nil {
 		return false
 	}
-	e := g.list(k)
+	e := g.list(listKeyOf(q))
 	return e != nil && f.hit("list") && f.run(w, r, f.list[prefix], e)
 }
 

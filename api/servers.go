@@ -71,7 +71,7 @@ func registerServers(api huma.API, s *Server, suffix string) {
 		Responses: okResponses(listSchema, "A page of server versions"),
 		Errors:    []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 	}, PermRead), func(ctx context.Context, in *listServersInput) (*rawOutput, error) {
-		e, err := s.listPage(ctx, listKey{
+		e, err := s.listPage(ctx, listParams{
 			cursor: in.Cursor, limit: in.Limit, search: in.Search,
 			updatedSince: in.UpdatedSince, version: in.Version,
 		})
@@ -233,11 +233,12 @@ func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error
 
 // listPage returns the response for one page of the server list. k holds the raw query
 // parameters (limit already range-checked by huma); they are validated here.
-func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
-	q, err := listQuery(k)
+func (s *Server) listPage(ctx context.Context, p listParams) (*entry, error) {
+	q, err := listQuery(p)
 	if err != nil {
 		return nil, err
 	}
+	k := listKeyOf(q)
 	g, err := s.cache.current(ctx)
 	if err != nil {
 		return nil, unavailable(err)
@@ -247,7 +248,7 @@ func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
 		return e, nil
 	}
 	s.metrics.cacheCount("list", false)
-	key := fmt.Sprintf("l\x00%d\x00%q\x00%q\x00%q\x00%q\x00%d", g.seq, k.cursor, k.search, k.updatedSince, k.version, k.limit)
+	key := fmt.Sprintf("l\x00%d\x00%#v", g.seq, k)
 	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
 		page, more, err := s.store.ListVersionsPage(ctx, q)
 		if err != nil {
@@ -265,7 +266,7 @@ func (s *Server) listPage(ctx context.Context, k listKey) (*entry, error) {
 }
 
 // listQuery validates the raw list parameters.
-func listQuery(k listKey) (q registry.ListQuery, err error) {
+func listQuery(k listParams) (q registry.ListQuery, err error) {
 	if k.limit < 1 || k.limit > maxLimit {
 		return q, badParam("query.limit", k.limit, "must be between 1 and %d", maxLimit)
 	}
