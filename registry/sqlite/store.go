@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -125,6 +126,12 @@ var dialect = sqlstore.Dialect{
 		return nil
 	},
 	SearchFilter: func(term string) (string, []any) {
-		return `name LIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
+		like := []any{"%" + sqlstore.EscapeLike(term) + "%"}
+		if utf8.RuneCountInString(term) < 3 {
+			return `name LIKE ? ESCAPE '\'`, like // no trigram to look up
+		}
+		// The trigram index (case-folded) narrows the candidates to a superset; LIKE decides.
+		return `rowid IN (SELECT rowid FROM servers_search WHERE servers_search MATCH ?) AND name LIKE ? ESCAPE '\'`,
+			append([]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`}, like...)
 	},
 }

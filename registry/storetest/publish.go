@@ -55,6 +55,7 @@ func RunPublish(t *testing.T, b Backend) {
 		{"TruncatedChain", testTruncatedChain},
 		{"NamespaceRace", testNamespaceRace},
 		{"IntegrityMigration", testIntegrityMigration},
+		{"SearchMigration", testSearchMigration},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

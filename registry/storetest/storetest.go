@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"LatestOnly", testLatestOnly},
 		{"ExactVersion", testExactVersion},
 		{"Search", testSearch},
+		{"SearchIndex", testSearchIndex},
 		{"UpdatedSince", testUpdatedSince},
 		{"ChangeSeq", testChangeSeq},
 		{"ConcurrentSameVersion", testConcurrentSameVersion},
