@@ -37,6 +37,39 @@ type Pipeline struct {
 	launch  LaunchPolicy
 	sjv     ServerJSONVerifier
 	log     *slog.Logger
+	npm     NPMOptions
+}
+
+// NPMSBOMGenerator builds the SBOM of a verified npm tarball (the registry-generated SBOM
+// for packages whose publisher attested none) and lists its dependencies that no lockfile
+// pins.
+type NPMSBOMGenerator interface {
+	GenerateNPMSBOM(ctx context.Context, tarball []byte) (sbom []byte, unpinned []string, err error)
+}
+
+// NPMOptions configure npm packages in the pipeline.
+type NPMOptions struct {
+	// SBOM generates the SBOM of packages without a verified SBOM attestation; nil: such
+	// packages fail the sbom check.
+	SBOM NPMSBOMGenerator
+	// Unpinned is what dependencies named by a range only (no lockfile shipped) lead to:
+	// "review" (default), "reject" or "allow".
+	Unpinned string
+}
+
+// WithNPM configures npm packages.
+func WithNPM(o NPMOptions) PipelineOption {
+	return func(p *Pipeline) error {
+		switch o.Unpinned {
+		case "":
+			o.Unpinned = "review"
+		case "review", "reject", "allow":
+		default:
+			return fmt.Errorf("npm: unpinned %q is not review, reject or allow: %w", o.Unpinned, ErrInvalid)
+		}
+		p.npm = o
+		return nil
+	}
 }
 
 // RemoteToolsVerifier verifies the signed tool manifest of a remote-only server (one with
@@ -126,6 +159,9 @@ type PublishRequest struct {
 	// ServerJSONBundle is the publisher's Sigstore bundle over the submitted server.json
 	// (nil when none was sent); see ServerJSONVerifier.
 	ServerJSONBundle []byte
+	// Evidence are publisher-supplied Sigstore bundles (JSON), for what a package's own
+	// registry does not carry (npm: SBOM and tool-manifest attestations over the tarball).
+	Evidence [][]byte
 }
 
 // PublishResult is the pipeline's answer.
@@ -314,6 +350,8 @@ type work struct {
 	seen     []string // the namespaces the look-alike check compared with
 	// signers are identities that signed something other than a package (server.json).
 	signers []Signer
+	npm     []NPMPackageMeta
+	npmIdx  map[int]bool
 }
 
 func (w *work) add(c ...Check) { w.checks = append(w.checks, c...) }
@@ -361,18 +399,37 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		p.checkRemoteOnly(ctx, w, req)
 		return
 	}
-	results := p.verifyAll(ctx, w.doc)
+	npmCount := 0
+	for _, pkg := range w.doc.Packages {
+		if pkg.RegistryType == "npm" {
+			npmCount++
+		}
+	}
+	if len(req.Evidence) > 0 && npmCount != 1 {
+		w.add(Check{Name: CheckPackages, Outcome: Fail, Reason: fmt.Sprintf(
+			"publisher-supplied evidence binds to one npm tarball; this server.json has %d npm packages", npmCount)})
+		return
+	}
+	results := p.verifyAll(ctx, w.doc, req.Evidence)
 	for i, pkg := range w.doc.Packages {
 		label := pkg.Label()
-		if pkg.RegistryType != "oci" {
+		if reason, ok := unverifiable[pkg.RegistryType]; ok {
+			w.add(Check{Name: CheckPackages, Package: label, Outcome: Fail, Reason: reason})
+			continue
+		}
+		if pkg.RegistryType != "oci" && pkg.RegistryType != "npm" {
 			w.add(Check{Name: CheckPackages, Package: label, Outcome: Fail, Reason: fmt.Sprintf(
-				"registryType %q cannot be verified; Vetted publishes OCI images (registryType \"oci\") whose signatures, SBOM and tool manifest it can check",
+				"registryType %q cannot be verified; Vetted publishes OCI images (registryType \"oci\") and npm packages (\"npm\") whose signatures, SBOM and tool manifest it can check",
 				pkg.RegistryType)})
 			continue
 		}
 		vp, err := results[i].vp, results[i].err
 		if err != nil {
 			w.add(failedCheck(err, label))
+			continue
+		}
+		if pkg.RegistryType == "npm" && vp.NPM == nil {
+			w.add(Check{Name: CheckResolve, Package: label, Outcome: Fail, Reason: "the verifier returned no npm pin (integrity, tarball digest)"})
 			continue
 		}
 		if !ValidDigest(vp.Digest) || vp.Pinned == "" {
@@ -383,6 +440,9 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		for _, c := range vp.Checks {
 			c.Package = label
 			w.add(c)
+		}
+		if vp.NPM != nil {
+			p.npmSBOM(ctx, w, pkg.Index, label, vp)
 		}
 		p.requireAndScan(ctx, w, pkg.Index, label, vp)
 		w.pinned = append(w.pinned, PinnedPackage{Index: pkg.Index, Identifier: pkg.Identifier, Digest: vp.Digest, Pinned: vp.Pinned})
@@ -406,13 +466,17 @@ type verifyResult struct {
 // verifyAll verifies the OCI packages of doc, at most MaxConcurrentVerifications at a time
 // (fetching is network-bound); the results come back in package order, so the checks are
 // recorded in the same order as a serial run would.
-func (p *Pipeline) verifyAll(ctx context.Context, doc ServerDoc) []verifyResult {
+func (p *Pipeline) verifyAll(ctx context.Context, doc ServerDoc, evidence [][]byte) []verifyResult {
 	results := make([]verifyResult, len(doc.Packages))
 	sem := make(chan struct{}, MaxConcurrentVerifications)
 	var wg sync.WaitGroup
 	for i, pkg := range doc.Packages {
-		if pkg.RegistryType != "oci" {
+		if pkg.RegistryType != "oci" && pkg.RegistryType != "npm" {
 			continue
+		}
+		vreq := VerifyRequest{ServerName: doc.Name, Reference: pkg.Identifier, RepositoryURL: doc.RepositoryURL, RegistryType: pkg.RegistryType}
+		if pkg.RegistryType == "npm" {
+			vreq.Version, vreq.RegistryBaseURL, vreq.Evidence = pkg.Version, pkg.RegistryBaseURL, evidence
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -424,7 +488,7 @@ func (p *Pipeline) verifyAll(ctx context.Context, doc ServerDoc) []verifyResult 
 					results[i] = verifyResult{err: fmt.Errorf("verifying %s: internal error: %v", pkg.Identifier, r)}
 				}
 			}()
-			vp, err := p.verifier.VerifyPackage(ctx, VerifyRequest{ServerName: doc.Name, Reference: pkg.Identifier, RepositoryURL: doc.RepositoryURL})
+			vp, err := p.verifier.VerifyPackage(ctx, vreq)
 			results[i] = verifyResult{vp: vp, err: err}
 		}()
 	}
@@ -639,7 +703,9 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 	}
 	pins := map[int]string{}
 	for _, pp := range w.pinned {
-		pins[pp.Index] = pp.Pinned
+		if !w.npmIdx[pp.Index] { // npm packages are served by their exact version, unchanged
+			pins[pp.Index] = pp.Pinned
+		}
 	}
 	served, err := PinServer(w.doc.Server, pins)
 	if err != nil {
@@ -651,7 +717,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 		ToolManifestDigest: reportDigest(w.report), ToolManifest: w.manifest,
 	}
 	var results, provs, pkgs []json.RawMessage
-	meta := VettedMeta{Packages: w.pinned, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now, Links: p.links(w.doc.Name, w.doc.Version)}
+	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now, Links: p.links(w.doc.Name, w.doc.Version)}
 	for i, vp := range w.verified {
 		results = append(results, nonNullJSON(vp.Result))
 		meta.Signers = append(meta.Signers, vp.Signers...)
@@ -855,7 +921,10 @@ func rankOutcome(o Outcome) int {
 
 // VettedMeta is the object served under Vetted's _meta key with every published version.
 type VettedMeta struct {
-	Packages           []PinnedPackage     `json:"packages"`
+	Packages []PinnedPackage `json:"packages"`
+	// NPM pins each npm package: exact version, integrity, tarball sha256 and URL, and where
+	// its SBOM came from.
+	NPM                []NPMPackageMeta    `json:"npm,omitempty"`
 	ToolManifestDigest string              `json:"toolManifestDigest,omitempty"`
 	Signers            []Signer            `json:"signers"`
 	Provenance         []PackageProvenance `json:"provenance,omitempty"`

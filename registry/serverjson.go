@@ -51,6 +51,9 @@ type PackageRef struct {
 	Index        int    `json:"index"`
 	RegistryType string `json:"registryType"`
 	Identifier   string `json:"identifier"`
+	// Version and RegistryBaseURL are the package's version and registryBaseUrl (npm).
+	Version         string `json:"version,omitempty"`
+	RegistryBaseURL string `json:"registryBaseUrl,omitempty"`
 }
 
 // Label names the package in checks: "packages[0] ghcr.io/acme/weather:1.0".
@@ -151,7 +154,8 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 		if p.RegistryType == "" || p.Identifier == "" {
 			return ServerDoc{}, &FieldError{Field: fmt.Sprintf("packages[%d]", i), Reason: "registryType and identifier are required"}
 		}
-		out.Packages = append(out.Packages, PackageRef{Index: i, RegistryType: p.RegistryType, Identifier: p.Identifier})
+		out.Packages = append(out.Packages, PackageRef{Index: i, RegistryType: p.RegistryType, Identifier: p.Identifier,
+			Version: p.Version, RegistryBaseURL: p.RegistryBaseURL})
 	}
 	if len(out.Packages) == 0 && out.Remotes == 0 {
 		return ServerDoc{}, &FieldError{Field: "packages", Reason: "a server needs at least one package or remote"}

@@ -28,14 +28,17 @@ func newResolveCmd(e *env) *cobra.Command {
 		Use:   "resolve NAME[@VERSION] --registry URL",
 		Short: "Print the pinned packages and tool manifest digest of a published server version",
 		Long: `Resolve asks the registry for a published version (the latest when no version is given) and
-prints every OCI package pinned by digest and the tool manifest digest.
+prints every OCI package pinned by digest, every npm package as its exact install command
+(npx -y NAME@VERSION) with the tarball's integrity, and the tool manifest digest.
 
 --verify also checks the registry's signed verification summary attestation (DSSE, predicate
 https://slsa.dev/verification_summary/v1): its signature with the registry's key (--vsa-key
 FILE, else the key the registry serves at ` + vsaKeyPath + `), that it says PASSED,
-and that its subjects are exactly the pinned image digests and the tool manifest digest.
+and that its subjects are exactly the pinned image digests (npm: tarball sha256) and the tool
+manifest digest.
 
---json prints {"name","version","packages":[{"identifier","digest"}],"toolManifestDigest",
+--json prints {"name","version","packages":[{"registryType","identifier","digest","version",
+"integrity","tarballUrl","install"}],"toolManifestDigest",
 "verified"} ("verified" only with --verify).
 Exit status: 0 resolved (and verified), 1 not found or verification failed, 2 bad usage.`,
 		Args: cobra.ExactArgs(1),
@@ -99,11 +102,16 @@ type Resolved struct {
 	attestation        string
 }
 
-// ResolvedPackage is one pinned OCI package.
+// ResolvedPackage is one pinned package (OCI by digest; npm by exact version and integrity).
 type ResolvedPackage struct {
 	RegistryType string `json:"registryType"`
 	Identifier   string `json:"identifier"`
 	Digest       string `json:"digest,omitempty"`
+	// npm only: the exact version, the tarball's integrity and URL, and the install command.
+	Version    string `json:"version,omitempty"`
+	Integrity  string `json:"integrity,omitempty"`
+	TarballURL string `json:"tarballUrl,omitempty"`
+	Install    string `json:"install,omitempty"`
 }
 
 func resolveVersion(ctx context.Context, c *regClient, name, version string) (*Resolved, error) {
@@ -117,6 +125,13 @@ func resolveVersion(ctx context.Context, c *regClient, name, version string) (*R
 					Digest string `json:"digest"`
 					Pinned string `json:"pinned"`
 				} `json:"packages"`
+				NPM []struct {
+					Index      int    `json:"index"`
+					Name       string `json:"name"`
+					Version    string `json:"version"`
+					Integrity  string `json:"integrity"`
+					TarballURL string `json:"tarballUrl"`
+				} `json:"npm"`
 				Links map[string]string `json:"links"`
 			} `json:"dev.vetted/verification"`
 		} `json:"_meta"`
@@ -149,6 +164,23 @@ func resolveVersion(ctx context.Context, c *regClient, name, version string) (*R
 			_, d, ok := strings.Cut(p.Identifier, "@")
 			if !ok || d != rp.Digest {
 				return nil, fmt.Errorf("packages[%d] %s is not pinned to the verified digest %s", i, p.Identifier, rp.Digest)
+			}
+		}
+		if p.RegistryType == "npm" {
+			found := false
+			for _, n := range resp.Meta.Vetted.NPM {
+				if n.Index != i {
+					continue
+				}
+				if n.Name != p.Identifier || n.Version != p.Version || !strings.HasPrefix(n.Integrity, "sha512-") {
+					return nil, fmt.Errorf("packages[%d] %s@%s is not the verified npm package %s@%s", i, p.Identifier, p.Version, n.Name, n.Version)
+				}
+				rp.Version, rp.Integrity, rp.TarballURL = n.Version, n.Integrity, n.TarballURL
+				rp.Install = "npx -y " + n.Name + "@" + n.Version
+				found = true
+			}
+			if !found {
+				return nil, fmt.Errorf("packages[%d] %s carries no verified npm pin", i, p.Identifier)
 			}
 		}
 		r.Packages = append(r.Packages, rp)
@@ -216,6 +248,10 @@ func checkVSA(env []byte, key *ecdsa.PublicKey, r *Resolved) error {
 func printResolved(e *env, r *Resolved) {
 	fmt.Fprintf(e.stdout, "%s@%s\n", r.Name, r.Version)
 	for _, p := range r.Packages {
+		if p.RegistryType == "npm" {
+			fmt.Fprintf(e.stdout, "  %-5s %s  (integrity %s)\n", p.RegistryType, p.Install, p.Integrity)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "  %-5s %s\n", p.RegistryType, p.Identifier)
 	}
 	if r.ToolManifestDigest != "" {

@@ -58,6 +58,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newTokenCmd(e),
 		newPublishCmd(e),
 		newResolveCmd(e),
+		newFetchCmd(e),
 		newAuditCmd(e),
 		newOpenAPICmd(e),
 		newBenchCmd(e),

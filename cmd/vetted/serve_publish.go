@@ -87,6 +87,7 @@ type publishConfig struct {
 // npmConfig is publish.npm: how npm packages are read and verified.
 //
 //	npm:
+//	  unpinned: review                   # review|reject|allow dependencies no shipped lockfile pins
 //	  registries: [https://registry.npmjs.org, http://127.0.0.1:4873]  # registryBaseUrl allow-list; first = default
 //	  keys:                              # npm registry keys for publish attestations (default: npm's, shipped)
 //	    - keyid: "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA"
@@ -95,6 +96,9 @@ type publishConfig struct {
 type npmConfig struct {
 	Registries []string   `json:"registries,omitempty"`
 	Keys       *[]npm.Key `json:"keys,omitempty"`
+	// Unpinned: review (default), reject or allow a package whose dependencies are ranges no
+	// shipped lockfile pins (registry-generated SBOMs only).
+	Unpinned string `json:"unpinned,omitempty"`
 }
 
 // servePublish builds the publish pipeline and the continuous scanner. It returns the api
@@ -207,6 +211,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 		registry.WithServerJSONVerifier(verifier),
 		registry.WithVSASigner(registry.NewVSAKeySigner(signer, c.resource, "vetted")),
 		registry.WithLogger(log),
+		registry.WithNPM(registry.NPMOptions{SBOM: npmSBOMGenerator, Unpinned: pc.NPM.Unpinned}),
 	}
 	if pc.Tools.ReviewAt != "" || pc.Tools.RejectAt != "" {
 		tp := registry.ToolPolicy{ReviewAt: "low", RejectAt: "critical"}
