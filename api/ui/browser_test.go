@@ -137,7 +137,7 @@ func TestBrowserReviewFlow(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/ui/queue"), chromedp.WaitVisible(`table`, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	if q := text(t, ctx, "table"); !strings.Contains(q, "io.github.acme/weather") || !strings.Contains(q, "tool definition changed") {
+	if q := text(t, ctx, "table"); !strings.Contains(q, "io.github.acme/weather") || !strings.Contains(q, "tool definition changed") || !strings.Contains(q, "Submitted") || strings.Contains(q, "Published") {
 		t.Fatalf("queue:\n%s", q)
 	}
 	shot(t, ctx, dir, "queue")
