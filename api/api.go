@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -245,8 +246,29 @@ func (s *Server) serveInner(w http.ResponseWriter, r *http.Request) {
 // notFound answers paths that match no route with a problem document.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	ctx := humago.NewContext(&huma.Operation{}, r, w)
-	_ = huma.WriteErr(s.api, ctx, http.StatusNotFound,
-		"no such endpoint: "+r.URL.Path+"; see /docs for the API")
+	msg := "no such endpoint: " + r.URL.Path + "; see /docs for the API"
+	if hint := slashHint(r.URL.EscapedPath()); hint != "" {
+		msg += "; " + hint
+	}
+	_ = huma.WriteErr(s.api, ctx, http.StatusNotFound, msg)
+}
+
+// slashHint recognizes a server name whose "/" was not URL-encoded in a path
+// (/v0.1/servers/io.github.acme/weather/versions) and says how to write it.
+func slashHint(path string) string {
+	i := strings.Index(path, "/servers/")
+	if i < 0 {
+		return ""
+	}
+	parts := strings.SplitN(path[i+len("/servers/"):], "/", 3)
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" || parts[1] == "versions" || strings.Contains(strings.ToLower(parts[0]), "%2f") {
+		return ""
+	}
+	fixed := path[:i] + "/servers/" + parts[0] + "%2F" + parts[1]
+	if len(parts) == 3 {
+		fixed += "/" + parts[2]
+	}
+	return fmt.Sprintf("a server name contains \"/\", which must be URL-encoded as %%2F in a path: %s", fixed)
 }
 
 // Document returns the OpenAPI document (YAML) of the API.

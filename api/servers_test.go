@@ -193,6 +193,8 @@ func checkReadAPI(t *testing.T, h http.Handler) {
 		{"/v0.1/servers?updated_since=yesterday", 400, "query.updated_since"},
 		{"/v0.1/servers?search=" + strings.Repeat("a", 201), 422, "search"},
 		{"/v0.2/servers", 404, "no such endpoint"},
+		{"/v0.1/servers/io.github.acme/weather/versions/1.0.0", 404, `which must be URL-encoded as %2F in a path: /v0.1/servers/io.github.acme%2Fweather/versions/1.0.0`},
+		{"/v0/servers/io.github.acme/weather/versions", 404, "/v0/servers/io.github.acme%2Fweather/versions"},
 	}
 	for _, c := range errCases {
 		r := get(t, h, c.path)
