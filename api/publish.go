@@ -100,6 +100,7 @@ type PublishDecision struct {
 	Created  bool        `json:"created" doc:"false when identical content was already recorded (idempotent)"`
 	Checks   []CheckWire `json:"checks" doc:"Every check with its outcome and a reason a publisher can act on"`
 	AuditSeq int64       `json:"auditSeq,omitempty" doc:"Sequence number of the audit event recording the decision"`
+	Warnings []string    `json:"warnings,omitempty" doc:"Fields of the server.json that have no effect (registryBaseUrl and version on OCI packages), and why"`
 }
 
 // CheckWire is one check of a decision.
@@ -127,6 +128,7 @@ type RejectionProblem struct {
 	Decision string      `json:"decision"`
 	Checks   []CheckWire `json:"checks"`
 	AuditSeq int64       `json:"auditSeq,omitempty"`
+	Warnings []string    `json:"warnings,omitempty"`
 }
 
 func registerPublish(api huma.API, s *Server, suffix string) {
@@ -162,8 +164,11 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 			return nil, publishProblem(s, err)
 		}
 		s.pubDecisions.WithLabelValues(string(res.Decision), strconv.FormatBool(res.Created)).Inc()
+		warnings := registry.ServerJSONWarnings(raw)
 		if res.Decision == registry.DecisionRejected {
-			return nil, rejection(res)
+			p := rejection(res)
+			p.Warnings = warnings
+			return nil, p
 		}
 		s.Invalidate()
 		v := res.Version
@@ -171,6 +176,7 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 			Server: v.Served,
 			Meta: PublishMeta{Vetted: v.Vetted, Publish: PublishDecision{
 				Decision: string(res.Decision), Created: res.Created, Checks: checksWire(res.Checks), AuditSeq: res.AuditSeq,
+				Warnings: warnings,
 			}},
 		}}
 		if v.Status == registry.StatusPublished {
@@ -224,7 +230,7 @@ func decodeBundleHeader(h string) ([]byte, error) {
 	return b, nil
 }
 
-func rejection(res registry.PublishResult) error {
+func rejection(res registry.PublishResult) *RejectionProblem {
 	p := &RejectionProblem{
 		ErrorModel: huma.ErrorModel{
 			Title:  http.StatusText(http.StatusUnprocessableEntity),

@@ -121,8 +121,9 @@ type publishAnswer struct {
 }
 
 type publishDecision struct {
-	Decision string `json:"decision"`
-	Created  bool   `json:"created"`
+	Decision string   `json:"decision"`
+	Created  bool     `json:"created"`
+	Warnings []string `json:"warnings"`
 	Checks   []struct {
 		Name    string `json:"name"`
 		Package string `json:"package"`
@@ -192,6 +193,9 @@ func runPublish(ctx context.Context, e *env, c *regClient, body, bundle []byte, 
 }
 
 func printChecks(w io.Writer, d publishDecision) {
+	for _, warn := range d.Warnings {
+		fmt.Fprintln(w, "warning: "+warn)
+	}
 	fmt.Fprintln(w, "checks:")
 	for _, c := range d.Checks {
 		pkg := ""

@@ -402,3 +402,35 @@ func TestPublishToANonVettedRegistry(t *testing.T) {
 		})
 	}
 }
+
+// Fields the schema keeps but that have no effect on an OCI package (registryBaseUrl,
+// version) get a warning in the answer, published or rejected.
+func TestPublishWarnsAboutIgnoredOCIFields(t *testing.T) {
+	p := newPublishEnv(t, "")
+	tok := map[string]string{"VETTED_TOKEN": p.token}
+	ref := p.push(t, "1.0.0", pubSPDX("4.17.21"), pubTools1, true)
+	sj := filepath.Join(t.TempDir(), "server.json")
+	os.WriteFile(sj, []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/weather",
+"description":"Weather","version":"1.0.0","packages":[{"registryType":"oci","registryBaseUrl":"https://docker.io","identifier":"`+ref+`","version":"1.0.0","transport":{"type":"stdio"}}]}`), 0o644)
+	out, errOut, code := p.cli(t, tok, "publish", sj, "--registry", p.url)
+	if code != 0 || !strings.Contains(out, "decision: published") {
+		t.Fatalf("publish: %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		`warning: packages[0].registryBaseUrl "https://docker.io" is ignored for OCI packages: the identifier`,
+		`warning: packages[0].version "1.0.0" is ignored for OCI packages: the tag or digest in the identifier`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the answer lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, _ = p.cli(t, tok, "publish", sj, "--registry", p.url, "--json")
+	var a struct {
+		Meta struct {
+			Publish struct{ Warnings []string } `json:"dev.vetted/publish"`
+		} `json:"_meta"`
+	}
+	if json.Unmarshal([]byte(out), &a) != nil || len(a.Meta.Publish.Warnings) != 2 {
+		t.Fatalf("--json warnings: %s", out)
+	}
+}
