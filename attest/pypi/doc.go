@@ -1,0 +1,7 @@
+// Package pypi reads PyPI's PEP 740 attestation documents strictly and within bounds: a
+// single attestation ({"version":1,"verification_material":…,"envelope":…}) or the
+// provenance object PyPI's Integrity API serves ({"version":1,"attestation_bundles":[…]}),
+// converts each attestation to a Sigstore bundle that package attest verifies like any
+// other, and compares project names after PEP 503 normalization. It does no I/O and no
+// cryptography: verification stays in attest, on the one per-policy verifier.
+package pypi
