@@ -59,6 +59,7 @@ type options struct {
 	publish       *PublishConfig
 	review        *ReviewConfig
 	flushKeys     func() []string
+	cors          CORSConfig
 }
 
 func defaultOptions() options {
@@ -67,6 +68,7 @@ func defaultOptions() options {
 		checkInterval: DefaultChangeCheckInterval,
 		cacheBytes:    DefaultCacheBytes,
 		fastPath:      true,
+		cors:          DefaultCORS(),
 	}
 }
 
@@ -179,6 +181,7 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	for i := len(o.httpMW) - 1; i >= 0; i-- {
 		inner = o.httpMW[i](inner)
 	}
+	inner = newCORS(o.cors, s.api).middleware(inner)
 	s.handler = s.metrics.middleware(inner)
 	return s, nil
 }

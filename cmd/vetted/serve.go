@@ -164,6 +164,11 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 	if err != nil {
 		return nil, err
 	}
+	corsOpts, err := serveCORS(c)
+	if err != nil {
+		return nil, err
+	}
+	pubOpts = append(pubOpts, corsOpts...)
 	return append(append([]api.Option{api.WithLogger(log)}, authOpts...), pubOpts...), nil
 }
 
