@@ -20,6 +20,7 @@ or an npm package against a policy file, the way the registry does at publish ti
   vetted verify IMAGE --policy P [--json]
   vetted verify npm:NAME@VERSION --policy P [--npm-registry URL] [--json]
   vetted verify npm:NAME@VERSION --tarball FILE --attestations FILE [--evidence FILE...] --policy P [--json]
+  vetted verify pypi:NAME@VERSION --artifact FILE --attestations FILE [--artifact FILE --attestations FILE...] --policy P [--json]
 
 An npm package is named by an exact version (dist-tags and ranges are refused). From a
 registry, Vetted reads the version document, downloads the tarball (bounded) and checks it
@@ -30,6 +31,15 @@ pkg:npm/NAME@VERSION with the tarball's sha512. Offline, --tarball and --attesta
 the same files. --evidence adds publisher-supplied Sigstore bundles bound to the tarball.
 Any attestation or bundle present that does not verify refuses the package. A NAME@VERSION
 other than the attestations' subject is a refusal (exit 1).
+
+A PyPI release is verified offline from its files: each --artifact (wheel or sdist) with its
+--attestations document, paired in order: PyPI's provenance object (Integrity API) or a single
+PEP 740 attestation. Each attestation becomes a Sigstore bundle verified keyless against the
+policy, its subject the file's name and sha256; the provenance object's Trusted Publisher
+must be the signing identity (check "publisher"); the file name must carry NAME (PEP 503
+normalized) and VERSION (check "filename"). Every artifact must pass; with --json the output
+is {"ref", "passed", "results": [result per artifact]}. Resolution from an index is not
+implemented yet.
 
 The reference is resolved to a digest once; everything is verified against that digest.
 Signatures and attestations are found through the OCI 1.1 referrers API (or its tag
@@ -50,7 +60,7 @@ ref, workflow, trigger, runner}, sbom, provenancePredicate, toolManifest
 holds sha512 and sha256, and items include npm's publish attestation (kind "publish").
 Check names are stable: resolve, integrity, discovery, bundle,
 statement, subject, authority, identity, certificate, sct, tlog, timestamp, key, signature,
-predicate, builder, source-repository, ref, require.signature, require.sbom,
+predicate, builder, source-repository, ref, filename, publisher, require.signature, require.sbom,
 require.provenance, require.tools.`
 
 func newVerifyCmd(e *env) *cobra.Command {
@@ -62,8 +72,8 @@ func newVerifyCmd(e *env) *cobra.Command {
 		npmFlags   npmVerifyFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "verify IMAGE|npm:NAME@VERSION --policy FILE [--json]",
-		Short: "verify an OCI image or an npm package against a policy",
+		Use:   "verify IMAGE|npm:NAME@VERSION|pypi:NAME@VERSION --policy FILE [--json]",
+		Short: "verify an OCI image, an npm package or PyPI distributions against a policy",
 		Long:  verifyLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,8 +84,11 @@ func newVerifyCmd(e *env) *cobra.Command {
 			if spec, ok := strings.CutPrefix(ref, "npm:"); ok {
 				return runVerifyNPM(cmd, e, spec, policyFile, sourceRepo, asJSON, &npmFlags)
 			}
+			if spec, ok := strings.CutPrefix(ref, "pypi:"); ok {
+				return runVerifyPyPI(e, spec, policyFile, sourceRepo, asJSON, &npmFlags)
+			}
 			if npmFlags.used() {
-				return usageErrorf("verify: --tarball, --attestations, --evidence, --npm-registry and --npm-keys are for npm:NAME@VERSION")
+				return usageErrorf("verify: --tarball, --attestations, --artifact, --evidence, --npm-registry and --npm-keys are for npm:NAME@VERSION or pypi:NAME@VERSION")
 			}
 			if _, err := name.ParseReference(ref); err != nil {
 				return usageErrorf("verify: bad image reference %q: %v", ref, err)

@@ -17,7 +17,8 @@ import (
 type npmVerifyFlags struct {
 	registry     string
 	tarball      string
-	attestations string
+	attestations []string
+	artifacts    []string
 	evidence     []string
 	keys         string
 }
@@ -26,13 +27,14 @@ func (f *npmVerifyFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.registry, "npm-registry", "", "npm registry base URL (default "+npm.DefaultRegistry+")")
 	fl.StringVar(&f.tarball, "tarball", "", "verify this package tarball offline (with --attestations)")
-	fl.StringVar(&f.attestations, "attestations", "", "the registry's attestations document for the package (offline, with --tarball)")
+	fl.StringArrayVar(&f.attestations, "attestations", nil, "npm: the registry's attestations document (offline, with --tarball); pypi: the provenance object or PEP 740 attestation of each --artifact, in order")
+	fl.StringArrayVar(&f.artifacts, "artifact", nil, "pypi: a distribution file (wheel or sdist) to verify offline (repeatable, each with its --attestations)")
 	fl.StringArrayVar(&f.evidence, "evidence", nil, "publisher-supplied Sigstore bundle over the tarball (repeatable)")
 	fl.StringVar(&f.keys, "npm-keys", "", "npm registry keys document ({\"keys\":[…]}, as served at /-/npm/v1/keys) replacing the shipped keys")
 }
 
 func (f *npmVerifyFlags) used() bool {
-	return f.registry != "" || f.tarball != "" || f.attestations != "" || len(f.evidence) > 0 || f.keys != ""
+	return f.registry != "" || f.tarball != "" || len(f.attestations) > 0 || len(f.artifacts) > 0 || len(f.evidence) > 0 || f.keys != ""
 }
 
 // maxNPMFile bounds what verify reads from a local file.
@@ -58,8 +60,14 @@ func runVerifyNPM(cmd *cobra.Command, e *env, spec, policyFile, sourceRepo strin
 	if err != nil {
 		return usageError(fmt.Errorf("verify: npm:%s: %w", spec, err))
 	}
-	offline := f.tarball != "" || f.attestations != ""
-	if offline && (f.tarball == "" || f.attestations == "") {
+	if len(f.artifacts) > 0 {
+		return usageErrorf("verify: --artifact is for pypi:NAME@VERSION")
+	}
+	if len(f.attestations) > 1 {
+		return usageErrorf("verify: npm takes one --attestations document")
+	}
+	offline := f.tarball != "" || len(f.attestations) > 0
+	if offline && (f.tarball == "" || len(f.attestations) == 0) {
 		return usageErrorf("verify: --tarball and --attestations go together")
 	}
 	if offline && f.registry != "" {
@@ -117,7 +125,7 @@ func runVerifyNPM(cmd *cobra.Command, e *env, spec, policyFile, sourceRepo strin
 		if err != nil {
 			return err
 		}
-		atts, err := readBounded("--attestations", f.attestations)
+		atts, err := readBounded("--attestations", f.attestations[0])
 		if err != nil {
 			return err
 		}

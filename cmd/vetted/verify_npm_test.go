@@ -53,7 +53,7 @@ func TestVerifyNPMCommand(t *testing.T) {
 		{"no version", []string{"npm:gundam-visor", "--policy", pol}, 2, "", "want NAME@VERSION"},
 		{"tarball without attestations", []string{"npm:gundam-visor@1.0.1", "--tarball", tgz, "--policy", pol}, 2, "", "go together"},
 		{"missing tarball file", []string{"npm:gundam-visor@1.0.1", "--tarball", filepath.Join(dir, "nope.tgz"), "--attestations", atts, "--policy", pol}, 2, "", "no such file"},
-		{"npm flags on an image", []string{"example.com/x:1", "--tarball", tgz, "--policy", pol}, 2, "", "are for npm:NAME@VERSION"},
+		{"npm flags on an image", []string{"example.com/x:1", "--tarball", tgz, "--policy", pol}, 2, "", "are for npm:NAME@VERSION or pypi:NAME@VERSION"},
 		{"plain http registry off loopback", []string{"npm:gundam-visor@1.0.1", "--npm-registry", "http://registry.example.com", "--policy", pol}, 2, "", "plain http"},
 	}
 	for _, c := range cases {
