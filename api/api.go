@@ -165,6 +165,7 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 	for _, prefix := range []string{"/v0.1", "/v0"} {
 		registerServers(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
 		registerPublish(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+		registerUpstreamMeta(s.api, prefix)
 	}
 	s.publish = o.publish
 	s.flushKeys = o.flushKeys

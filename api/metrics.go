@@ -80,7 +80,7 @@ func newMetrics() *metrics {
 		Name: "vetted_integrity_failures_total",
 		Help: "Stored versions refused by the read path because they no longer match the audit event that created them.",
 	})
-	m.reg.MustRegister(m.requests, m.latency, lookups, m.generations, m.integrity, chainBroken,
+	m.reg.MustRegister(m.requests, m.latency, lookups, m.generations, m.integrity, chainBroken, buildInfoGauge(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -44,7 +44,9 @@ func newRootCmd(e *env) *cobra.Command {
 		Short:         "Vetted: a supply-chain-verifying registry for MCP servers",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildString(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newServeCmd(e),
@@ -63,6 +65,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newOpenAPICmd(e),
 		newBenchCmd(e),
 		newTrustCmd(e),
+		newVersionCmd(),
 	)
 	return root
 }

@@ -245,7 +245,8 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 	}
 	stopHUP := flushKeysOnHUP(c.authSvc, log)
 	defer stopHUP()
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", kind), slog.String("url", c.resource), slog.Bool("tls", tlsCfg != nil))
+	b := api.Build()
+	log.Info("serving", slog.String("version", b.Version), slog.String("commit", b.GitCommit), slog.String("build_time", b.BuildTime), slog.String("addr", ln.Addr().String()), slog.String("store", kind), slog.String("url", c.resource), slog.Bool("tls", tlsCfg != nil))
 	served := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
