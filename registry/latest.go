@@ -8,7 +8,8 @@ import (
 // Latest returns the index of the latest version among vs (which should all be published
 // versions of one server), or -1 if vs is empty. As in the official MCP registry: versions
 // that parse as semantic versions are ordered by semver precedence and win over non-semver
-// ones; among non-semver versions (or equal precedence), the later PublishedAt wins.
+// ones; among non-semver versions the later PublishedAt wins, and among semantic versions of
+// equal precedence (differing only in build metadata) the earlier PublishedAt does.
 func Latest(vs []Version) int {
 	best := -1
 	for i := range vs {
@@ -28,6 +29,10 @@ func newer(a, b Version) bool {
 		if c := compareSemver(sa, sb); c != 0 {
 			return c > 0
 		}
+		// Equal precedence (3.0.0+a and 3.0.0+b): upstream's CompareVersions answers 0, and
+		// a version published later takes latest only when it compares strictly greater, so
+		// the one published first stays latest.
+		return a.PublishedAt.Before(b.PublishedAt)
 	case okA != okB:
 		return okA
 	}

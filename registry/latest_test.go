@@ -63,7 +63,7 @@ func TestLatest(t *testing.T) {
 		{"semver beats non-semver published later", []Version{v("1.0.0", 0), v("zzz", 5)}, "1.0.0"},
 		{"non-semver by time", []Version{v("b", 5), v("a", 9), v("c", 1)}, "a"},
 		{"prerelease below release", []Version{v("1.0.0", 0), v("1.0.0-rc.1", 5)}, "1.0.0"},
-		{"equal precedence: later publish", []Version{v("1.0.0+a", 5), v("1.0.0+b", 0)}, "1.0.0+a"},
+		{"equal precedence: first published stays (upstream)", []Version{v("1.0.0+a", 5), v("1.0.0+b", 0)}, "1.0.0+b"},
 	}
 	for _, c := range cases {
 		i := Latest(c.vs)
@@ -126,5 +126,28 @@ func TestPlanBulk(t *testing.T) {
 	_, err = PlanBulk(existing, []Version{{Name: "a/b", Version: "2.0.0", ContentDigest: "sha256:z"}})
 	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "a/b@2.0.0") {
 		t.Fatalf("PlanBulk with different content: %v", err)
+	}
+}
+
+// Upstream (registry v1.8.0 internal/service.CompareVersions and its publish path): a newly
+// published version becomes latest only if it compares strictly greater; 3.0.0+a and
+// 3.0.0+b compare equal, so the one published first stays latest, whatever the order given.
+func TestLatestBuildMetadataTieKeepsFirstPublished(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := Version{Version: "3.0.0+a", PublishedAt: t0}
+	b := Version{Version: "3.0.0+b", PublishedAt: t0.Add(time.Hour)}
+	for _, vs := range [][]Version{{a, b}, {b, a}} {
+		if i := Latest(vs); vs[i].Version != "3.0.0+a" {
+			t.Errorf("Latest(%s, %s) = %s, want 3.0.0+a (published first)", vs[0].Version, vs[1].Version, vs[i].Version)
+		}
+	}
+	// A strictly greater version still wins, and non-semver ties go to the later one.
+	c := Version{Version: "3.0.1", PublishedAt: t0.Add(-time.Hour)}
+	if i := Latest([]Version{a, b, c}); i != 2 {
+		t.Errorf("Latest with 3.0.1 = %d", i)
+	}
+	x, y := Version{Version: "snapshot-1", PublishedAt: t0}, Version{Version: "snapshot-2", PublishedAt: t0.Add(time.Hour)}
+	if i := Latest([]Version{y, x}); i != 0 {
+		t.Errorf("non-semver: Latest = %d, want the later published", i)
 	}
 }

@@ -77,7 +77,7 @@ func testLatestRules(t *testing.T, s registry.Store) {
 		{"semver beats an older non-semver", []string{"nightly-2026", "0.0.1"}, "0.0.1"},
 		{"non-semver by publish time", []string{"zeta", "alpha"}, "alpha"},
 		{"leading v is semver", []string{"v1.2.3", "1.2.2"}, "v1.2.3"},
-		{"build metadata is ignored; later publish wins the tie", []string{"1.0.0+b2", "1.0.0+b1"}, "1.0.0+b1"},
+		{"build metadata is ignored; the first published keeps latest (upstream v1.8.0)", []string{"1.0.0+b2", "1.0.0+b1"}, "1.0.0+b2"},
 		{"incomplete versions are not semver", []string{"1.0.0", "2.0"}, "1.0.0"},
 	}
 	ctx := context.Background()
