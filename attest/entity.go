@@ -321,7 +321,8 @@ func parseRekorBundle(data []byte) (*tlog.Entry, error) {
 	if len(rb.SignedEntryTimestamp) == 0 {
 		return nil, errors.New("no SignedEntryTimestamp")
 	}
-	return tlog.NewEntry(rb.Payload.Body, rb.Payload.IntegratedTime, rb.Payload.LogIndex, logID, rb.SignedEntryTimestamp, nil) //nolint:staticcheck // the only v1 constructor from cosign's fields
+	//lint:ignore SA1019 cosign's legacy layout carries a Rekor v1 entry's raw fields, not the protobuf TransparencyLogEntry NewTlogEntry takes
+	return tlog.NewEntry(rb.Payload.Body, rb.Payload.IntegratedTime, rb.Payload.LogIndex, logID, rb.SignedEntryTimestamp, nil)
 }
 
 func (l *legacy) HasInclusionPromise() bool { return len(l.entries) > 0 }

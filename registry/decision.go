@@ -26,7 +26,6 @@ const (
 
 // Check names. Package-scoped checks carry the package's index and identifier too.
 const (
-	CheckSchema        = "schema"
 	CheckAuthorize     = "authorize"
 	CheckNamespace     = "namespace.lookalike"
 	CheckPackages      = "packages"

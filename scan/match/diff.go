@@ -61,15 +61,6 @@ func Diff(old, new *Index) *Delta {
 
 func base(eco string) string { return keyOf(eco, "").eco }
 
-// Touches reports whether the package may match differently in the two indexes.
-func (d *Delta) Touches(p sbom.Package) bool {
-	if d.all {
-		return true
-	}
-	k := keyOf(p.Ecosystem, p.Name)
-	return d.touched[k] || d.ecoChanged[k.eco]
-}
-
 // Change is what a re-scan found for one stored package list.
 type Change struct {
 	ID string // the caller's id for the package list (an SBOM digest, a version id)

@@ -212,8 +212,7 @@ func pickID(records []string) string {
 // vulnerability when one names the other as an alias or they share an alias.
 func groupAliases(ids []string, aliases func(string) []string) [][]string {
 	parent := map[string]string{}
-	var find func(string) string
-	find = func(s string) string {
+	find := func(s string) string {
 		for parent[s] != s {
 			parent[s] = parent[parent[s]]
 			s = parent[s]

@@ -559,7 +559,6 @@ func rebuildArchive(old []byte, fresh map[string][]byte, removed map[string]bool
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	recs := map[string]string{}
 	for _, f := range zr.File {
 		id := strings.TrimSuffix(filepath.Base(f.Name), ".json")
 		if removed[id] {
@@ -590,7 +589,7 @@ func rebuildArchive(old []byte, fresh map[string][]byte, removed map[string]bool
 		return nil, nil, err
 	}
 	// Verify the result as if it had been downloaded.
-	recs, err = verifyArchive(context.Background(), buf.Bytes())
+	recs, err := verifyArchive(context.Background(), buf.Bytes())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -89,11 +89,10 @@ func (b *jsonTapBody) Close() error { return b.rc.Close() }
 // sseTapBody follows a server-sent event stream line by line as the SDK reads it, and hands
 // each complete event's data to the tap before the SDK sees the event's terminating line.
 type sseTapBody struct {
-	rc      io.ReadCloser
-	t       *tapRoundTripper
-	line    bytes.Buffer
-	data    bytes.Buffer
-	pending []byte
+	rc   io.ReadCloser
+	t    *tapRoundTripper
+	line bytes.Buffer
+	data bytes.Buffer
 }
 
 func (b *sseTapBody) Read(p []byte) (int, error) {

@@ -252,29 +252,6 @@ func Name(eco string, i int) string {
 	return fmt.Sprintf("pkg-%d", i)
 }
 
-func (g *gen) version(maj int) string {
-	min, pat := g.r.IntN(20), g.r.IntN(30)
-	switch g.eco {
-	case "Maven":
-		switch g.r.IntN(6) {
-		case 0:
-			return fmt.Sprintf("%d.%d.%d.Final", maj, min, pat)
-		case 1:
-			return fmt.Sprintf("%d.%d.%d.v2019%02d%02d", maj, min, pat, 1+g.r.IntN(12), 1+g.r.IntN(28))
-		case 2:
-			return fmt.Sprintf("%d.%d-jre", maj, min)
-		}
-	case "PyPI":
-		if g.r.IntN(8) == 0 {
-			return fmt.Sprintf("%d.%drc%d", maj, min, 1+g.r.IntN(3))
-		}
-		if g.r.IntN(3) == 0 {
-			return fmt.Sprintf("%d.%d", maj, min)
-		}
-	}
-	return fmt.Sprintf("%d.%d.%d", maj, min, pat)
-}
-
 // vpair returns two increasing versions.
 func (g *gen) vpair() (string, string) {
 	maj := g.r.IntN(6)
