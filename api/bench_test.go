@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/vetted-dev/vetted/internal/loadgen"
+	"github.com/vetted-dev/vetted/bench/loadgen"
 	"github.com/vetted-dev/vetted/registry"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/sigtest"
 	"github.com/vetted-dev/vetted/attest/vsa"
-	"github.com/vetted-dev/vetted/internal/loadgen"
+	"github.com/vetted-dev/vetted/bench/loadgen"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/adapt"
 	"github.com/vetted-dev/vetted/registry/sqlite"
@@ -208,7 +208,7 @@ func benchReadDuringPublish(b *testing.B, p *benchPublisher) {
 }
 
 // BenchmarkReadLatestHTTPDuringPublish: the same over real HTTP on loopback (64 keep-alive
-// connections, internal/loadgen) for 5 s while versions keep being published; one run per
+// connections, bench/loadgen) for 5 s while versions keep being published; one run per
 // benchmark iteration (use -benchtime 1x).
 func BenchmarkReadLatestHTTPDuringPublish(b *testing.B) {
 	for _, s := range benchStores() {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vetted-dev/vetted/internal/loadgen"
+	"github.com/vetted-dev/vetted/bench/loadgen"
 )
 
 // newBenchCmd is the read-path benchmark (hidden; bench/read.sh drives it): `bench seed`
