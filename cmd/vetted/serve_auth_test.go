@@ -85,7 +85,7 @@ func TestServeAuth(t *testing.T) {
 		resp.Header.Get("WWW-Authenticate") == "" || !strings.Contains(resp.Header.Get("WWW-Authenticate"), base+auth.MetadataPath) {
 		t.Fatalf("token for another audience: %d %s %v", resp.StatusCode, body, resp.Header)
 	}
-	resp, body = request(t, c, "GET", base+"/docs", "")
+	resp, _ = request(t, c, "GET", base+"/docs", "")
 	if resp.StatusCode != 200 || resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("/docs headers: %d %v", resp.StatusCode, resp.Header)
 	}
@@ -120,7 +120,7 @@ func TestServeTLSAndPlainHTTPPolicy(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Fatalf("TLS 1.2: %d %s %v", resp.StatusCode, body, resp.Header)
 	}
-	resp, body = request(t, c12, "GET", base+auth.MetadataPath, "")
+	_, body = request(t, c12, "GET", base+auth.MetadataPath, "")
 	if !strings.Contains(body, `"resource":"`+base+`"`) {
 		t.Fatalf("metadata over TLS: %s", body)
 	}
