@@ -230,17 +230,30 @@ func (w *walker) valueTok(tok json.Token, t reflect.Type, c *constraints, path s
 	return &fatal{path: path, reason: "strictjson: type " + t.String() + " is not supported"}
 }
 
-// object reads the members of an object with fixed fields (after its '{').
-func (w *walker) object(si *structInfo, path string, depth int) *fatal {
+// members reads the members of an object (after its '{') up to and including its '}': every
+// key goes through the key rules (duplicates, case-fold collisions), then value reads the
+// member's value. It returns the object's keys.
+func (w *walker) members(path string, value func(k, kp string) *fatal) (keySet, *fatal) {
 	keys := newKeySet()
 	for w.dec.More() {
 		tok, f := w.token(path)
 		if f != nil {
-			return f
+			return keys, f
 		}
 		k, _ := tok.(string)
 		kp := join(path, k)
 		w.checkKey(keys, k, kp)
+		if f := value(k, kp); f != nil {
+			return keys, f
+		}
+	}
+	_, f := w.token(path)
+	return keys, f
+}
+
+// object reads the members of an object with fixed fields (after its '{').
+func (w *walker) object(si *structInfo, path string, depth int) *fatal {
+	keys, f := w.members(path, func(k, kp string) *fatal {
 		fi, ok := si.byName[k]
 		if !ok {
 			if known, ok := si.byFold[foldKey(k)]; ok {
@@ -248,16 +261,11 @@ func (w *walker) object(si *structInfo, path string, depth int) *fatal {
 			} else {
 				w.add(kp, "unknown key")
 			}
-			if f := w.skipValue(kp, depth); f != nil {
-				return f
-			}
-			continue
+			return w.skipValue(kp, depth)
 		}
-		if f := w.value(fi.typ, &fi.c, kp, depth); f != nil {
-			return f
-		}
-	}
-	if _, f := w.token(path); f != nil {
+		return w.value(fi.typ, &fi.c, kp, depth)
+	})
+	if f != nil {
 		return f
 	}
 	for _, fi := range si.fields {
@@ -270,20 +278,7 @@ func (w *walker) object(si *structInfo, path string, depth int) *fatal {
 
 // mapObject reads an object whose keys are free (a Go map) with values of type elem.
 func (w *walker) mapObject(elem reflect.Type, path string, depth int) *fatal {
-	keys := newKeySet()
-	for w.dec.More() {
-		tok, f := w.token(path)
-		if f != nil {
-			return f
-		}
-		k, _ := tok.(string)
-		kp := join(path, k)
-		w.checkKey(keys, k, kp)
-		if f := w.value(elem, nil, kp, depth); f != nil {
-			return f
-		}
-	}
-	_, f := w.token(path)
+	_, f := w.members(path, func(_, kp string) *fatal { return w.value(elem, nil, kp, depth) })
 	return f
 }
 
@@ -295,19 +290,8 @@ func (w *walker) anyTok(tok json.Token, path string, depth int) *fatal {
 	}
 	switch d {
 	case '{':
-		keys := newKeySet()
-		for w.dec.More() {
-			tok, f := w.token(path)
-			if f != nil {
-				return f
-			}
-			k, _ := tok.(string)
-			kp := join(path, k)
-			w.checkKey(keys, k, kp)
-			if f := w.skipValue(kp, depth+1); f != nil {
-				return f
-			}
-		}
+		_, f := w.members(path, func(_, kp string) *fatal { return w.skipValue(kp, depth+1) })
+		return f
 	case '[':
 		for i := 0; w.dec.More(); i++ {
 			if f := w.skipValue(path+"["+strconv.Itoa(i)+"]", depth+1); f != nil {
