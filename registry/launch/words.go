@@ -31,14 +31,7 @@ func SplitWords(s string) []string {
 			inWord = true
 		case c == '\'':
 			inWord = true
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				cur.WriteString(s[i+1:])
-				i = len(s)
-				break
-			}
-			cur.WriteString(s[i+1 : i+1+j])
-			i += j + 1
+			i = singleQuoted(s, i, &cur)
 		case c == '"':
 			inWord = true
 			for i++; i < len(s) && s[i] != '"'; i++ {
@@ -110,14 +103,7 @@ func Lex(s string) []Tok {
 			inWord = true
 		case c == '\'':
 			inWord = true
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				cur.WriteString(s[i+1:])
-				i = len(s)
-				break
-			}
-			cur.WriteString(s[i+1 : i+1+j])
-			i += j + 1
+			i = singleQuoted(s, i, &cur)
 		case c == '"':
 			// Substitutions inside double quotes run; the quoted text around them stays one word.
 			inWord = true
@@ -175,4 +161,17 @@ func Lex(s string) []Tok {
 	}
 	emit()
 	return out
+}
+
+// singleQuoted copies the literal text of the single-quoted string that opens at s[i] into
+// cur and returns the index of its closing quote (len(s) when it is unterminated: it runs to
+// the end).
+func singleQuoted(s string, i int, cur *strings.Builder) int {
+	j := strings.IndexByte(s[i+1:], '\'')
+	if j < 0 {
+		cur.WriteString(s[i+1:])
+		return len(s)
+	}
+	cur.WriteString(s[i+1 : i+1+j])
+	return i + j + 1
 }
