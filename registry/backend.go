@@ -15,6 +15,7 @@ type Backend interface {
 	StatusCounter
 	ReportLister
 	IntegritySource
+	MirrorStore
 }
 
 var (

@@ -50,6 +50,7 @@ func RunPublish(t *testing.T, b Backend) {
 		{"ConcurrentAudit", testConcurrentAudit},
 		{"Transition", testTransition},
 		{"ClaimJob", testClaimJob},
+		{"MirrorState", testMirrorState},
 		{"Namespaces", testNamespaces},
 		{"TamperedVersions", testTamperedVersions},
 		{"TruncatedChain", testTruncatedChain},
