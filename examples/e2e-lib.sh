@@ -1,7 +1,8 @@
 # Sourced by the scripts in examples/e2e.d: installs the real tools the end-to-end suite uses at
 # their pinned versions (skipping any already installed at that version) and sets up a temp
 # dir that is removed, with every process recorded in PIDS, when the script exits.
-# After sourcing: $BIN on PATH, $TMP, PIDS=(), free_port.
+# After sourcing: $BIN on PATH, $TMP, PIDS=(), free_port, and the official registry's helpers
+# (build_official_registry, start_official_registry, stop_official_registry, build_mcp_publisher).
 export GOTOOLCHAIN=go1.27.3
 
 BIN="${VETTED_TOOLS_BIN:-$HOME/go/bin}"
@@ -34,8 +35,91 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "${#OFFICIAL_DBS[@]}" -eq 0 ] || drop_official_dbs
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# ---- The official registry (github.com/modelcontextprotocol/registry) and its publisher CLI ----
+# Both are built from the version go.mod pins (so from the module cache when it is there) into
+# $TMP, never into the repository. The build cache makes a second build a link step.
+OFFICIAL_MODULE=github.com/modelcontextprotocol/registry
+official_version() { go list -m -f '{{.Version}}' "$OFFICIAL_MODULE"; }
+
+# build_official_registry: sets OFFICIAL_REGISTRY to the path of the registry server binary.
+build_official_registry() {
+  [ -n "${OFFICIAL_REGISTRY:-}" ] && [ -x "$OFFICIAL_REGISTRY" ] && return 0
+  local ver; ver=$(official_version)
+  mkdir -p "$TMP/official-bin"
+  GOBIN="$TMP/official-bin" go install "$OFFICIAL_MODULE/cmd/registry@$ver"
+  OFFICIAL_REGISTRY="$TMP/official-bin/registry"
+}
+
+# build_mcp_publisher: sets MCP_PUBLISHER to the path of the official mcp-publisher CLI.
+build_mcp_publisher() {
+  [ -n "${MCP_PUBLISHER:-}" ] && [ -x "$MCP_PUBLISHER" ] && return 0
+  local ver; ver=$(official_version)
+  mkdir -p "$TMP/official-bin"
+  GOBIN="$TMP/official-bin" go install "$OFFICIAL_MODULE/cmd/publisher@$ver"
+  MCP_PUBLISHER="$TMP/official-bin/mcp-publisher"
+  [ -x "$MCP_PUBLISHER" ] || MCP_PUBLISHER="$TMP/official-bin/publisher"
+}
+
+# start_official_registry PORT [SEED [DB]]: runs the official registry on 127.0.0.1:PORT against
+# a database DB (default: a fresh one, dropped at exit) on the local PostgreSQL
+# ($VETTED_TEST_POSTGRES names the server; its database part is replaced). SEED is
+# MCP_REGISTRY_SEED_FROM: a JSON file of server.json documents, a URL of such a file, or a
+# registry's list URL (one containing /v0/servers, e.g. http://127.0.0.1:8080/v0/servers), which
+# upstream pages through once, at start, before it listens. Pass a DB name again to restart on
+# the same data. Extra environment (MCP_REGISTRY_*) passes through. Returns when /v0/health
+# answers (so the seed import is over). Sets OFFICIAL_URL, OFFICIAL_PID, OFFICIAL_DB_URL, and
+# logs to $TMP/official-PORT.log.
+OFFICIAL_DBS=()
+official_pg_base() { local u=${VETTED_TEST_POSTGRES:-postgres://root@127.0.0.1:5432/test?sslmode=disable}; echo "${u%%\?*}" | sed 's#/[^/]*$##'; }
+start_official_registry() {
+  local port=$1 seed=${2:-} db=${3:-} base query
+  build_official_registry
+  base=$(official_pg_base)
+  query="sslmode=disable"
+  if [ -z "$db" ]; then
+    db="official_$$_${port}_$RANDOM"
+    psql -q "$base/postgres?$query" -c "CREATE DATABASE $db" >/dev/null || { echo "cannot create database $db on $base" >&2; return 1; }
+    OFFICIAL_DBS+=("$db")
+  fi
+  OFFICIAL_DB_URL="$base/$db?$query"
+  [ -n "${OFFICIAL_JWT_KEY:-}" ] || OFFICIAL_JWT_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+  MCP_REGISTRY_SERVER_ADDRESS="127.0.0.1:$port" \
+  MCP_REGISTRY_DATABASE_URL="$OFFICIAL_DB_URL" \
+  MCP_REGISTRY_SEED_FROM="$seed" \
+  MCP_REGISTRY_JWT_PRIVATE_KEY="$OFFICIAL_JWT_KEY" \
+  MCP_REGISTRY_ENABLE_REGISTRY_VALIDATION="${MCP_REGISTRY_ENABLE_REGISTRY_VALIDATION:-false}" \
+  MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH="${MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH:-true}" \
+    "$OFFICIAL_REGISTRY" > "$TMP/official-$port.log" 2>&1 &
+  OFFICIAL_PID=$!
+  PIDS+=("$OFFICIAL_PID")
+  OFFICIAL_URL="http://127.0.0.1:$port"
+  local i
+  for i in $(seq 1 600); do
+    curl -fsS "$OFFICIAL_URL/v0/health" >/dev/null 2>&1 && return 0
+    kill -0 "$OFFICIAL_PID" 2>/dev/null || { echo "the official registry exited; its log:" >&2; tail -30 "$TMP/official-$port.log" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "the official registry did not answer on $OFFICIAL_URL within 120 s" >&2; tail -30 "$TMP/official-$port.log" >&2
+  return 1
+}
+
+# stop_official_registry: stops the one start_official_registry last started (its database stays
+# until exit, so it can be restarted on the same data).
+stop_official_registry() {
+  [ -n "${OFFICIAL_PID:-}" ] || return 0
+  kill "$OFFICIAL_PID" 2>/dev/null || true
+  wait "$OFFICIAL_PID" 2>/dev/null || true
+  OFFICIAL_PID=""
+}
+
+drop_official_dbs() {
+  local db base; base=$(official_pg_base)
+  for db in "${OFFICIAL_DBS[@]}"; do psql -q "$base/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
