@@ -87,7 +87,7 @@ func sqlStores(t *testing.T) []sqlStore {
 
 func publishServerOn(t *testing.T, st sqlStore, log *slog.Logger) *Server {
 	t.Helper()
-	p, err := registry.NewPipeline(st.store, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithLinks(Links))
+	p, err := registry.NewPipeline(st.store, pubVerifier{}, pubScanner{}, pubTools{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestPublishLaunchAPI(t *testing.T) {
 				registry.PublishStore
 				registry.EvidenceStore
 			})
-			p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithLinks(Links))
+			p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{})
 			if err != nil {
 				t.Fatal(err)
 			}

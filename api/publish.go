@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
 
+	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/registry"
 )
 
@@ -28,7 +29,8 @@ type PublishConfig struct {
 	// Evidence serves what was recorded. Required.
 	Evidence registry.EvidenceStore
 	// Caller returns, for an authenticated request, who the caller is (recorded in the audit
-	// chain) and whether it may publish a server name. Required.
+	// chain) and whether it may publish a server name. Default (nil): the authenticated
+	// principal (api/auth), allowed the namespaces its publish permission covers.
 	Caller func(ctx context.Context) (actor string, authz registry.Authorizer)
 	// VSAPublicKey is the PEM public key of the registry's attestations (served at
 	// VSAKeyPath); nil when the registry signs none.
@@ -44,10 +46,21 @@ type PublishConfig struct {
 }
 
 func (c *PublishConfig) validate() error {
-	if c.Pipeline == nil || c.Evidence == nil || c.Caller == nil {
-		return errors.New("api: publishing needs a pipeline, an evidence store and a caller function")
+	if c.Pipeline == nil || c.Evidence == nil {
+		return errors.New("api: publishing needs a pipeline and an evidence store")
+	}
+	if c.Caller == nil {
+		c.Caller = principalCaller
 	}
 	return nil
+}
+
+// principalCaller is the default PublishConfig.Caller: the authenticated principal, allowed
+// to publish the names its publish permission covers.
+func principalCaller(ctx context.Context) (string, registry.Authorizer) {
+	return auth.PrincipalFrom(ctx).ID(), registry.AuthorizerFunc(func(name string) error {
+		return auth.Require(ctx, auth.PermPublish, name)
+	})
 }
 
 // WithPublishing enables publishing and the extension endpoints.
@@ -174,7 +187,7 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		v := res.Version
 		out := &struct{ Body PublishResponse }{Body: PublishResponse{
 			Server: v.Served,
-			Meta: PublishMeta{Vetted: v.Vetted, Publish: PublishDecision{
+			Meta: PublishMeta{Vetted: vettedMetaWithLinks(v.Name, v.Version, v.Vetted), Publish: PublishDecision{
 				Decision: string(res.Decision), Created: res.Created, Checks: checksWire(res.Checks), AuditSeq: res.AuditSeq,
 				Warnings: warnings,
 			}},

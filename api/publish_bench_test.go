@@ -74,7 +74,7 @@ func newBenchPublisher(b *testing.B, st benchStore) *benchPublisher {
 	sc, _ := adapt.NewScanner(func() *match.Index { return idx }, adapt.DefaultScanPolicy, nil)
 	k, _ := vsa.LoadOrCreateKey(filepath.Join(b.TempDir(), "k.pem"))
 	signer, _ := vsa.NewSigner(k)
-	pipe, err := registry.NewPipeline(st, v, sc, adapt.NewToolInspector(), registry.WithLinks(Links),
+	pipe, err := registry.NewPipeline(st, v, sc, adapt.NewToolInspector(),
 		registry.WithVSASigner(registry.NewVSAKeySigner(signer, "https://bench", "bench")))
 	if err != nil {
 		b.Fatal(err)

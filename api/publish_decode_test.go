@@ -22,7 +22,7 @@ type publishStore interface {
 // allow only (a publisher token for "allow*").
 func newPublishServerOn(t testing.TB, st publishStore, allow string) *Server {
 	t.Helper()
-	p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithLinks(Links), registry.WithVSASigner(pubVSA{}))
+	p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithVSASigner(pubVSA{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (pubVSA) SignVSA(registry.VerificationSummary) ([]byte, error) {
 func newPublishServer(t testing.TB) (*Server, *sqlite.Store) {
 	t.Helper()
 	st := openSQLite(t).(*sqlite.Store)
-	p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithLinks(Links), registry.WithVSASigner(pubVSA{}))
+	p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithVSASigner(pubVSA{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,12 +51,50 @@ func appendVersion(buf *bytes.Buffer, v registry.Version) error {
 	buf.Write(official)
 	if len(bytes.TrimSpace(v.Vetted)) > 0 {
 		buf.WriteString(`,"` + VettedMetaKey + `":`)
-		if err := json.Compact(buf, v.Vetted); err != nil {
-			return fmt.Errorf("stored verification metadata of %s@%s is not valid JSON: %w", v.Name, v.Version, err)
+		if err := appendVettedMeta(buf, v.Name, v.Version, v.Vetted); err != nil {
+			return fmt.Errorf("stored verification metadata of %s@%s: %w", v.Name, v.Version, err)
 		}
 	}
 	buf.WriteString(`}}`)
 	return nil
+}
+
+// appendVettedMeta appends the stored verification object of name@version with its links
+// (Links) added: the links are the API's, rendered at response time, not stored.
+func appendVettedMeta(buf *bytes.Buffer, name, version string, stored []byte) error {
+	start := buf.Len()
+	if err := json.Compact(buf, stored); err != nil {
+		return fmt.Errorf("not valid JSON: %w", err)
+	}
+	obj := buf.Bytes()[start:]
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil // not an object: served as stored
+	}
+	links, err := json.Marshal(Links(name, version))
+	if err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1)
+	if len(obj) > 2 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"links":`)
+	buf.Write(links)
+	buf.WriteByte('}')
+	return nil
+}
+
+// vettedMetaWithLinks returns the stored verification object of name@version as served
+// (with its links); nil when nothing is stored.
+func vettedMetaWithLinks(name, version string, stored []byte) json.RawMessage {
+	if len(bytes.TrimSpace(stored)) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := appendVettedMeta(&buf, name, version, stored); err != nil {
+		return stored
+	}
+	return buf.Bytes()
 }
 
 // officialMeta is what the official registry reports for a version. Vetted serves only

@@ -61,7 +61,7 @@ func registerReviewVersion(api huma.API, s *Server) {
 				return nil, s.reviewProblem(notFound(err, "version %q of server %q", k.Version, k.Name))
 			}
 			out := ReviewVersion{Server: v.Name, Version: v.Version, Status: string(v.Status), PublishedAt: v.PublishedAt, UpdatedAt: v.UpdatedAt,
-				ContentDigest: v.ContentDigest, Checks: []registry.Check{}, Why: []ReviewCause{}, Verification: rawOrNil(v.Vetted),
+				ContentDigest: v.ContentDigest, Checks: []registry.Check{}, Why: []ReviewCause{}, Verification: vettedMetaWithLinks(v.Name, v.Version, v.Vetted),
 				LaunchFindings: []launch.Finding{}}
 			if cfg, err := launch.Parse(v.ServerJSON); err == nil {
 				out.LaunchFindings = launch.Lint(cfg)

@@ -32,7 +32,6 @@ type Pipeline struct {
 	remote  RemoteToolsVerifier
 	signer  VSASigner
 	clock   func() time.Time
-	links   func(name, version string) map[string]string
 	toolPol ToolPolicy
 	launch  LaunchPolicy
 	sjv     ServerJSONVerifier
@@ -104,11 +103,6 @@ func WithRemoteTools(v RemoteToolsVerifier) PipelineOption {
 	return func(p *Pipeline) error { p.remote = v; return nil }
 }
 
-// WithLinks sets how the links served in Vetted's _meta are built.
-func WithLinks(f func(name, version string) map[string]string) PipelineOption {
-	return func(p *Pipeline) error { p.links = f; return nil }
-}
-
 // WithToolPolicy sets the lint thresholds (default: review at low, reject at critical).
 func WithToolPolicy(tp ToolPolicy) PipelineOption {
 	return func(p *Pipeline) error {
@@ -135,7 +129,6 @@ func NewPipeline(store PublishStore, v Verifier, s Scanner, t ToolInspector, opt
 	p := &Pipeline{
 		store: store, verifier: v, scanner: s, tools: t,
 		clock:   time.Now,
-		links:   func(string, string) map[string]string { return nil },
 		toolPol: ToolPolicy{ReviewAt: "low", RejectAt: "critical"},
 		launch:  DefaultLaunchPolicy,
 		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -717,7 +710,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 		ToolManifestDigest: reportDigest(w.report), ToolManifest: w.manifest,
 	}
 	var results, provs, pkgs []json.RawMessage
-	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now, Links: p.links(w.doc.Name, w.doc.Version)}
+	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now}
 	for i, vp := range w.verified {
 		results = append(results, nonNullJSON(vp.Result))
 		meta.Signers = append(meta.Signers, vp.Signers...)
@@ -930,7 +923,8 @@ type VettedMeta struct {
 	Provenance         []PackageProvenance `json:"provenance,omitempty"`
 	Scan               *ScanSummary        `json:"scan,omitempty"`
 	DecidedAt          time.Time           `json:"decidedAt"`
-	Links              map[string]string   `json:"links,omitempty"`
+	// The links to Vetted's extension endpoints are not stored: the API adds them to the
+	// served object at response time (migration 0008 dropped the stored copies).
 }
 
 // PackageProvenance is the provenance summary of one package.

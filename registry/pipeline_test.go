@@ -221,8 +221,7 @@ func newFixture(t *testing.T, scan Outcome, opts ...PipelineOption) *pipelineFix
 	t.Helper()
 	st := newMemStore()
 	v := fakeVerifier{byRef: map[string]func() (*VerifiedPackage, error){"ghcr.io/acme/weather:1": goodPackage(toolsV1)}}
-	opts = append([]PipelineOption{WithClock(func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }),
-		WithLinks(func(n, v string) map[string]string { return map[string]string{"tools": "/x/" + n + "/" + v + "/tools"} })}, opts...)
+	opts = append([]PipelineOption{WithClock(func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) })}, opts...)
 	p, err := NewPipeline(st, v, fakeScanner{outcome: scan}, fakeTools{}, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +266,7 @@ func TestPublishHappyPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	if meta.ToolManifestDigest != Digest([]byte(toolsV1)) || meta.Scan == nil || meta.Scan.SnapshotID != "osv-20261125T120000Z" ||
-		len(meta.Signers) != 1 || len(meta.Provenance) != 1 || meta.Links["tools"] == "" || meta.Packages[0].Digest != digestA {
+		len(meta.Signers) != 1 || len(meta.Provenance) != 1 || meta.Packages[0].Digest != digestA {
 		t.Fatalf("meta: %s", v.Vetted)
 	}
 	rec := f.store.records[Key{"io.github.acme/weather", "1.0.0"}]

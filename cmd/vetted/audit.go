@@ -67,40 +67,7 @@ Exit status: 0 intact, 1 broken or tampered, 2 bad usage.`,
 			if n != 1 {
 				return usageErrorf("give exactly one of --data-dir, --database, --registry")
 			}
-			ctx := cmd.Context()
-			var page func(ctx context.Context, after int64) ([]registry.AuditEvent, error)
-			switch {
-			case dataDir != "":
-				s, err := sqlite.Open(ctx, filepath.Join(dataDir, auditDBFile))
-				if err != nil {
-					return usageErrorf("open the data directory: %v", err)
-				}
-				defer s.Close()
-				return runStoreVerify(ctx, e, s, head, asJSON)
-			case database != "":
-				s, err := postgres.Open(ctx, database)
-				if err != nil {
-					return usageErrorf("open the database: %v", err)
-				}
-				defer s.Close()
-				return runStoreVerify(ctx, e, s, head, asJSON)
-			default:
-				if token == "" {
-					token = e.getenv("VETTED_TOKEN")
-				}
-				c, err := newRegClient(registryURL, token)
-				if err != nil {
-					return err
-				}
-				page = func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
-					var p struct {
-						Events []registry.AuditEvent `json:"events"`
-					}
-					err := c.getJSON(ctx, "/v0.1/x/dev.vetted/audit?limit=1000&after="+strconv.FormatInt(after, 10), &p)
-					return p.Events, err
-				}
-			}
-			return runAuditVerify(ctx, e, page, head, asJSON)
+			return auditVerifyFrom(cmd.Context(), e, dataDir, database, registryURL, token, head, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "data directory of 'vetted serve' (SQLite)")
@@ -110,6 +77,41 @@ Exit status: 0 intact, 1 broken or tampered, 2 bad usage.`,
 	cmd.Flags().StringVar(&head, "head", "", "expected hash of the newest event (detects a truncated chain)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// auditVerifyFrom verifies the chain from the one source given.
+func auditVerifyFrom(ctx context.Context, e *env, dataDir, database, registryURL, token, head string, asJSON bool) error {
+	switch {
+	case dataDir != "":
+		s, err := sqlite.Open(ctx, filepath.Join(dataDir, auditDBFile))
+		if err != nil {
+			return usageErrorf("open the data directory: %v", err)
+		}
+		defer s.Close()
+		return runStoreVerify(ctx, e, s, head, asJSON)
+	case database != "":
+		s, err := postgres.Open(ctx, database)
+		if err != nil {
+			return usageErrorf("open the database: %v", err)
+		}
+		defer s.Close()
+		return runStoreVerify(ctx, e, s, head, asJSON)
+	}
+	if token == "" {
+		token = e.getenv("VETTED_TOKEN")
+	}
+	c, err := newRegClient(registryURL, token)
+	if err != nil {
+		return err
+	}
+	page := func(ctx context.Context, after int64) ([]registry.AuditEvent, error) {
+		var p struct {
+			Events []registry.AuditEvent `json:"events"`
+		}
+		err := c.getJSON(ctx, "/v0.1/x/dev.vetted/audit?limit=1000&after="+strconv.FormatInt(after, 10), &p)
+		return p.Events, err
+	}
+	return runAuditVerify(ctx, e, page, head, asJSON)
 }
 
 type auditResult struct {

@@ -245,6 +245,22 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	more, err := c.serviceOptions(audit)
+	if err != nil {
+		return nil, err
+	}
+	sopts = append(sopts, more...)
+	svc, err := auth.NewService(v, resource, sopts...)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return svc, nil
+}
+
+// serviceOptions are the request-side options: anonymous reads, rate and body limits,
+// trusted proxies.
+func (c authConfig) serviceOptions(audit *slog.Logger) ([]auth.ServiceOption, error) {
+	var sopts []auth.ServiceOption
 	if c.AnonymousRead != nil {
 		sopts = append(sopts, auth.WithAnonymousRead(*c.AnonymousRead))
 	}
@@ -275,9 +291,5 @@ func buildAuth(c authConfig, dataDir, resource string, guard *netguard.Guard, au
 		}
 		sopts = append(sopts, auth.WithTrustedProxies(pfx))
 	}
-	svc, err := auth.NewService(v, resource, sopts...)
-	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
-	}
-	return svc, nil
+	return sopts, nil
 }

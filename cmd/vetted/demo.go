@@ -73,21 +73,11 @@ var demoPublishes = []demoPublish{
 
 func runDemo(ctx context.Context, e *env, addr, dataDir, logLevel string) error {
 	temp := dataDir == ""
-	if temp {
-		d, err := os.MkdirTemp("", "vetted-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dataDir = d
-	} else if ents, err := os.ReadDir(dataDir); err == nil && len(ents) > 0 {
-		return usageErrorf("--data-dir %s is not empty: the demo seeds a new registry (remove it, or name another directory)", dataDir)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return usageErrorf("--data-dir %s: %v", dataDir, err)
+	dataDir, cleanup, err := demoDataDir(dataDir)
+	if err != nil {
+		return err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
+	defer cleanup()
 	oci, err := demo.StartRegistry()
 	if err != nil {
 		return err
@@ -144,6 +134,34 @@ func runDemo(ctx context.Context, e *env, addr, dataDir, logLevel string) error 
 		}
 		fmt.Fprintln(e.stdout, line)
 	}
+	printDemoSummary(e, url, dataDir, temp, oci.Host, revTok)
+	return <-served
+}
+
+// demoDataDir returns the demo's data directory: a new temporary one (removed by cleanup)
+// when dir is empty, else dir, which must be empty or missing.
+func demoDataDir(dir string) (string, func(), error) {
+	cleanup := func() {}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "vetted-demo-")
+		if err != nil {
+			return "", cleanup, err
+		}
+		return d, func() { os.RemoveAll(d) }, nil
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return "", cleanup, usageErrorf("--data-dir %s is not empty: the demo seeds a new registry (remove it, or name another directory)", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", cleanup, usageErrorf("--data-dir %s: %v", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", cleanup, fmt.Errorf("data directory: %w", err)
+	}
+	return dir, cleanup, nil
+}
+
+// printDemoSummary says where the demo runs and what to try.
+func printDemoSummary(e *env, url, dataDir string, temp bool, ociHost, revTok string) {
 	where := dataDir
 	if temp {
 		where += " (removed on exit)"
@@ -161,8 +179,7 @@ try:
   curl -s -H "Authorization: Bearer %s" %s/v0.1/x/dev.vetted/review/queue
 
 serving until interrupted (Ctrl-C)
-`, url, where, oci.Host, revTok, url, auth.MaxSelfTokenTTL, url, url, revTok, url)
-	return <-served
+`, url, where, ociHost, revTok, url, auth.MaxSelfTokenTTL, url, url, revTok, url)
 }
 
 // demoPublishOne builds, signs and publishes one version through `vetted publish`'s own code

@@ -43,12 +43,15 @@ type serveConfig struct {
 	resource string        // the registry's URL, derived from the listener unless configured
 	authSvc  *auth.Service // set by apiOptions
 	review   *reviewWiring // the security team's desk and its links to publishing (serve_review.go)
-	// rescan runs the OSV re-scan of every published version now (set by servePublish; for
-	// the security desk, after a VEX change).
-	rescan *rescanHook
-	// vouch signs the registry's attestation for a version approved out of pending_review
-	// (set by servePublish; for the security desk).
-	vouch *vouchHook
+	// jobs runs the registry's periodic jobs once across replicas; each serve_*.go that
+	// has background work registers a registry.Job with it (runServe starts it).
+	jobs *registry.Jobs
+	// rescan is the OSV sync and re-scan (set by servePublish; the security desk re-scans
+	// with it after a VEX change).
+	rescan *registry.RescanJob
+	// voucher signs the registry's attestation for a version approved out of
+	// pending_review (set by servePublish; for the security desk).
+	voucher *registry.Voucher
 	// ready, when set, receives the registry's URL once it accepts requests (`vetted demo`
 	// publishes then); it must have room for one value.
 	ready chan<- string
@@ -149,6 +152,9 @@ func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.
 // apiOptions are the options the API server is built with. Commands that extend the
 // server (authentication, publishing) add theirs here.
 func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Backend) ([]api.Option, error) {
+	if c.jobs == nil {
+		c.jobs = registry.NewJobs(st, registry.WithJobsLogger(log.With(slog.String("log", "jobs"))))
+	}
 	authOpts, svc, err := serveAuth(c, c.resource, log)
 	if err != nil {
 		return nil, err
@@ -245,11 +251,21 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 	}
 	stopHUP := flushKeysOnHUP(c.authSvc, log)
 	defer stopHUP()
+	jctx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	if err := c.jobs.Start(jctx); err != nil {
+		return err
+	}
 	b := api.Build()
 	log.Info("serving", slog.String("version", b.Version), slog.String("commit", b.GitCommit), slog.String("build_time", b.BuildTime), slog.String("addr", ln.Addr().String()), slog.String("store", kind), slog.String("url", c.resource), slog.Bool("tls", tlsCfg != nil))
+	return serveUntilDone(ctx, c, log, hs, ln, tlsCfg != nil)
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts down gracefully.
+func serveUntilDone(ctx context.Context, c *serveConfig, log *slog.Logger, hs *http.Server, ln net.Listener, tls bool) error {
 	served := make(chan error, 1)
 	go func() {
-		if tlsCfg != nil {
+		if tls {
 			served <- hs.ServeTLS(ln, "", "")
 			return
 		}

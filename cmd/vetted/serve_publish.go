@@ -1,31 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/vetted-dev/vetted/api"
-	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/npm"
 	"github.com/vetted-dev/vetted/attest/vsa"
 	"github.com/vetted-dev/vetted/internal/netguard"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/adapt"
-	"github.com/vetted-dev/vetted/scan"
 	"github.com/vetted-dev/vetted/scan/match"
-	"github.com/vetted-dev/vetted/scan/osv"
 )
 
 func init() { addConfigSection("publish") }
@@ -101,29 +92,89 @@ type npmConfig struct {
 	Unpinned string `json:"unpinned,omitempty"`
 }
 
-// servePublish builds the publish pipeline and the continuous scanner. It returns the api
-// option and starts the background jobs, which stop with ctx.
+// servePublish builds the publish pipeline and registers the OSV sync and re-scan with
+// c.jobs (which runs it once across replicas). It returns the api option.
 func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store registry.Backend) ([]api.Option, error) {
+	pc, oc, err := publishSections(c)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With(slog.String("log", "publish"))
+	guard, err := publishGuard(pc, oc, log)
+	if err != nil {
+		return nil, err
+	}
+	verifier, policies, err := publishVerifier(pc, c.rel, guard, log)
+	if err != nil {
+		return nil, err
+	}
+	mir, scanner, err := publishScanner(ctx, c, pc, store, log)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := vsaSigner(c, pc)
+	if err != nil {
+		return nil, err
+	}
+	vsaSign := registry.NewVSAKeySigner(signer, c.resource, "vetted")
+	opts := append(pipelineOptions(pc), registry.WithRemoteTools(verifier), registry.WithServerJSONVerifier(verifier),
+		registry.WithVSASigner(vsaSign), registry.WithLogger(log))
+	pipeline, err := registry.NewPipeline(store, verifier, scanner, adapt.NewToolInspector(), opts...)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	interval, err := rescanInterval(pc)
+	if err != nil {
+		return nil, err
+	}
+	c.rescan = &registry.RescanJob{Monitor: registry.NewMonitor(store, scanner, nil, log), Mirror: mir,
+		SyncFrom: pc.Rescan.SyncFrom, Ecosystems: pc.Rescan.Ecosystems, Transport: guard.RoundTripper(),
+		Webhook: pc.Webhook, Client: guard.Client(), Log: log}
+	if err := c.jobs.Register(c.rescan.Job(interval)); err != nil {
+		return nil, err
+	}
+	c.voucher = registry.NewVoucher(store, vsaSign, nil)
+	// A changed publishing configuration is an audit event: which policies decided what.
+	if err := auditPublishConfig(ctx, store, pc, policies, log); err != nil {
+		return nil, err
+	}
+	log.Info("publishing enabled", slog.Int("policies", len(policies)), slog.String("osv_dir", mir.Dir()),
+		slog.String("vsa_key_id", signer.KeyID()), slog.Duration("rescan_interval", interval))
+	return []api.Option{api.WithPublishing(api.PublishConfig{
+		Pipeline: pipeline, Evidence: store, Audit: store,
+		VSAPublicKey: signer.PublicKeyPEM(),
+		SARIF:        adapt.SARIF("vetted"),
+		Rescan:       func(ctx context.Context) (any, error) { return c.jobs.RunNow(ctx, registry.RescanJobName) },
+	})}, nil
+}
+
+// publishSections reads the publish: and outbound: sections.
+func publishSections(c *serveConfig) (publishConfig, outboundConfig, error) {
 	var pc publishConfig
 	var oc outboundConfig
 	if c.File != nil {
 		if err := c.File.Section("publish", &pc); err != nil {
-			return nil, usageError(err)
+			return pc, oc, usageError(err)
 		}
 		if err := c.File.Section("outbound", &oc); err != nil {
-			return nil, usageError(err)
+			return pc, oc, usageError(err)
 		}
 	}
-	base := filepath.Dir(c.ConfigPath)
-	rel := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(base, p)
+	return pc, oc, nil
+}
+
+// rel resolves a path of the configuration file against the file's directory.
+func (c *serveConfig) rel(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
 	}
-	log = log.With(slog.String("log", "publish"))
-	// Plain HTTP only to the insecure registries; the webhook and the OSV mirror the
-	// operator named are allowed at their own host, port and scheme.
+	return filepath.Join(filepath.Dir(c.ConfigPath), p)
+}
+
+// publishGuard is the outbound guard of publishing: plain HTTP only to the insecure
+// registries; the webhook and the OSV mirror the operator named are allowed at their own
+// host, port and scheme.
+func publishGuard(pc publishConfig, oc outboundConfig, log *slog.Logger) (*netguard.Guard, error) {
 	gopts := []netguard.Option{netguard.AllowPlainHTTP(pc.InsecureRegistries...)}
 	for _, u := range []string{pc.Webhook, pc.Rescan.SyncFrom} {
 		if u != "" {
@@ -134,23 +185,29 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 	if err != nil {
 		return nil, usageError(fmt.Errorf("%w (publish.insecure_registries, publish.webhook, publish.rescan.sync_from)", err))
 	}
+	return guard, nil
+}
 
-	// Verification: one attest policy per namespace pattern.
+// policyRecord is what the audit chain records of one namespace policy.
+type policyRecord struct {
+	Namespace string `json:"namespace"`
+	Policy    string `json:"policy"`
+	Digest    string `json:"digest"`
+}
+
+// publishVerifier builds the verifier: one attest policy per namespace pattern, parsed now
+// so that a broken policy fails the start.
+func publishVerifier(pc publishConfig, rel func(string) string, guard *netguard.Guard, log *slog.Logger) (*adapt.Verifier, []policyRecord, error) {
 	var nps []adapt.NamespacePolicy
-	type policyRecord struct {
-		Namespace string `json:"namespace"`
-		Policy    string `json:"policy"`
-		Digest    string `json:"digest"`
-	}
-	var policyRecords []policyRecord
+	var records []policyRecord
 	for _, p := range pc.Policies {
 		pol, err := attest.ParsePolicyFile(rel(p.Policy))
 		if err != nil {
-			return nil, usageErrorf("publish.policies %s: %v", p.Namespace, err)
+			return nil, nil, usageErrorf("publish.policies %s: %v", p.Namespace, err)
 		}
 		raw, _ := os.ReadFile(rel(p.Policy))
 		nps = append(nps, adapt.NamespacePolicy{Pattern: p.Namespace, Policy: pol, Name: p.Policy})
-		policyRecords = append(policyRecords, policyRecord{Namespace: p.Namespace, Policy: p.Policy, Digest: registry.Digest(raw)})
+		records = append(records, policyRecord{Namespace: p.Namespace, Policy: p.Policy, Digest: registry.Digest(raw)})
 	}
 	aopts := []attest.Option{attest.WithTransport(guard.RoundTripper()),
 		attest.WithInsecureRegistries(pc.InsecureRegistries...), attest.WithLogger(log)}
@@ -159,21 +216,25 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 	}
 	verifier, err := adapt.NewVerifier(nps, aopts...)
 	if err != nil {
-		return nil, usageError(fmt.Errorf("publish: %w", err))
+		return nil, nil, usageError(fmt.Errorf("publish: %w", err))
 	}
 	if len(pc.NPM.Registries) > 0 {
 		if err := verifier.SetNPMRegistries(pc.NPM.Registries...); err != nil {
-			return nil, usageError(fmt.Errorf("publish.npm.registries: %w", err))
+			return nil, nil, usageError(fmt.Errorf("publish.npm.registries: %w", err))
 		}
 	}
+	return verifier, records, nil
+}
 
-	// Scanning against the OSV mirror (loaded now if present, reloaded after every sync).
-	osvDir := rel(pc.OSVDir)
+// publishScanner loads the OSV mirror (if present; reloaded after every sync) and builds
+// the scanner, which applies the reviewers' VEX statements to every scan and re-scan.
+func publishScanner(ctx context.Context, c *serveConfig, pc publishConfig, store registry.Backend, log *slog.Logger) (*registry.OSVMirror, *adapt.Scanner, error) {
+	osvDir := c.rel(pc.OSVDir)
 	if osvDir == "" {
 		osvDir = filepath.Join(c.DataDir, "osv")
 	}
-	mir := &mirrorHolder{dir: osvDir, log: log}
-	mir.load(ctx)
+	mir := registry.NewOSVMirror(osvDir, log)
+	mir.Load(ctx)
 	sp := adapt.DefaultScanPolicy
 	if pc.Scan.FailOn != "" {
 		sp.FailOn = match.Level(pc.Scan.FailOn)
@@ -181,18 +242,20 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 	if pc.Scan.ReviewOn != "" {
 		sp.ReviewOn = match.Level(pc.Scan.ReviewOn)
 	}
-	// VEX statements recorded by reviewers apply to every scan and re-scan.
 	desk, err := registry.NewDesk(store)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	scanner, err := adapt.NewScanner(mir.current, sp, desk.VEXSet)
+	scanner, err := adapt.NewScanner(mir.Current, sp, desk.VEXSet)
 	if err != nil {
-		return nil, usageErrorf("publish.scan: %v", err)
+		return nil, nil, usageErrorf("publish.scan: %v", err)
 	}
+	return mir, scanner, nil
+}
 
-	// The registry's own signing key.
-	keyPath := rel(pc.VSAKey)
+// vsaSigner loads (or creates) the registry's own signing key.
+func vsaSigner(c *serveConfig, pc publishConfig) (*vsa.Signer, error) {
+	keyPath := c.rel(pc.VSAKey)
 	if keyPath == "" {
 		keyPath = filepath.Join(c.DataDir, "vsa-key.pem")
 	}
@@ -200,19 +263,12 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 	if err != nil {
 		return nil, err
 	}
-	signer, err := vsa.NewSigner(key)
-	if err != nil {
-		return nil, err
-	}
+	return vsa.NewSigner(key)
+}
 
-	opts := []registry.PipelineOption{
-		registry.WithLinks(api.Links),
-		registry.WithRemoteTools(verifier),
-		registry.WithServerJSONVerifier(verifier),
-		registry.WithVSASigner(registry.NewVSAKeySigner(signer, c.resource, "vetted")),
-		registry.WithLogger(log),
-		registry.WithNPM(registry.NPMOptions{SBOM: npmSBOMGenerator, Unpinned: pc.NPM.Unpinned}),
-	}
+// pipelineOptions are the pipeline's policies from the configuration.
+func pipelineOptions(pc publishConfig) []registry.PipelineOption {
+	opts := []registry.PipelineOption{registry.WithNPM(registry.NPMOptions{SBOM: npmSBOMGenerator, Unpinned: pc.NPM.Unpinned})}
 	if pc.Tools.ReviewAt != "" || pc.Tools.RejectAt != "" {
 		tp := registry.ToolPolicy{ReviewAt: "low", RejectAt: "critical"}
 		if pc.Tools.ReviewAt != "" {
@@ -233,304 +289,31 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 		}
 		opts = append(opts, registry.WithLaunchPolicy(lp))
 	}
-	pipeline, err := registry.NewPipeline(store, verifier, scanner, adapt.NewToolInspector(), opts...)
-	if err != nil {
-		return nil, usageError(err)
-	}
+	return opts
+}
 
-	// Continuous scanning.
-	interval := time.Duration(0)
-	if pc.Rescan.Interval != "" {
-		if interval, err = time.ParseDuration(pc.Rescan.Interval); err != nil || interval < 0 {
-			return nil, usageErrorf("publish.rescan.interval %q: want a duration such as 6h (0 disables)", pc.Rescan.Interval)
-		}
+// rescanInterval is publish.rescan.interval (0: off).
+func rescanInterval(pc publishConfig) (time.Duration, error) {
+	if pc.Rescan.Interval == "" {
+		return 0, nil
 	}
-	job := &rescanJob{store: store, mirror: mir, monitor: registry.NewMonitor(store, scanner, nil, log), log: log,
-		guard: guard, syncFrom: pc.Rescan.SyncFrom, ecosystems: pc.Rescan.Ecosystems, webhook: pc.Webhook, holder: holderID()}
-	if interval > 0 {
-		go job.loop(ctx, interval)
+	d, err := time.ParseDuration(pc.Rescan.Interval)
+	if err != nil || d < 0 {
+		return 0, usageErrorf("publish.rescan.interval %q: want a duration such as 6h (0 disables)", pc.Rescan.Interval)
 	}
-	c.rescan = &rescanHook{run: func(ctx context.Context) error {
-		// Re-scan only (no OSV download): a VEX change takes effect at once.
-		rep, err := job.monitor.RescanAll(ctx)
-		if err == nil {
-			for _, ch := range rep.Changes {
-				job.notify(ctx, ch)
-			}
-		}
-		return err
-	}}
+	return d, nil
+}
 
-	c.vouch = &vouchHook{run: func(ctx context.Context, k registry.Key) ([]byte, error) {
-		rec, err := store.VersionRecord(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		pinned, err := store.PinnedPackages(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		return registry.VouchFor(registry.NewVSAKeySigner(signer, c.resource, "vetted"), rec, pinned, time.Now())
-	}}
-
-	cfg := api.PublishConfig{
-		Pipeline: pipeline, Evidence: store, Audit: store,
-		VSAPublicKey: signer.PublicKeyPEM(),
-		SARIF:        adapt.SARIF("vetted"),
-		Caller: func(ctx context.Context) (string, registry.Authorizer) {
-			p := auth.PrincipalFrom(ctx)
-			return p.ID(), registry.AuthorizerFunc(func(name string) error { return auth.Require(ctx, auth.PermPublish, name) })
-		},
-		Rescan: func(ctx context.Context) (any, error) { return job.run(ctx, true) },
-	}
-	// A changed publishing configuration is an audit event: which policies decided what.
-	err = auditConfig(ctx, store, map[string]any{"component": "publish", "policies": policyRecords,
-		"scan": pc.Scan, "tools": pc.Tools, "insecureRegistries": pc.InsecureRegistries})
-	switch {
-	case errors.Is(err, registry.ErrAuditChain):
-		// Serve what is recorded; every write answers 503 until the chain is repaired.
+// auditPublishConfig records a changed publishing configuration in the audit chain. A
+// broken chain does not stop the start: the registry serves what is recorded, and every
+// write answers 503 until the chain is repaired.
+func auditPublishConfig(ctx context.Context, store registry.Backend, pc publishConfig, policies []policyRecord, log *slog.Logger) error {
+	_, err := registry.AuditConfig(ctx, store, "publish", map[string]any{"component": "publish", "policies": policies,
+		"scan": pc.Scan, "tools": pc.Tools, "insecureRegistries": pc.InsecureRegistries}, time.Now())
+	if errors.Is(err, registry.ErrAuditChain) {
 		log.Error("the audit chain is broken: the registry is read-only until it is repaired (vetted audit verify names the break)",
 			slog.String("error", err.Error()))
-	case err != nil:
-		return nil, err
-	}
-	log.Info("publishing enabled", slog.Int("policies", len(nps)), slog.String("osv_dir", osvDir),
-		slog.String("vsa_key_id", signer.KeyID()), slog.Duration("rescan_interval", interval))
-	return []api.Option{api.WithPublishing(cfg)}, nil
-}
-
-// auditConfig appends a config.change event when cfg differs from the last one recorded
-// for its component.
-func auditConfig(ctx context.Context, store registry.Backend, cfg map[string]any) error {
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	digest := registry.Digest(raw)
-	component, _ := cfg["component"].(string)
-	last := ""
-	for after := int64(0); ; {
-		es, err := store.AuditEvents(ctx, after, 10000)
-		if err != nil {
-			return fmt.Errorf("read the audit chain: %w", err)
-		}
-		if len(es) == 0 {
-			break
-		}
-		for _, e := range es {
-			if e.Type == registry.AuditConfigChange && e.Subject == component {
-				var d struct {
-					Digest string `json:"digest"`
-				}
-				_ = json.Unmarshal(e.Data, &d)
-				last = d.Digest
-			}
-		}
-		after = es[len(es)-1].Seq
-	}
-	if last == digest {
 		return nil
 	}
-	data, _ := json.Marshal(map[string]any{"digest": digest, "config": json.RawMessage(raw)})
-	_, err = store.AppendAudit(ctx, registry.AuditEvent{Time: time.Now(), Type: registry.AuditConfigChange, Actor: "vetted", Subject: component, Data: data})
 	return err
-}
-
-// rescanHook re-scans every published version now (serveConfig.rescan).
-type rescanHook struct {
-	run func(ctx context.Context) error
-}
-
-// Run runs the hook; a nil hook does nothing.
-func (h *rescanHook) Run(ctx context.Context) error {
-	if h == nil || h.run == nil {
-		return nil
-	}
-	return h.run(ctx)
-}
-
-// vouchHook signs the registry's attestation for a recorded version (serveConfig.vouch).
-type vouchHook struct {
-	run func(ctx context.Context, k registry.Key) ([]byte, error)
-}
-
-// Run signs; a nil hook signs nothing.
-func (h *vouchHook) Run(ctx context.Context, k registry.Key) ([]byte, error) {
-	if h == nil || h.run == nil {
-		return nil, nil
-	}
-	return h.run(ctx, k)
-}
-
-// mirrorHolder keeps the OSV index, which may not exist yet when serve starts.
-type mirrorHolder struct {
-	dir string
-	log *slog.Logger
-	mu  sync.Mutex
-	m   *scan.Mirror
-}
-
-func (h *mirrorHolder) load(ctx context.Context) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, err := scan.OpenMirror(ctx, h.dir, h.log)
-	if err != nil {
-		h.log.Warn("no OSV snapshot loaded: publishes fail their scan until the mirror is filled: `vetted osv sync --db "+h.dir+"` (online) or `vetted osv import --db "+h.dir+" DIR|FILE.zip…` (offline, from downloaded records)", slog.String("dir", h.dir), slog.String("error", err.Error()))
-		return
-	}
-	h.m = m
-}
-
-func (h *mirrorHolder) current() *match.Index {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		return nil
-	}
-	return h.m.Current()
-}
-
-// reload picks up a new snapshot; it reports whether the snapshot changed.
-func (h *mirrorHolder) reload(ctx context.Context) (bool, error) {
-	h.mu.Lock()
-	m := h.m
-	h.mu.Unlock()
-	if m == nil {
-		h.load(ctx)
-		return h.current() != nil, nil
-	}
-	d, err := m.Reload(ctx)
-	return d != nil, err
-}
-
-// rescanJob syncs the OSV mirror and re-scans every published version; with several
-// replicas, the database hands it to exactly one.
-type rescanJob struct {
-	store      registry.LifecycleStore
-	mirror     *mirrorHolder
-	monitor    *registry.Monitor
-	log        *slog.Logger
-	guard      *netguard.Guard
-	syncFrom   string
-	ecosystems []string
-	webhook    string
-	holder     string
-	mu         sync.Mutex // one run at a time in this process
-}
-
-const rescanJobName = "osv-sync-rescan"
-
-func holderID() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
-}
-
-func (j *rescanJob) loop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(min(interval, time.Minute))
-	defer t.Stop()
-	for {
-		if _, err := j.runDue(ctx, interval); err != nil && ctx.Err() == nil {
-			j.log.Warn("scheduled OSV sync and re-scan failed", slog.String("error", err.Error()))
-		}
-		// Replicas that did not run the job still pick up a new snapshot on shared storage.
-		if changed, err := j.mirror.reload(ctx); err == nil && changed {
-			j.log.Info("OSV snapshot reloaded")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (j *rescanJob) runDue(ctx context.Context, interval time.Duration) (any, error) {
-	now := time.Now()
-	ok, err := j.store.ClaimJob(ctx, rescanJobName, j.holder, now, 30*time.Minute, now.Add(-interval))
-	if err != nil || !ok {
-		return nil, err
-	}
-	return j.claimed(ctx)
-}
-
-// run runs the job now (an admin asked), if no other replica holds it.
-func (j *rescanJob) run(ctx context.Context, _ bool) (any, error) {
-	now := time.Now()
-	ok, err := j.store.ClaimJob(ctx, rescanJobName, j.holder, now, 30*time.Minute, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("another replica is running the OSV sync and re-scan: %w", registry.ErrConflict)
-	}
-	return j.claimed(ctx)
-}
-
-type rescanResult struct {
-	Synced   bool                   `json:"synced"`
-	Snapshot string                 `json:"snapshot,omitempty"`
-	Rescan   *registry.RescanReport `json:"rescan,omitempty"`
-}
-
-func (j *rescanJob) claimed(ctx context.Context) (any, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	defer j.store.CompleteJob(context.WithoutCancel(ctx), rescanJobName, j.holder, time.Now())
-	res := &rescanResult{}
-	if j.syncFrom != "" {
-		opts := []osv.SyncOption{osv.WithBaseURL(j.syncFrom), osv.WithTransport(j.guard.RoundTripper())}
-		if len(j.ecosystems) > 0 {
-			opts = append(opts, osv.WithEcosystems(j.ecosystems...))
-		}
-		sr, err := osv.Sync(ctx, j.mirror.dir, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("OSV sync: %w", err)
-		}
-		res.Synced = sr.Changed
-	}
-	if _, err := j.mirror.reload(ctx); err != nil {
-		return nil, fmt.Errorf("reload the OSV mirror: %w", err)
-	}
-	if idx := j.mirror.current(); idx != nil {
-		res.Snapshot = idx.SnapshotID()
-	} else {
-		return res, errors.New("no OSV snapshot to re-scan against")
-	}
-	rep, err := j.monitor.RescanAll(ctx)
-	res.Rescan = rep
-	if err != nil {
-		return res, err
-	}
-	for _, ch := range rep.Changes {
-		j.notify(ctx, ch)
-	}
-	j.log.Info("re-scan done", slog.String("snapshot", res.Snapshot), slog.Int("scanned", rep.Scanned), slog.Int("changes", len(rep.Changes)))
-	return res, nil
-}
-
-// notify POSTs one change to the webhook (best effort, logged).
-func (j *rescanJob) notify(ctx context.Context, ch registry.Change) {
-	if j.webhook == "" {
-		return
-	}
-	body, _ := json.Marshal(ch)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.webhook, bytes.NewReader(body))
-	if err != nil {
-		j.log.Warn("webhook", slog.String("error", err.Error()))
-		return
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := j.guard.Client().Do(req)
-	if err != nil {
-		j.log.Warn("webhook failed", slog.String("event", ch.Event), slog.String("error", err.Error()))
-		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		j.log.Warn("webhook refused", slog.String("event", ch.Event), slog.Int("status", resp.StatusCode))
-	}
 }

@@ -54,8 +54,19 @@ type reviewWiring struct {
 // serveReview builds the security team's desk and the review API option.
 func serveReview(c *serveConfig, log *slog.Logger, st registry.Backend) ([]api.Option, error) {
 	desk, err := registry.NewDesk(st, registry.WithDeskLogger(log.With(slog.String("log", "review"))),
-		registry.WithDeskRescan(func(ctx context.Context) error { return c.rescan.Run(ctx) }),
-		registry.WithDeskVouch(func(ctx context.Context, k registry.Key) ([]byte, error) { return c.vouch.Run(ctx, k) }))
+		registry.WithDeskRescan(func(ctx context.Context) error {
+			if c.rescan == nil {
+				return nil
+			}
+			_, err := c.rescan.RescanOnly(ctx)
+			return err
+		}),
+		registry.WithDeskVouch(func(ctx context.Context, k registry.Key) ([]byte, error) {
+			if c.voucher == nil {
+				return nil, nil
+			}
+			return c.voucher.Vouch(ctx, k)
+		}))
 	if err != nil {
 		return nil, err
 	}

@@ -77,28 +77,9 @@ func runVerifyNPM(cmd *cobra.Command, e *env, spec, policyFile, sourceRepo strin
 	if err != nil {
 		return usageError(fmt.Errorf("verify: %w", err))
 	}
-	var opts []attest.Option
-	if f.keys != "" {
-		raw, err := readBounded("--npm-keys", f.keys)
-		if err != nil {
-			return err
-		}
-		keys, err := npm.ParseKeys(raw)
-		if err != nil {
-			return usageError(fmt.Errorf("verify: --npm-keys %s: %w", f.keys, err))
-		}
-		opts = append(opts, attest.WithNPMKeys(keys...))
-	}
-	var call []attest.CallOption
-	if sourceRepo != "" {
-		call = append(call, attest.ForSourceRepository(sourceRepo))
-	}
-	for _, p := range f.evidence {
-		b, err := readBounded("--evidence", p)
-		if err != nil {
-			return err
-		}
-		call = append(call, attest.WithEvidence(attest.SuppliedEvidence{Name: filepath.Base(p), Bundle: b}))
+	opts, call, err := npmVerifyOptions(f, sourceRepo)
+	if err != nil {
+		return err
 	}
 	ref := "npm:" + spec
 	if !offline {
@@ -143,4 +124,32 @@ func runVerifyNPM(cmd *cobra.Command, e *env, spec, policyFile, sourceRepo strin
 		}
 	}
 	return printVerifyResult(e, ref, res, asJSON)
+}
+
+// npmVerifyOptions reads --npm-keys and --evidence.
+func npmVerifyOptions(f *npmVerifyFlags, sourceRepo string) ([]attest.Option, []attest.CallOption, error) {
+	var opts []attest.Option
+	if f.keys != "" {
+		raw, err := readBounded("--npm-keys", f.keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys, err := npm.ParseKeys(raw)
+		if err != nil {
+			return nil, nil, usageError(fmt.Errorf("verify: --npm-keys %s: %w", f.keys, err))
+		}
+		opts = append(opts, attest.WithNPMKeys(keys...))
+	}
+	var call []attest.CallOption
+	if sourceRepo != "" {
+		call = append(call, attest.ForSourceRepository(sourceRepo))
+	}
+	for _, p := range f.evidence {
+		b, err := readBounded("--evidence", p)
+		if err != nil {
+			return nil, nil, err
+		}
+		call = append(call, attest.WithEvidence(attest.SuppliedEvidence{Name: filepath.Base(p), Bundle: b}))
+	}
+	return opts, call, nil
 }

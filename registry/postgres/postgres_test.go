@@ -188,3 +188,33 @@ func FuzzSearch(f *testing.F) {
 	dsn, schema := newSchema(f)
 	storetest.FuzzSearch(f, open(f, dsn, schema))
 }
+
+// Migration 0008 drops the links an older version stored in the served _meta (the API
+// renders them at response time now) and keeps everything else in the object.
+func TestMigrationDropsStoredLinks(t *testing.T) {
+	ctx := context.Background()
+	dsn, schema := newSchema(t)
+	s := open(t, dsn, schema)
+	k := registry.Key{Name: "io.github.acme/a", Version: "1.0.0"}
+	stored := `{"packages":[],"decidedAt":"2026-11-25T12:00:00Z","links":{"tools":"/t"}}`
+	if _, _, err := s.CreateVersion(ctx, registry.Version{Name: k.Name, Version: k.Version, Status: registry.StatusPublished,
+		ServerJSON: []byte(`{}`), Vetted: []byte(stored)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DELETE FROM `+schema+`.schema_migrations WHERE version = 8`); err != nil {
+		t.Fatal(err)
+	}
+	v, err := open(t, dsn, schema).GetVersion(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(v.Vetted), "links") || !strings.Contains(string(v.Vetted), `"decidedAt": "2026-11-25T12:00:00Z"`) {
+		t.Fatalf("migrated _meta = %s, want the stored object without links", v.Vetted)
+	}
+}
