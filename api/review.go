@@ -187,14 +187,46 @@ func registerReview(api huma.API, s *Server) {
 			return &struct{ Body QueuePage }{Body: page}, nil
 		})
 
-	actions := []struct {
+	type decisionInput struct {
+		VersionParams
+		Body DecisionBody
+	}
+	decisions := []struct {
 		name, summary, desc string
 		fn                  func(*registry.Desk, context.Context, registry.Action) (registry.Version, error)
 	}{
 		{registry.ActionApprove, "Approve a version", "Publishes a version waiting in pending_review (409 otherwise).", (*registry.Desk).Approve},
+		{registry.ActionRelease, "Release a version", "Publishes a quarantined version again (409 when it is not quarantined).", (*registry.Desk).Release},
+	}
+	for _, a := range decisions {
+		huma.Register(api, s.reviewOp(api, a.name+"-version", http.MethodPost, ReviewPrefix+"/servers/{serverName}/versions/{version}/"+a.name,
+			a.summary, a.desc+" The reason is required and recorded, with the caller, in the audit chain. An exception accepts findings of the version with that reason, optionally until an expiry; each finding named must be one the version has (400 otherwise).",
+			http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity),
+			func(ctx context.Context, in *decisionInput) (*struct{ Body ActionResult }, error) {
+				k, err := in.key()
+				if err != nil {
+					return nil, s.reviewProblem(err)
+				}
+				actor, err := s.actor(ctx)
+				if err != nil {
+					return nil, err
+				}
+				v, err := a.fn(s.review.Desk, ctx, registry.Action{Key: k, Actor: actor, Reason: in.Body.Reason, Exception: in.Body.Exception.request()})
+				if err != nil {
+					return nil, s.reviewProblem(notFound(err, "version %q of server %q", k.Version, k.Name))
+				}
+				s.Invalidate()
+				return &struct{ Body ActionResult }{Body: ActionResult{Server: v.Name, Version: v.Version, Status: string(v.Status),
+					Action: a.name, Reason: in.Body.Reason, Actor: actor, UpdatedAt: v.UpdatedAt}}, nil
+			})
+	}
+
+	actions := []struct {
+		name, summary, desc string
+		fn                  func(*registry.Desk, context.Context, registry.Action) (registry.Version, error)
+	}{
 		{registry.ActionReject, "Reject a version", "Rejects a version waiting in pending_review (409 otherwise).", (*registry.Desk).Reject},
 		{registry.ActionQuarantine, "Quarantine a version", "Hides a published version from clients at once (409 when it is not published).", (*registry.Desk).Quarantine},
-		{registry.ActionRelease, "Release a version", "Publishes a quarantined version again (409 when it is not quarantined).", (*registry.Desk).Release},
 	}
 	for _, a := range actions {
 		huma.Register(api, s.reviewOp(api, a.name+"-version", http.MethodPost, ReviewPrefix+"/servers/{serverName}/versions/{version}/"+a.name,
@@ -226,6 +258,7 @@ func registerReviewAPI(api huma.API, s *Server) {
 		Description: "The security team's workspace: review queue and decisions, quarantine, scan reports, VEX, audit log (reviewer role)"})
 	registerReview(api, s)
 	registerReviewVersion(api, s)
+	registerExceptions(api, s)
 	registerReports(api, s)
 	registerVEX(api, s)
 	registerAudit(api, s)

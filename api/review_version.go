@@ -41,6 +41,8 @@ type ReviewVersion struct {
 	// the previous version's (runtime and package arguments, environment, transport, remotes).
 	LaunchFindings []launch.Finding `json:"launchFindings" doc:"Launch-configuration lint findings (check launch), most severe first"`
 	LaunchDiff     []launch.Change  `json:"launchDiff,omitempty" doc:"Launch sections changed since previousVersion, each with both sides as canonical JSON"`
+	// Exceptions are the findings reviewers accepted for this version.
+	Exceptions []ExceptionView `json:"exceptions" doc:"Findings reviewers accepted for this version (with reason and expiry), oldest first, ended ones included"`
 }
 
 func registerReviewVersion(api huma.API, s *Server) {
@@ -63,6 +65,11 @@ func registerReviewVersion(api huma.API, s *Server) {
 			out := ReviewVersion{Server: v.Name, Version: v.Version, Status: string(v.Status), PublishedAt: v.PublishedAt, UpdatedAt: v.UpdatedAt,
 				ContentDigest: v.ContentDigest, Checks: []registry.Check{}, Why: []ReviewCause{}, Verification: vettedMetaWithLinks(v.Name, v.Version, v.Vetted),
 				LaunchFindings: []launch.Finding{}}
+			es, err := desk.Exceptions(ctx, k)
+			if err != nil {
+				return nil, s.reviewProblem(err)
+			}
+			out.Exceptions = exceptionViews(es, time.Now())
 			if cfg, err := launch.Parse(v.ServerJSON); err == nil {
 				out.LaunchFindings = launch.Lint(cfg)
 			}

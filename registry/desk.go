@@ -23,6 +23,7 @@ type DeskStore interface {
 	AuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error)
 	Transition(ctx context.Context, t Transition) (Version, error)
 	VEXStore
+	ExceptionStore
 	StatusCounter
 	ReportLister
 }
@@ -103,11 +104,17 @@ type Action struct {
 	// Actor is who acts ("<issuer>|<subject>"); Reason why, in their words. Both required.
 	Actor  string
 	Reason string
+	// Exception, on an approval or a release, accepts findings of the version with the
+	// action's reason, optionally until an expiry (see ExceptionRequest).
+	Exception *ExceptionRequest
 }
 
-func (a Action) validate() error {
+func (a Action) validate(name string) error {
 	if strings.TrimSpace(a.Actor) == "" {
 		return &FieldError{Field: "actor", Reason: "an authenticated actor is required"}
+	}
+	if a.Exception != nil && name != ActionApprove && name != ActionRelease {
+		return &FieldError{Field: "exception", Reason: "only an approval or a release accepts findings"}
 	}
 	return checkReason(a.Reason)
 }
@@ -179,7 +186,7 @@ func (d *Desk) Release(ctx context.Context, a Action) (Version, error) {
 }
 
 func (d *Desk) act(ctx context.Context, name string, a Action) (Version, error) {
-	if err := a.validate(); err != nil {
+	if err := a.validate(name); err != nil {
 		return Version{}, err
 	}
 	m := moves[name]
@@ -191,12 +198,20 @@ func (d *Desk) act(ctx context.Context, name string, a Action) (Version, error) 
 		return Version{}, fmt.Errorf("cannot %s %s@%s: it is %s, not %s: %w", name, v.Name, v.Version, v.Status, m.from, ErrConflict)
 	}
 	now := d.clock().UTC()
-	data, err := json.Marshal(map[string]string{"action": name, "reason": a.Reason, "from": string(m.from), "to": string(m.to)})
+	ev := map[string]any{"action": name, "reason": a.Reason, "from": string(m.from), "to": string(m.to)}
+	var exc *Exception
+	if a.Exception != nil {
+		if exc, err = d.exception(ctx, a, now); err != nil {
+			return Version{}, err
+		}
+		ev["exception"] = map[string]any{"id": exc.ID, "findings": exc.Findings, "expires": exc.Expires}
+	}
+	data, err := json.Marshal(ev)
 	if err != nil {
 		return Version{}, err
 	}
 	t := Transition{
-		Key: a.Key, From: []Status{m.from}, To: m.to, At: now,
+		Key: a.Key, From: []Status{m.from}, To: m.to, At: now, Exception: exc,
 		Audit: AuditEvent{Time: now, Type: m.audit, Actor: a.Actor, Subject: a.Key.Name + "@" + a.Key.Version, Data: data},
 	}
 	if name == ActionApprove && d.vouch != nil {

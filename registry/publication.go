@@ -154,6 +154,11 @@ type Transition struct {
 	// VSA, when set, replaces the registry's signed attestation; Vetted the served _meta.
 	VSA    json.RawMessage
 	Vetted json.RawMessage
+	// Exception, when set, is recorded (a reviewer accepting findings; an existing ID is
+	// ErrConflict). EndException, when set, ends the exception it names (ErrConflict when
+	// there is none for this version or it already ended).
+	Exception    *Exception
+	EndException *ExceptionEnd
 	// Audit is sealed onto the chain in the same transaction; a zero Audit (empty Type)
 	// records nothing, for updates that decide nothing (a re-scan that changed no verdict).
 	Audit AuditEvent

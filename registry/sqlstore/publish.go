@@ -314,6 +314,16 @@ func (s *Store) Transition(ctx context.Context, tr registry.Transition) (registr
 				return false, err
 			}
 		}
+		if tr.Exception != nil {
+			if err := s.putException(ctx, t, k, tr.Exception); err != nil {
+				return false, err
+			}
+		}
+		if tr.EndException != nil {
+			if err := s.endException(ctx, t, k, tr.EndException); err != nil {
+				return false, err
+			}
+		}
 		if old.Status == registry.StatusPublished || tr.To == registry.StatusPublished {
 			if err := s.recomputeLatest(ctx, t, k.Name); err != nil {
 				return false, err

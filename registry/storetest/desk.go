@@ -32,6 +32,8 @@ func RunDesk(t *testing.T, newStore func(t *testing.T) DeskStore) {
 		{"VEXAppliesAtOnce", testDeskVEX},
 		{"AuditLog", testDeskAudit},
 		{"ScanReports", testScanReports},
+		{"Exceptions", testDeskExceptions},
+		{"ExceptionExpiryReevaluates", testExceptionExpiryReevaluates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
