@@ -27,12 +27,22 @@ import (
 type verKey struct {
 	name, version string
 	latest        bool
+	deleted       bool // include_deleted (ignored for latest)
+}
+
+// serverKey identifies a server's versions response.
+type serverKey struct {
+	name    string
+	deleted bool // include_deleted
 }
 
 // listParams are a list request's raw query parameters.
 type listParams struct {
 	cursor, search, updatedSince, version string
 	limit                                 int
+	// include_deleted, and whether the request gave it (its default depends on
+	// updated_since)
+	includeDeleted, includeDeletedSet bool
 }
 
 // listKey identifies a list response by its parsed, normalized query, so that spellings of
@@ -46,10 +56,11 @@ type listKey struct {
 	updatedSince int64  // Unix microseconds; 0 for none
 	version      string
 	latest       bool
+	deleted      bool // statuses beyond published (include_deleted)
 }
 
 func listKeyOf(q registry.ListQuery) listKey {
-	k := listKey{limit: q.Limit, search: asciiLower(q.Search), version: q.Version, latest: q.LatestOnly}
+	k := listKey{limit: q.Limit, search: asciiLower(q.Search), version: q.Version, latest: q.LatestOnly, deleted: len(q.Statuses) > 0}
 	if q.After != nil {
 		k.after, k.hasAfter = *q.After, true
 	}
@@ -81,7 +92,7 @@ type generation struct {
 	mu       sync.RWMutex
 	versions map[verKey]*entry
 	lists    map[listKey]*entry
-	servers  map[string]*entry // a server's versions
+	servers  map[serverKey]*entry // a server's versions
 	bytes    int
 }
 
@@ -131,7 +142,7 @@ func (c *cache) newGeneration(seq int64, checked int64) *generation {
 		seq:      seq,
 		versions: map[verKey]*entry{},
 		lists:    map[listKey]*entry{},
-		servers:  map[string]*entry{},
+		servers:  map[serverKey]*entry{},
 	}
 	g.checked.Store(checked)
 	return g
@@ -215,9 +226,9 @@ func (g *generation) list(k listKey) *entry {
 	return e
 }
 
-func (g *generation) server(name string) *entry {
+func (g *generation) server(k serverKey) *entry {
 	g.mu.RLock()
-	e := g.servers[name]
+	e := g.servers[k]
 	g.mu.RUnlock()
 	return e
 }
@@ -230,7 +241,7 @@ func put[K comparable](c *cache, g *generation, m func(*generation) map[K]*entry
 	}
 	g.mu.Lock()
 	if g.bytes+len(e.body) > c.maxBytes {
-		g.versions, g.lists, g.servers, g.bytes = map[verKey]*entry{}, map[listKey]*entry{}, map[string]*entry{}, 0
+		g.versions, g.lists, g.servers, g.bytes = map[verKey]*entry{}, map[listKey]*entry{}, map[serverKey]*entry{}, 0
 	}
 	mm := m(g)
 	if old, ok := mm[k]; ok {
@@ -249,6 +260,6 @@ func (c *cache) putList(g *generation, k listKey, e *entry) {
 	put(c, g, func(g *generation) map[listKey]*entry { return g.lists }, k, e)
 }
 
-func (c *cache) putServer(g *generation, name string, e *entry) {
-	put(c, g, func(g *generation) map[string]*entry { return g.servers }, name, e)
+func (c *cache) putServer(g *generation, k serverKey, e *entry) {
+	put(c, g, func(g *generation) map[serverKey]*entry { return g.servers }, k, e)
 }

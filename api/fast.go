@@ -81,19 +81,23 @@ func (f *fastRoutes) serve(w http.ResponseWriter, r *http.Request) bool {
 	if !ok || validateName(name) != nil {
 		return false
 	}
+	deleted, _, ok := fastIncludeDeleted(r.URL.RawQuery)
+	if !ok {
+		return false
+	}
 	g := f.current(r)
 	if g == nil {
 		return false
 	}
 	if len(segs) == 2 {
-		e := g.server(name)
+		e := g.server(serverKey{name: name, deleted: deleted})
 		return e != nil && f.hit("server") && f.run(w, r, f.versions[prefix], e)
 	}
 	version, ok := fastSegment(segs[2])
 	if !ok || validateVersion(version) != nil {
 		return false
 	}
-	k := verKey{name: name, version: version}
+	k := verKey{name: name, version: version, deleted: deleted}
 	if version == "latest" {
 		k = verKey{name: name, latest: true}
 	}
@@ -119,6 +123,16 @@ func (f *fastRoutes) serveList(w http.ResponseWriter, r *http.Request, prefix st
 				dst = &k.updatedSince
 			case "version":
 				dst = &k.version
+			case "include_deleted":
+				if len(vals) != 1 {
+					return false
+				}
+				b, ok := canonicalBool(vals[0])
+				if !ok {
+					return false
+				}
+				k.includeDeleted, k.includeDeletedSet = b, true
+				continue
 			case "limit":
 				if len(vals) != 1 {
 					return false
@@ -193,6 +207,39 @@ func fastSegment(seg string) (string, bool) {
 		return "", false
 	}
 	return once, true
+}
+
+// fastIncludeDeleted reads include_deleted from a raw query the way huma would, for the
+// canonical spellings only ("true", "false", absent); ok is false for anything else (huma
+// then answers). Other parameters are ignored, as huma ignores them.
+func fastIncludeDeleted(raw string) (value, set, ok bool) {
+	if raw == "" {
+		return false, false, true
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return false, false, false
+	}
+	vals, present := q["include_deleted"]
+	if !present {
+		return false, false, true
+	}
+	if len(vals) != 1 {
+		return false, false, false
+	}
+	b, ok := canonicalBool(vals[0])
+	return b, true, ok
+}
+
+// canonicalBool accepts only "true" and "false".
+func canonicalBool(s string) (bool, bool) {
+	switch s {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
 }
 
 // canonicalLimit accepts only "1".."100" without signs or leading zeros.

@@ -97,16 +97,27 @@ func vettedMetaWithLinks(name, version string, stored []byte) json.RawMessage {
 	return buf.Bytes()
 }
 
-// officialMeta is what the official registry reports for a version. Vetted serves only
-// published versions, which the official vocabulary calls "active".
+// officialMeta is what the official registry reports for a version: published is
+// "active"; a version that stopped being served (only shown with include_deleted) is
+// "deprecated" or "deleted" (quarantined included), with the public class of why as
+// statusMessage — never a reviewer's own words. A status change moves UpdatedAt, so an
+// updated_since sync sees it.
 func officialMeta(v registry.Version) apiv0.RegistryExtensions {
-	return apiv0.RegistryExtensions{
-		Status:          model.StatusActive,
+	st, _ := registry.OfficialStatus(v.Status)
+	if st == "" {
+		st = registry.OfficialDeleted // never served; callers do not render these
+	}
+	m := apiv0.RegistryExtensions{
+		Status:          model.Status(st),
 		StatusChangedAt: v.UpdatedAt.UTC(),
 		PublishedAt:     v.PublishedAt.UTC(),
 		UpdatedAt:       v.UpdatedAt.UTC(),
 		IsLatest:        v.IsLatest,
 	}
+	if msg := registry.StatusMessage(v.Status, v.StatusReason); msg != "" {
+		m.StatusMessage = &msg
+	}
+	return m
 }
 
 func renderVersion(v registry.Version) (*entry, error) {

@@ -35,18 +35,42 @@ type listServersInput struct {
 	UpdatedSince string `query:"updated_since" doc:"Only versions updated at or after this time (RFC 3339)" example:"2025-08-07T13:15:04.280Z"`
 	Version      string `query:"version" maxLength:"255" doc:"Filter by version: 'latest' for each server's latest version, or an exact version like '1.2.3'" example:"latest"`
 	IfNoneMatch  string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
+	// IncludeDeleted follows the official registry: default false, but true whenever
+	// updated_since is given (an incremental sync must see what stopped being served), and
+	// include_deleted=false with updated_since is a 400.
+	IncludeDeleted optionalBool `query:"include_deleted" doc:"Also list versions that stopped being served (deprecated, quarantined, deleted), with their status in _meta (default: false, but always true when updated_since is provided)"`
 }
 
 type serverVersionsInput struct {
-	ServerName  string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
-	IfNoneMatch string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
+	ServerName     string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
+	IncludeDeleted bool   `query:"include_deleted" default:"false" doc:"Also list versions that stopped being served (deprecated, quarantined, deleted), with their status in _meta"`
+	IfNoneMatch    string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
 }
 
 type serverVersionInput struct {
-	ServerName  string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
-	Version     string `path:"version" doc:"URL-encoded server version, or 'latest'" example:"1.0.0"`
-	IfNoneMatch string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
+	ServerName     string `path:"serverName" doc:"URL-encoded server name" example:"io.github.acme%2Fweather"`
+	Version        string `path:"version" doc:"URL-encoded server version, or 'latest'" example:"1.0.0"`
+	IncludeDeleted bool   `query:"include_deleted" default:"false" doc:"Also answer for a version that stopped being served (deprecated, quarantined, deleted), with its status in _meta"`
+	IfNoneMatch    string `header:"If-None-Match" doc:"ETag of a previous response; 304 when unchanged"`
 }
+
+// optionalBool is a boolean query parameter that remembers whether it was given, as the
+// official registry's include_deleted does (its default depends on updated_since).
+type optionalBool struct {
+	Value bool
+	IsSet bool
+}
+
+// Schema documents the parameter as a plain boolean.
+func (o optionalBool) Schema(r huma.Registry) *huma.Schema {
+	return huma.SchemaFromType(r, reflect.TypeOf(o.Value))
+}
+
+// Receiver is where huma parses the value into.
+func (o *optionalBool) Receiver() reflect.Value { return reflect.ValueOf(o).Elem().Field(0) }
+
+// OnParamSet records whether the request carried the parameter.
+func (o *optionalBool) OnParamSet(isSet bool, _ any) { o.IsSet = isSet }
 
 // rawOutput writes a cached response body (see serveEntry).
 type rawOutput struct {
@@ -74,6 +98,7 @@ func registerServers(api huma.API, s *Server, suffix string) {
 		e, err := s.listPage(ctx, listParams{
 			cursor: in.Cursor, limit: in.Limit, search: in.Search,
 			updatedSince: in.UpdatedSince, version: in.Version,
+			includeDeleted: in.IncludeDeleted.Value, includeDeletedSet: in.IncludeDeleted.IsSet,
 		})
 		if err != nil {
 			return nil, problem(s.log, err)
@@ -86,16 +111,17 @@ func registerServers(api huma.API, s *Server, suffix string) {
 		Method:      http.MethodGet,
 		Path:        "/servers/{serverName}/versions",
 		Summary:     "Get all versions of an MCP server",
-		Description: "Every published version of one server, newest first.",
-		Tags:        []string{"servers"},
-		Responses:   okResponses(listSchema, "The server's published versions"),
-		Errors:      []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable},
+		Description: "Every published version of one server, newest first. With include_deleted=true, " +
+			"also the versions that stopped being served, each with its status in _meta.",
+		Tags:      []string{"servers"},
+		Responses: okResponses(listSchema, "The server's published versions"),
+		Errors:    []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable},
 	}, PermRead), func(ctx context.Context, in *serverVersionsInput) (*rawOutput, error) {
 		name, err := pathName(in.ServerName)
 		if err != nil {
 			return nil, problem(s.log, err)
 		}
-		e, err := s.serverVersions(ctx, name)
+		e, err := s.serverVersions(ctx, name, in.IncludeDeleted)
 		if err != nil {
 			return nil, problem(s.log, err)
 		}
@@ -108,7 +134,8 @@ func registerServers(api huma.API, s *Server, suffix string) {
 		Path:        "/servers/{serverName}/versions/{version}",
 		Summary:     "Get specific MCP server version",
 		Description: "One published version of a server. The special version 'latest' is the " +
-			"greatest by semantic versioning (publish time decides among non-semver versions).",
+			"greatest by semantic versioning (publish time decides among non-semver versions). " +
+			"With include_deleted=true, a version that stopped being served is answered too, with its status in _meta.",
 		Tags:      []string{"servers"},
 		Responses: okResponses(oneSchema, "The server version"),
 		Errors:    []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable},
@@ -121,7 +148,7 @@ func registerServers(api huma.API, s *Server, suffix string) {
 		if err != nil {
 			return nil, problem(s.log, err)
 		}
-		e, err := s.version(ctx, name, version)
+		e, err := s.version(ctx, name, version, in.IncludeDeleted)
 		if err != nil {
 			return nil, problem(s.log, err)
 		}
@@ -163,13 +190,15 @@ func pathVersion(raw string) (string, error) {
 	return raw, nil
 }
 
-// version returns the response for one published version of name ("latest" for the latest).
-func (s *Server) version(ctx context.Context, name, version string) (*entry, error) {
+// version returns the response for one published version of name ("latest" for the latest);
+// with deleted, also for a version that was served once (see registry.ListedStatuses).
+// "latest" is always the latest published version.
+func (s *Server) version(ctx context.Context, name, version string, deleted bool) (*entry, error) {
 	g, err := s.cache.current(ctx)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	k := verKey{name: name, version: version}
+	k := verKey{name: name, version: version, deleted: deleted}
 	if version == "latest" {
 		k = verKey{name: name, latest: true}
 	}
@@ -178,7 +207,7 @@ func (s *Server) version(ctx context.Context, name, version string) (*entry, err
 		return e, nil
 	}
 	s.metrics.cacheCount("version", false)
-	key := fmt.Sprintf("v\x00%d\x00%q\x00%q\x00%t", g.seq, k.name, k.version, k.latest)
+	key := fmt.Sprintf("v\x00%d\x00%q\x00%q\x00%t\x00%t", g.seq, k.name, k.version, k.latest, k.deleted)
 	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
 		var v registry.Version
 		var err error
@@ -189,7 +218,7 @@ func (s *Server) version(ctx context.Context, name, version string) (*entry, err
 			}
 		} else {
 			v, err = s.store.GetVersion(ctx, registry.Key{Name: name, Version: version})
-			if err == nil && v.Status != registry.StatusPublished {
+			if err == nil && !visible(v.Status, deleted) {
 				err = registry.ErrNotFound
 			}
 			if err != nil {
@@ -203,20 +232,22 @@ func (s *Server) version(ctx context.Context, name, version string) (*entry, err
 	}, func(e *entry) { s.cache.putVersion(g, k, e) })
 }
 
-// serverVersions returns the response listing every published version of name, newest first.
-func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error) {
+// serverVersions returns the response listing every published version of name, newest
+// first; with deleted, also the versions that were served once.
+func (s *Server) serverVersions(ctx context.Context, name string, deleted bool) (*entry, error) {
 	g, err := s.cache.current(ctx)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	if e := g.server(name); e != nil {
+	sk := serverKey{name: name, deleted: deleted}
+	if e := g.server(sk); e != nil {
 		s.metrics.cacheCount("server", true)
 		return e, nil
 	}
 	s.metrics.cacheCount("server", false)
-	key := fmt.Sprintf("s\x00%d\x00%q", g.seq, name)
+	key := fmt.Sprintf("s\x00%d\x00%q\x00%t", g.seq, name, deleted)
 	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
-		vs, err := s.store.ListServerVersions(ctx, name)
+		vs, err := s.store.ListServerVersions(ctx, name, listedStatuses(deleted)...)
 		if err != nil {
 			return nil, notFound(err, "server %q", name)
 		}
@@ -228,7 +259,7 @@ func (s *Server) serverVersions(ctx context.Context, name string) (*entry, error
 		}
 		slices.Reverse(vs)
 		return renderList(vs, "")
-	}, func(e *entry) { s.cache.putServer(g, name, e) })
+	}, func(e *entry) { s.cache.putServer(g, sk, e) })
 }
 
 // listPage returns the response for one page of the server list. k holds the raw query
@@ -289,7 +320,14 @@ func listQuery(k listParams) (q registry.ListQuery, err error) {
 				"expected an RFC 3339 timestamp such as 2025-08-07T13:15:04.280Z")
 		}
 		q.UpdatedSince = t.UTC()
+		// As upstream: an incremental sync must see what stopped being served.
+		if k.includeDeletedSet && !k.includeDeleted {
+			return q, badParam("query.include_deleted", false,
+				"cannot be false with updated_since: an incremental sync must see versions that stopped being served")
+		}
+		k.includeDeleted = true
 	}
+	q.Statuses = listedStatuses(k.includeDeleted)
 	switch {
 	case k.version == "":
 	case k.version == "latest":
@@ -315,6 +353,23 @@ func (s *Server) checkSealed(vs ...registry.Version) error {
 		}
 	}
 	return nil
+}
+
+// listedStatuses is what a read shows: published versions, and with deleted every version
+// that was once served.
+func listedStatuses(deleted bool) []registry.Status {
+	if deleted {
+		return registry.ListedStatuses
+	}
+	return nil // published only
+}
+
+// visible reports whether a version in status st is answered (see listedStatuses).
+func visible(st registry.Status, deleted bool) bool {
+	if st == registry.StatusPublished {
+		return true
+	}
+	return deleted && slices.Contains(registry.ListedStatuses, st)
 }
 
 func unavailable(err error) error {

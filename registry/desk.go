@@ -214,6 +214,9 @@ func (d *Desk) act(ctx context.Context, name string, a Action) (Version, error) 
 		Key: a.Key, From: []Status{m.from}, To: m.to, At: now, Exception: exc,
 		Audit: AuditEvent{Time: now, Type: m.audit, Actor: a.Actor, Subject: a.Key.Name + "@" + a.Key.Version, Data: data},
 	}
+	if m.to == StatusQuarantined {
+		t.Reason = ReasonReview // public: the class; the reviewer's reason stays in the audit event
+	}
 	if name == ActionApprove && d.vouch != nil {
 		// Signed before the transaction, which stays short.
 		if t.VSA, err = d.vouch(ctx, a.Key); err != nil {

@@ -133,6 +133,7 @@ func (m *Monitor) rescanOne(ctx context.Context, it RescanItem) (*Change, string
 	switch {
 	case it.Status == StatusPublished && sum.Outcome == Fail:
 		t.To = StatusQuarantined
+		t.Reason = ReasonVulnerability
 		ch = &Change{Event: "quarantined", Reason: sum.Reason}
 		t.Audit = m.audit(AuditQuarantine, it.Key, now, sum, "the re-scan against a new OSV snapshot fails the scan policy")
 	case it.Status == StatusQuarantined && old.Outcome == Fail && sum.Outcome == Pass:

@@ -149,6 +149,9 @@ type Transition struct {
 	From []Status
 	To   Status
 	At   time.Time
+	// Reason is the public class of the move (stored with the version, served as the
+	// official statusMessage); ignored, and cleared, when To is StatusPublished.
+	Reason StatusReason
 	// Scan, when set, replaces the version's scan result.
 	Scan *ScanUpdate
 	// VSA, when set, replaces the registry's signed attestation; Vetted the served _meta.

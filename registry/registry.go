@@ -65,6 +65,9 @@ type Version struct {
 	// IsLatest is true for exactly one published version of a server (if any is published):
 	// the greatest by semver, falling back to publish time (see Latest).
 	IsLatest bool
+	// StatusReason is the public class of why the version left the published state (set by
+	// Transition; empty while published). See StatusMessage.
+	StatusReason StatusReason
 	// Sealed is the audit event that created the version, read beside the row (nil when
 	// none): the read path checks the row against it (CheckSealed). Writes ignore it.
 	Sealed *AuditEvent

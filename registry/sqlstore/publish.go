@@ -282,6 +282,9 @@ func (s *Store) Transition(ctx context.Context, tr registry.Transition) (registr
 	if !tr.To.Valid() {
 		return registry.Version{}, fmt.Errorf("transition of %s@%s: unknown status %q: %w", tr.Key.Name, tr.Key.Version, tr.To, registry.ErrInvalid)
 	}
+	if !tr.Reason.Valid() {
+		return registry.Version{}, fmt.Errorf("transition of %s@%s: unknown status reason %q: %w", tr.Key.Name, tr.Key.Version, tr.Reason, registry.ErrInvalid)
+	}
 	at := tr.At
 	if at.IsZero() {
 		at = s.now()
@@ -299,8 +302,12 @@ func (s *Store) Transition(ctx context.Context, tr registry.Transition) (registr
 		if err := registry.CheckFrom(old, tr); err != nil {
 			return false, err
 		}
-		if _, err := t.exec(ctx, `UPDATE versions SET status = ?, updated_at = ?, vetted = COALESCE(?, vetted) WHERE name = ? AND version = ?`,
-			string(tr.To), s.d.Time(registry.StoreTime(at)), nullBytes(tr.Vetted), k.Name, k.Version); err != nil {
+		reason := tr.Reason
+		if tr.To == registry.StatusPublished {
+			reason = registry.ReasonNone
+		}
+		if _, err := t.exec(ctx, `UPDATE versions SET status = ?, updated_at = ?, vetted = COALESCE(?, vetted), status_reason = ? WHERE name = ? AND version = ?`,
+			string(tr.To), s.d.Time(registry.StoreTime(at)), nullBytes(tr.Vetted), string(reason), k.Name, k.Version); err != nil {
 			return false, err
 		}
 		if tr.Scan != nil {

@@ -13,7 +13,7 @@ import (
 // columns is what every version query selects from versionsSealed, in the order
 // scanVersion reads: the row and the audit event that created it.
 const columns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest,
-	seq, type, subject, data`
+	status_reason, seq, type, subject, data`
 
 // versionsSealed is the versions table beside each version's creating audit event.
 const versionsSealed = `versions LEFT JOIN audit_events ON audit_events.seq = versions.audit_seq`
@@ -25,17 +25,18 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 func scanVersion(row scanner) (registry.Version, error) {
 	var (
 		v              registry.Version
-		status         string
+		status, reason string
 		vetted, served []byte
 		seq            sql.NullInt64
 		typ, subject   sql.NullString
 		data           []byte
 	)
 	if err := row.Scan(&v.Name, &v.Version, &status, &v.ServerJSON, &served, &vetted, &v.ContentDigest,
-		scanTime{&v.PublishedAt}, scanTime{&v.UpdatedAt}, &v.IsLatest, &seq, &typ, &subject, &data); err != nil {
+		scanTime{&v.PublishedAt}, scanTime{&v.UpdatedAt}, &v.IsLatest, &reason, &seq, &typ, &subject, &data); err != nil {
 		return registry.Version{}, err
 	}
 	v.Status = registry.Status(status)
+	v.StatusReason = registry.StatusReason(reason)
 	v.Served, v.Vetted = served, vetted
 	if seq.Valid {
 		v.Sealed = &registry.AuditEvent{Seq: seq.Int64, Type: typ.String, Subject: subject.String, Data: data}

@@ -118,7 +118,7 @@ func (s *Store) SetStatus(ctx context.Context, k registry.Key, st registry.Statu
 		if err != nil {
 			return false, err
 		}
-		if _, err := t.exec(ctx, `UPDATE versions SET status = ?, updated_at = ? WHERE name = ? AND version = ?`,
+		if _, err := t.exec(ctx, `UPDATE versions SET status = ?, updated_at = ?, status_reason = '' WHERE name = ? AND version = ?`,
 			string(st), s.d.Time(registry.StoreTime(at)), k.Name, k.Version); err != nil {
 			return false, err
 		}

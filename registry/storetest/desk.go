@@ -237,8 +237,8 @@ func testDeskDecisions(t *testing.T, s DeskStore) {
 	if _, err := d.Quarantine(ctx, registry.Action{Key: kb, Actor: "iss|bob", Reason: "x"}); !errors.Is(err, registry.ErrConflict) {
 		t.Fatalf("quarantine a rejected version: %v", err)
 	}
-	if v, err := d.Quarantine(ctx, registry.Action{Key: ka, Actor: "iss|bob", Reason: "incident 42"}); err != nil || v.Status != registry.StatusQuarantined || v.IsLatest {
-		t.Fatalf("quarantine: %+v %v", v, err)
+	if v, err := d.Quarantine(ctx, registry.Action{Key: ka, Actor: "iss|bob", Reason: "incident 42"}); err != nil || v.Status != registry.StatusQuarantined || v.IsLatest || v.StatusReason != registry.ReasonReview {
+		t.Fatalf("quarantine (want reason class %q): %+v %v", registry.ReasonReview, v, err)
 	}
 	if _, err := s.LatestPublished(ctx, ka.Name); !errors.Is(err, registry.ErrNotFound) {
 		t.Fatalf("served while quarantined: %v", err)

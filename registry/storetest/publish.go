@@ -352,10 +352,24 @@ func testTransition(t *testing.T, b Backend) {
 	k := registry.Key{Name: "io.github.acme/a", Version: "2.0.0"}
 	seq0, _ := s.ChangeSeq(ctx)
 	v, err := s.Transition(ctx, registry.Transition{Key: k, From: []registry.Status{registry.StatusPublished}, To: registry.StatusQuarantined, At: at(5),
-		Scan:  &registry.ScanUpdate{Snapshot: "snap-2", Report: json.RawMessage(`{"findings":[1]}`), Summary: json.RawMessage(`{"outcome":"fail"}`)},
-		Audit: registry.AuditEvent{Time: at(5), Type: registry.AuditQuarantine, Actor: "vetted", Subject: "io.github.acme/a@2.0.0", Data: json.RawMessage(`{"snapshot":"snap-2"}`)}})
-	if err != nil || v.Status != registry.StatusQuarantined || v.IsLatest || !v.UpdatedAt.Equal(at(5)) {
+		Reason: registry.ReasonVulnerability,
+		Scan:   &registry.ScanUpdate{Snapshot: "snap-2", Report: json.RawMessage(`{"findings":[1]}`), Summary: json.RawMessage(`{"outcome":"fail"}`)},
+		Audit:  registry.AuditEvent{Time: at(5), Type: registry.AuditQuarantine, Actor: "vetted", Subject: "io.github.acme/a@2.0.0", Data: json.RawMessage(`{"snapshot":"snap-2"}`)}})
+	if err != nil || v.Status != registry.StatusQuarantined || v.IsLatest || !v.UpdatedAt.Equal(at(5)) || v.StatusReason != registry.ReasonVulnerability {
 		t.Fatalf("quarantine: %+v %v", v, err)
+	}
+	// The status change is visible to an incremental reader: updated_since of the change
+	// time finds the quarantined version (with its reason) when asked for it, and only then.
+	page, _, err := s.ListVersionsPage(ctx, registry.ListQuery{Limit: 10, UpdatedSince: at(5), Statuses: registry.ListedStatuses})
+	if err != nil || len(page) != 1 || page[0].Version != "2.0.0" || page[0].StatusReason != registry.ReasonVulnerability {
+		t.Fatalf("updated_since after quarantine, listed statuses: %+v %v", page, err)
+	}
+	if page, _, err := s.ListVersionsPage(ctx, registry.ListQuery{Limit: 10, UpdatedSince: at(5)}); err != nil || len(page) != 0 {
+		t.Fatalf("updated_since after quarantine, published only: %+v %v", page, err)
+	}
+	if _, err := s.Transition(ctx, registry.Transition{Key: k, To: registry.StatusQuarantined, Reason: "whim",
+		Audit: registry.AuditEvent{Type: registry.AuditQuarantine, Data: json.RawMessage(`{}`)}}); !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), `unknown status reason "whim"`) {
+		t.Fatalf("unknown reason: %v", err)
 	}
 	if seq, _ := s.ChangeSeq(ctx); seq <= seq0 {
 		t.Fatal("change seq did not move")
@@ -381,7 +395,7 @@ func testTransition(t *testing.T, b Backend) {
 	v, err = s.Transition(ctx, registry.Transition{Key: k, From: []registry.Status{registry.StatusQuarantined}, To: registry.StatusPublished, At: at(6),
 		Vetted: json.RawMessage(`{"released":true}`),
 		Audit:  registry.AuditEvent{Time: at(6), Type: registry.AuditRelease, Actor: "vetted", Subject: "io.github.acme/a@2.0.0", Data: json.RawMessage(`{}`)}})
-	if err != nil || !v.IsLatest || string(v.Vetted) != `{"released":true}` {
+	if err != nil || !v.IsLatest || string(v.Vetted) != `{"released":true}` || v.StatusReason != registry.ReasonNone {
 		t.Fatalf("release: %+v %v", v, err)
 	}
 	if _, err := s.Transition(ctx, registry.Transition{Key: registry.Key{Name: "io.github.acme/none", Version: "1"}, To: registry.StatusPublished,
