@@ -40,6 +40,9 @@ type PyPIDistribution struct {
 	Provenance []byte
 	// Attestations are single PEP 740 attestations (each file its own document).
 	Attestations [][]byte
+	// Supplied are publisher-supplied Sigstore bundles (an SBOM or tool-manifest
+	// attestation, a signature) over this file's sha256, verified like npm's.
+	Supplied []SuppliedEvidence
 }
 
 // VerifyPyPIDistribution verifies one PyPI distribution from its bytes, without I/O: its
@@ -59,7 +62,12 @@ func (v *Verifier) VerifyPyPIDistribution(d *PyPIDistribution, opts ...CallOptio
 	if err := pypi.ValidateVersion(d.Version); err != nil {
 		return nil, err
 	}
-	core, _ := v.core(opts)
+	core, c := v.core(opts)
+	if len(c.evidence) > 0 {
+		cp := *d
+		cp.Supplied = append(append([]SuppliedEvidence{}, d.Supplied...), c.evidence...)
+		d = &cp
+	}
 	return core.verifyPyPI(d, v.cfg.now().UTC()), nil
 }
 
@@ -113,6 +121,23 @@ func (v *verifier) verifyPyPI(d *PyPIDistribution, now time.Time) *Result {
 			continue
 		}
 		v.verifyPyPIAttestation(res, name, a, b, nil)
+	}
+	supplied := &binding{digests: map[string][]byte{"sha256": sum[:]}, what: b.what}
+	for i, e := range d.Supplied {
+		name := e.Name
+		if name == "" {
+			name = fmt.Sprintf("evidence[%d]", i)
+		}
+		name = "supplied " + name
+		var (
+			item *Item
+			ev   *verifiedEvidence
+		)
+		cand, rej := prepareBundle(name, e.Bundle, supplied)
+		if rej == nil {
+			item, ev, rej = v.verifyOne(cand)
+		}
+		v.keep(res, name, e.Bundle, item, ev, rej)
 	}
 	for _, rj := range res.Rejected {
 		res.Failures = append(res.Failures, Failure{Check: rj.Check, Reason: rj.Candidate + ": " + rj.Reason})

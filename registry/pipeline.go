@@ -37,6 +37,7 @@ type Pipeline struct {
 	sjv     ServerJSONVerifier
 	log     *slog.Logger
 	npm     NPMOptions
+	pypi    PyPIOptions
 }
 
 // NPMSBOMGenerator builds the SBOM of a verified npm tarball (the registry-generated SBOM
@@ -345,6 +346,8 @@ type work struct {
 	signers []Signer
 	npm     []NPMPackageMeta
 	npmIdx  map[int]bool
+	pypi    []PyPIPackageMeta
+	pypiIdx map[int]bool
 }
 
 func (w *work) add(c ...Check) { w.checks = append(w.checks, c...) }
@@ -392,15 +395,15 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		p.checkRemoteOnly(ctx, w, req)
 		return
 	}
-	npmCount := 0
+	counts := map[string]int{}
 	for _, pkg := range w.doc.Packages {
-		if pkg.RegistryType == "npm" {
-			npmCount++
+		if evidencePackage[pkg.RegistryType] {
+			counts[pkg.RegistryType]++
 		}
 	}
-	if len(req.Evidence) > 0 && npmCount != 1 {
+	if len(req.Evidence) > 0 && counts["npm"]+counts["pypi"] != 1 {
 		w.add(Check{Name: CheckPackages, Outcome: Fail, Reason: fmt.Sprintf(
-			"publisher-supplied evidence binds to one npm tarball; this server.json has %d npm packages", npmCount)})
+			"publisher-supplied evidence binds to one npm or PyPI package; this server.json has %d npm packages and %d PyPI packages", counts["npm"], counts["pypi"])})
 		return
 	}
 	results := p.verifyAll(ctx, w.doc, req.Evidence)
@@ -410,9 +413,9 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 			w.add(Check{Name: CheckPackages, Package: label, Outcome: Fail, Reason: reason})
 			continue
 		}
-		if pkg.RegistryType != "oci" && pkg.RegistryType != "npm" {
+		if pkg.RegistryType != "oci" && !evidencePackage[pkg.RegistryType] {
 			w.add(Check{Name: CheckPackages, Package: label, Outcome: Fail, Reason: fmt.Sprintf(
-				"registryType %q cannot be verified; Vetted publishes OCI images (registryType \"oci\") and npm packages (\"npm\") whose signatures, SBOM and tool manifest it can check",
+				"registryType %q cannot be verified; Vetted publishes OCI images (registryType \"oci\"), npm packages (\"npm\") and PyPI packages (\"pypi\") whose signatures, SBOM and tool manifest it can check",
 				pkg.RegistryType)})
 			continue
 		}
@@ -423,6 +426,10 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		}
 		if pkg.RegistryType == "npm" && vp.NPM == nil {
 			w.add(Check{Name: CheckResolve, Package: label, Outcome: Fail, Reason: "the verifier returned no npm pin (integrity, tarball digest)"})
+			continue
+		}
+		if pkg.RegistryType == "pypi" && (vp.PyPI == nil || len(vp.PyPI.Files) == 0) {
+			w.add(Check{Name: CheckResolve, Package: label, Outcome: Fail, Reason: "the verifier returned no PyPI pin (files and their sha256)"})
 			continue
 		}
 		if !ValidDigest(vp.Digest) || vp.Pinned == "" {
@@ -436,6 +443,9 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		}
 		if vp.NPM != nil {
 			p.npmSBOM(ctx, w, pkg.Index, label, vp)
+		}
+		if vp.PyPI != nil {
+			p.pypiSBOM(ctx, w, pkg.Index, label, vp)
 		}
 		p.requireAndScan(ctx, w, pkg.Index, label, vp)
 		w.pinned = append(w.pinned, PinnedPackage{Index: pkg.Index, Identifier: pkg.Identifier, Digest: vp.Digest, Pinned: vp.Pinned})
@@ -464,11 +474,11 @@ func (p *Pipeline) verifyAll(ctx context.Context, doc ServerDoc, evidence [][]by
 	sem := make(chan struct{}, MaxConcurrentVerifications)
 	var wg sync.WaitGroup
 	for i, pkg := range doc.Packages {
-		if pkg.RegistryType != "oci" && pkg.RegistryType != "npm" {
+		if pkg.RegistryType != "oci" && !evidencePackage[pkg.RegistryType] {
 			continue
 		}
 		vreq := VerifyRequest{ServerName: doc.Name, Reference: pkg.Identifier, RepositoryURL: doc.RepositoryURL, RegistryType: pkg.RegistryType}
-		if pkg.RegistryType == "npm" {
+		if evidencePackage[pkg.RegistryType] {
 			vreq.Version, vreq.RegistryBaseURL, vreq.Evidence = pkg.Version, pkg.RegistryBaseURL, evidence
 		}
 		wg.Add(1)
@@ -696,7 +706,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 	}
 	pins := map[int]string{}
 	for _, pp := range w.pinned {
-		if !w.npmIdx[pp.Index] { // npm packages are served by their exact version, unchanged
+		if !w.npmIdx[pp.Index] && !w.pypiIdx[pp.Index] { // npm and PyPI packages are served by their exact version, unchanged
 			pins[pp.Index] = pp.Pinned
 		}
 	}
@@ -710,7 +720,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 		ToolManifestDigest: reportDigest(w.report), ToolManifest: w.manifest,
 	}
 	var results, provs, pkgs []json.RawMessage
-	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now}
+	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, PyPI: w.pypi, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now}
 	for i, vp := range w.verified {
 		results = append(results, nonNullJSON(vp.Result))
 		meta.Signers = append(meta.Signers, vp.Signers...)
@@ -917,7 +927,9 @@ type VettedMeta struct {
 	Packages []PinnedPackage `json:"packages"`
 	// NPM pins each npm package: exact version, integrity, tarball sha256 and URL, and where
 	// its SBOM came from.
-	NPM                []NPMPackageMeta    `json:"npm,omitempty"`
+	NPM []NPMPackageMeta `json:"npm,omitempty"`
+	// PyPI pins each PyPI package: exact version and every verified file's name and sha256.
+	PyPI               []PyPIPackageMeta   `json:"pypi,omitempty"`
 	ToolManifestDigest string              `json:"toolManifestDigest,omitempty"`
 	Signers            []Signer            `json:"signers"`
 	Provenance         []PackageProvenance `json:"provenance,omitempty"`

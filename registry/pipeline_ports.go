@@ -59,6 +59,8 @@ type VerifiedPackage struct {
 	Evidence []RoledBlob
 	// NPM is set for an npm package: what clients pin it by.
 	NPM *NPMPin
+	// PyPI is set for a PyPI package: its version and verified files.
+	PyPI *PyPIPin
 }
 
 // NPMPin is how a verified npm package is pinned: its exact version and tarball digests.

@@ -71,8 +71,9 @@ type publishConfig struct {
 		SyncFrom   string   `json:"sync_from,omitempty"`
 		Ecosystems []string `json:"ecosystems,omitempty"`
 	} `json:"rescan"`
-	Webhook string    `json:"webhook,omitempty"`
-	NPM     npmConfig `json:"npm"`
+	Webhook string     `json:"webhook,omitempty"`
+	NPM     npmConfig  `json:"npm"`
+	PyPI    pypiConfig `json:"pypi"`
 }
 
 // npmConfig is publish.npm: how npm packages are read and verified.
@@ -223,6 +224,9 @@ func publishVerifier(pc publishConfig, rel func(string) string, guard *netguard.
 			return nil, nil, usageError(fmt.Errorf("publish.npm.registries: %w", err))
 		}
 	}
+	if err := pc.PyPI.configure(verifier); err != nil {
+		return nil, nil, err
+	}
 	return verifier, records, nil
 }
 
@@ -268,7 +272,7 @@ func vsaSigner(c *serveConfig, pc publishConfig) (*vsa.Signer, error) {
 
 // pipelineOptions are the pipeline's policies from the configuration.
 func pipelineOptions(pc publishConfig) []registry.PipelineOption {
-	opts := []registry.PipelineOption{registry.WithNPM(registry.NPMOptions{SBOM: npmSBOMGenerator, Unpinned: pc.NPM.Unpinned})}
+	opts := []registry.PipelineOption{registry.WithNPM(registry.NPMOptions{SBOM: npmSBOMGenerator, Unpinned: pc.NPM.Unpinned}), pc.PyPI.option()}
 	if pc.Tools.ReviewAt != "" || pc.Tools.RejectAt != "" {
 		tp := registry.ToolPolicy{ReviewAt: "low", RejectAt: "critical"}
 		if pc.Tools.ReviewAt != "" {

@@ -30,6 +30,10 @@ type Verifier struct {
 	verifiers []*attest.Verifier
 	// npmRegistries are the npm registries packages may name (first: the default).
 	npmRegistries []string
+	// pypiIndexes are the PyPI indexes packages may name (first: the default);
+	// pypiDists which files of a release are verified.
+	pypiIndexes []string
+	pypiDists   string
 }
 
 // NewVerifier returns a Verifier; the first matching pattern wins. Each namespace's
@@ -76,6 +80,8 @@ func (v *Verifier) VerifyPackage(ctx context.Context, req registry.VerifyRequest
 	case "", "oci":
 	case "npm":
 		return v.verifyNPM(ctx, av, req)
+	case "pypi":
+		return v.verifyPyPI(ctx, av, req)
 	default:
 		return nil, &registry.CheckError{Check: registry.CheckPackages, Reason: fmt.Sprintf("registryType %q cannot be verified", req.RegistryType)}
 	}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/adapt"
+)
+
+// pypiConfig is publish.pypi: how PyPI packages are read and verified.
+//
+//	pypi:
+//	  indexes: [https://pypi.org, http://127.0.0.1:8080]   # registryBaseUrl allow-list; first = default
+//	  distributions: all                 # all|any-wheel|sdist: which files of a release are verified
+//	  unpinned: review                   # review|reject|allow requirements no shipped lock file pins
+//
+// Index hosts must be allowed in `outbound:` like any other host Vetted reads.
+type pypiConfig struct {
+	Indexes       []string `json:"indexes,omitempty"`
+	Distributions string   `json:"distributions,omitempty"`
+	Unpinned      string   `json:"unpinned,omitempty"`
+}
+
+// pypiSBOMGenerator builds the SBOM of PyPI releases whose publisher attested none; nil:
+// such packages fail the sbom check.
+var pypiSBOMGenerator registry.PyPISBOMGenerator
+
+// configure sets the verifier's PyPI indexes and distributions.
+func (c pypiConfig) configure(v *adapt.Verifier) error {
+	if len(c.Indexes) > 0 {
+		if err := v.SetPyPIIndexes(c.Indexes...); err != nil {
+			return usageError(fmt.Errorf("publish.pypi.indexes: %w", err))
+		}
+	}
+	if err := v.SetPyPIDistributions(c.Distributions); err != nil {
+		return usageError(fmt.Errorf("publish.pypi.distributions: %w", err))
+	}
+	return nil
+}
+
+// option is the pipeline's PyPI option (an unknown unpinned value fails NewPipeline).
+func (c pypiConfig) option() registry.PipelineOption {
+	return registry.WithPyPI(registry.PyPIOptions{SBOM: pypiSBOMGenerator, Unpinned: c.Unpinned})
+}

@@ -1,0 +1,124 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+const (
+	pypiWheelDigest = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	pypiSdistDigest = "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+)
+
+func pypiServer(extra string) []byte {
+	return []byte(`{"$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json","name":"io.github.acme/weather","description":"Weather","version":"1.0.0","packages":[{"registryType":"pypi","identifier":"weather-mcp","version":"1.0.0","transport":{"type":"stdio"}}` + extra + `]}`)
+}
+
+// pypiPackage is what adapt answers for a verified PyPI release of a wheel and an sdist: no
+// SBOM attestation, a tool-manifest attestation.
+func pypiPackage() (*VerifiedPackage, error) {
+	return &VerifiedPackage{
+		Digest: pypiWheelDigest, Pinned: "weather-mcp==1.0.0",
+		Checks:       []Check{{Name: CheckSignature, Outcome: Pass, Reason: "PyPI publish attestation"}},
+		ToolManifest: []byte(toolsV1), Result: json.RawMessage(`{}`),
+		PyPI: &PyPIPin{Name: "weather-mcp", Version: "1.0.0", Index: "https://pypi.org", Files: []PyPIFilePin{
+			{Filename: "weather_mcp-1.0.0-py3-none-any.whl", SHA256: pypiWheelDigest, Data: []byte("whl")},
+			{Filename: "weather_mcp-1.0.0.tar.gz", SHA256: pypiSdistDigest, Data: []byte("sdist")},
+		}},
+	}, nil
+}
+
+type fakePyPIGen struct {
+	unpinned []string
+	err      error
+}
+
+func (g fakePyPIGen) GeneratePyPISBOM(_ context.Context, files []PyPIFilePin) ([]byte, []string, error) {
+	if len(files) != 2 || string(files[0].Data) != "whl" {
+		return nil, nil, errors.New("not the verified files")
+	}
+	return []byte(`{"bomFormat":"CycloneDX"}`), g.unpinned, g.err
+}
+
+func TestPublishPyPI(t *testing.T) {
+	cases := []struct {
+		name     string
+		gen      PyPISBOMGenerator
+		unpinned string
+		body     []byte
+		evidence [][]byte
+		decision Decision
+		check    string
+		outcome  Outcome
+		why      string
+		source   string
+	}{
+		{"generated SBOM", fakePyPIGen{}, "", pypiServer(""), nil, DecisionPublished, CheckSBOM, Pass, "source: registry-generated", "registry-generated"},
+		{"unpinned requirements need review by default", fakePyPIGen{unpinned: []string{"httpx>=0.27"}}, "", pypiServer(""), nil, DecisionPendingReview, CheckPyPIUnpinned, Review, "httpx>=0.27", "registry-generated"},
+		{"unpinned requirements rejected by policy", fakePyPIGen{unpinned: []string{"httpx>=0.27"}}, "reject", pypiServer(""), nil, DecisionRejected, CheckPyPIUnpinned, Fail, "publish.pypi.unpinned: reject", ""},
+		{"no generator: no SBOM", nil, "", pypiServer(""), nil, DecisionRejected, CheckSBOM, Fail, "no verified SBOM", ""},
+		{"generator fails", fakePyPIGen{err: errors.New("bad zip")}, "", pypiServer(""), nil, DecisionRejected, CheckSBOM, Fail, "bad zip", ""},
+		{"evidence with an npm and a PyPI package", fakePyPIGen{}, "", pypiServer(`,{"registryType":"npm","identifier":"@acme/weather","version":"1.0.0","transport":{"type":"stdio"}}`),
+			[][]byte{[]byte(`{}`)}, DecisionRejected, CheckPackages, Fail, "has 1 npm packages and 1 PyPI packages", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got VerifyRequest
+			v := recordingVerifier{fakeVerifier{byRef: map[string]func() (*VerifiedPackage, error){"weather-mcp": pypiPackage}}, &got}
+			st := newMemStore()
+			p, err := NewPipeline(st, v, fakeScanner{outcome: Pass}, fakeTools{}, WithPyPI(PyPIOptions{SBOM: c.gen, Unpinned: c.unpinned}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Publish(context.Background(), PublishRequest{ServerJSON: c.body, Actor: "a", Authorizer: AuthorizerFunc(allow), Evidence: c.evidence})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ck := findCheck(res.Checks, c.check)
+			if res.Decision != c.decision || ck == nil || ck.Outcome != c.outcome || !strings.Contains(ck.Reason, c.why) {
+				t.Fatalf("%s %+v", res.Decision, res.Checks)
+			}
+			if c.source == "" {
+				return
+			}
+			if got.RegistryType != "pypi" || got.Version != "1.0.0" || got.Reference != "weather-mcp" {
+				t.Fatalf("request %+v", got)
+			}
+			var meta VettedMeta
+			if err := json.Unmarshal(res.Version.Vetted, &meta); err != nil {
+				t.Fatal(err)
+			}
+			if len(meta.PyPI) != 1 || meta.PyPI[0].Version != "1.0.0" || len(meta.PyPI[0].Files) != 2 || meta.PyPI[0].Files[1].SHA256 != pypiSdistDigest ||
+				meta.PyPI[0].SBOMSource != c.source || !strings.Contains(string(res.Version.Served), `"identifier":"weather-mcp"`) ||
+				strings.Contains(string(res.Version.Served), "sha256:") {
+				t.Fatalf("meta %s\nserved %s", res.Version.Vetted, res.Version.Served)
+			}
+		})
+	}
+	if _, err := NewPipeline(newMemStore(), fakeVerifier{}, fakeScanner{}, fakeTools{}, WithPyPI(PyPIOptions{Unpinned: "maybe"})); !errors.Is(err, ErrInvalid) {
+		t.Fatal(err)
+	}
+}
+
+// A verifier that pins no files is a resolve failure, never a publish of unpinned bytes.
+func TestPublishPyPIWithoutFilesRefused(t *testing.T) {
+	v := fakeVerifier{byRef: map[string]func() (*VerifiedPackage, error){"weather-mcp": func() (*VerifiedPackage, error) {
+		vp, _ := pypiPackage()
+		vp.PyPI.Files = nil
+		return vp, nil
+	}}}
+	p, err := NewPipeline(newMemStore(), v, fakeScanner{outcome: Pass}, fakeTools{}, WithPyPI(PyPIOptions{SBOM: fakePyPIGen{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Publish(context.Background(), PublishRequest{ServerJSON: pypiServer(""), Actor: "a", Authorizer: AuthorizerFunc(allow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck := findCheck(res.Checks, CheckResolve); res.Decision != DecisionRejected || ck == nil || !strings.Contains(ck.Reason, "no PyPI pin") {
+		t.Fatalf("%s %+v", res.Decision, res.Checks)
+	}
+}
