@@ -46,7 +46,7 @@ func (pubScanner) ScanSBOM(context.Context, []byte, registry.ScanProduct) (*regi
 
 type pubTools struct{}
 
-func (pubTools) Inspect(m, prev []byte) (*registry.ToolReport, error) {
+func (pubTools) Inspect(_ string, m, prev []byte) (*registry.ToolReport, error) {
 	r := &registry.ToolReport{ManifestDigest: registry.Digest(m)}
 	if prev != nil && string(prev) != string(m) {
 		r.Changed = []string{"forecast"}

@@ -567,7 +567,7 @@ func (p *Pipeline) requireAndScan(ctx context.Context, w *work, idx int, label s
 const ToolManifestPredicateHint = intoto.PredicateToolManifest
 
 func (p *Pipeline) manifestDigest(m []byte) string {
-	r, err := p.tools.Inspect(m, nil)
+	r, err := p.tools.Inspect("", m, nil)
 	if err != nil {
 		return ""
 	}
@@ -626,7 +626,7 @@ func (p *Pipeline) checkTools(ctx context.Context, w *work) error {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("latest version of %s: %w", w.doc.Name, err)
 	}
-	rep, err := p.tools.Inspect(w.manifest, previous)
+	rep, err := p.tools.Inspect(w.doc.Name, w.manifest, previous)
 	if err != nil {
 		w.add(Check{Name: CheckToolsManifest, Outcome: Fail, Reason: "tool manifest rejected: " + err.Error()})
 		return nil

@@ -150,9 +150,11 @@ type ScanSummary struct {
 
 // ToolInspector hashes, lints and diffs tool manifests. It is pure.
 type ToolInspector interface {
-	// Inspect checks manifest (a `{"tools":[…]}` document) and diffs it against previous
-	// (nil for a first version).
-	Inspect(manifest, previous []byte) (*ToolReport, error)
+	// Inspect checks manifest (a `{"tools":[…]}` document) of the server named server (its
+	// server.json name, whose namespace the pipeline has authorized: the lint compares tool
+	// names with the server's identity) and diffs it against previous (nil for a first
+	// version).
+	Inspect(server string, manifest, previous []byte) (*ToolReport, error)
 }
 
 // ToolReport is the outcome of inspecting a tool manifest.

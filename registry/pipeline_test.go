@@ -156,7 +156,7 @@ func (f fakeScanner) ScanSBOM(_ context.Context, sbom []byte, p ScanProduct) (*S
 // bytes, lint finding when a description contains "IMPORTANT", diff by description.
 type fakeTools struct{}
 
-func (fakeTools) Inspect(manifest, previous []byte) (*ToolReport, error) {
+func (fakeTools) Inspect(_ string, manifest, previous []byte) (*ToolReport, error) {
 	type tool struct{ Name, Description string }
 	var m, p struct{ Tools []tool }
 	if err := json.Unmarshal(manifest, &m); err != nil {

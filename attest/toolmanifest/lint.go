@@ -77,7 +77,8 @@ type LintOptions struct {
 	// Server is the identity of the server the manifest belongs to (its registry name, npm
 	// package or repository). Collision and shadowing checks skip the well-known server it
 	// is; a manifest that carries most of a well-known server's tools is taken to be that
-	// server (or a fork) as well.
+	// server (or a fork) as well — except that a manifest named after a well-known server
+	// and published from another namespace than that server's owners is not it.
 	Server string
 }
 
@@ -91,15 +92,15 @@ const (
 // Lint checks every string of every tool (member names included) and returns the findings
 // sorted by tool, pointer and rule.
 func Lint(m *Manifest, opts LintOptions) []Finding {
-	others := opts.OtherServers
-	if others == nil {
+	others, builtin := opts.OtherServers, opts.OtherServers == nil
+	if builtin {
 		others = wellKnownTools
 	}
 	names := make([]string, 0, len(m.Tools))
 	for _, t := range m.Tools {
 		names = append(names, t.Name)
 	}
-	own := ownServers(opts.Server, names, others)
+	own := ownServers(opts.Server, names, others, builtin)
 	var out []Finding
 	for _, t := range m.Tools {
 		l := &linter{tool: t, names: names, others: others, ownServer: own}

@@ -2,6 +2,7 @@ package toolmanifest
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -25,6 +26,21 @@ var wellKnownTools = map[string][]string{
 	"puppeteer":  {"puppeteer_navigate", "puppeteer_screenshot", "puppeteer_click", "puppeteer_evaluate"},
 	"shell":      {"execute_command", "run_command", "run_shell_command"},
 	"postgres":   {"query"},
+}
+
+// wellKnownOwners are the organizations (GitHub organization or npm scope) that publish
+// the well-known servers: a manifest named after one of them from any other namespace is not
+// taken to be it. Servers not listed are recognized by name alone.
+var wellKnownOwners = map[string][]string{
+	"filesystem": {"modelcontextprotocol"},
+	"git":        {"modelcontextprotocol"},
+	"fetch":      {"modelcontextprotocol"},
+	"memory":     {"modelcontextprotocol"},
+	"puppeteer":  {"modelcontextprotocol"},
+	"postgres":   {"modelcontextprotocol"},
+	"slack":      {"modelcontextprotocol", "zencoderai"},
+	"brave":      {"modelcontextprotocol", "brave"},
+	"github":     {"modelcontextprotocol", "github"},
 }
 
 var scriptTables = map[string]*unicode.RangeTable{
@@ -153,25 +169,21 @@ func isASCII(s string) bool {
 // ownServers returns the well-known servers a manifest is: the one its identity names
 // ("@modelcontextprotocol/server-filesystem", "io.github.x/filesystem-mcp" → filesystem),
 // and any whose tools it mostly carries (the server itself, a fork or a new version).
-func ownServers(identity string, names []string, others map[string][]string) map[string]bool {
+func ownServers(identity string, names []string, others map[string][]string, builtin bool) map[string]bool {
 	own := map[string]bool{}
-	id := strings.ToLower(identity)
-	if i := strings.LastIndexAny(id, "/:"); i >= 0 {
-		id = id[i+1:]
-	}
-	if i := strings.Index(id, "@"); i > 0 {
-		id = id[:i]
-	}
-	for _, affix := range []string{"mcp-server-", "server-", "mcp-", "-mcp-server", "-mcp", "-server"} {
-		id = strings.TrimPrefix(strings.TrimSuffix(id, affix), affix)
-	}
+	org, id := splitIdentity(identity)
 	have := map[string]bool{}
 	for _, n := range names {
 		have[n] = true
 	}
 	for server, tools := range others {
 		if id != "" && id == strings.ToLower(server) {
-			own[server] = true
+			// The manifest claims the well-known server's name. It is that server unless the
+			// name is published from another namespace than the server's known owners: then
+			// its tools are what an impersonation would copy, not a fork's.
+			if owners, known := wellKnownOwners[server]; !builtin || !known || org == "" || slices.Contains(owners, org) {
+				own[server] = true
+			}
 			continue
 		}
 		n := 0
@@ -185,4 +197,29 @@ func ownServers(identity string, names []string, others map[string][]string) map
 		}
 	}
 	return own
+}
+
+// splitIdentity splits a server identity — a registry name (io.github.acme/server-x), an
+// npm package (@acme/server-x@1.2.0, npm:…), a repository (acme/x) or a bare name — into
+// the owning organization (lower case; io.github. and @ removed; "" when there is none) and
+// the server's short name (lower case, MCP affixes removed).
+func splitIdentity(identity string) (org, id string) {
+	id = strings.ToLower(identity)
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		org, id = id[:i], id[i+1:]
+	}
+	if i := strings.LastIndexAny(org, ":/"); i >= 0 {
+		org = org[i+1:]
+	}
+	if i := strings.LastIndex(id, ":"); i >= 0 {
+		id = id[i+1:]
+	}
+	org = strings.TrimPrefix(strings.TrimPrefix(org, "@"), "io.github.")
+	if i := strings.Index(id, "@"); i > 0 {
+		id = id[:i]
+	}
+	for _, affix := range []string{"mcp-server-", "server-", "mcp-", "-mcp-server", "-mcp", "-server"} {
+		id = strings.TrimPrefix(strings.TrimSuffix(id, affix), affix)
+	}
+	return org, id
 }

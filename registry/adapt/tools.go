@@ -18,7 +18,7 @@ type ToolInspector struct {
 func NewToolInspector() *ToolInspector { return &ToolInspector{} }
 
 // Inspect implements registry.ToolInspector.
-func (t *ToolInspector) Inspect(manifest, previous []byte) (*registry.ToolReport, error) {
+func (t *ToolInspector) Inspect(server string, manifest, previous []byte) (*registry.ToolReport, error) {
 	m, err := toolmanifest.Parse(manifest)
 	if err != nil {
 		return nil, err
@@ -27,7 +27,9 @@ func (t *ToolInspector) Inspect(manifest, previous []byte) (*registry.ToolReport
 	for _, tl := range m.Sorted() {
 		r.Tools = append(r.Tools, registry.ToolDigest{Name: tl.Name, Digest: tl.Digest})
 	}
-	for _, f := range toolmanifest.Lint(m, t.lint) {
+	lint := t.lint
+	lint.Server = server
+	for _, f := range toolmanifest.Lint(m, lint) {
 		r.Findings = append(r.Findings, registry.ToolFinding{Tool: f.Tool, Rule: f.Rule, Severity: f.Severity.String(), Pointer: f.Pointer, Message: f.Message})
 	}
 	if previous != nil {
