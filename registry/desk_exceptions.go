@@ -417,3 +417,18 @@ func (d *Desk) endException(ctx context.Context, e Exception, end ExceptionEnd) 
 		slog.String("version", e.Version), slog.String("from", string(v.Status)), slog.String("to", string(to)))
 	return out, nil
 }
+
+// ExceptionExpiryJob is the name of the job that ends expired exceptions.
+const ExceptionExpiryJob = "exception-expiry"
+
+// ExpiryJob is the periodic job (for Jobs) that runs ExpireExceptions every period; its
+// result is the ExpiryReport.
+func (d *Desk) ExpiryJob(every time.Duration) Job {
+	return Job{Name: ExceptionExpiryJob, Every: every, Lease: 5 * time.Minute, Run: func(ctx context.Context) (any, error) {
+		rep, err := d.ExpireExceptions(ctx, d.clock())
+		if rep.Expired > 0 || rep.Failed > 0 {
+			d.log.Info("exceptions expired", slog.Int("expired", rep.Expired), slog.Int("requeued", len(rep.Requeued)), slog.Int("failed", rep.Failed))
+		}
+		return rep, err
+	}}
+}

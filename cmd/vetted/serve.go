@@ -161,7 +161,7 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 	}
 	c.authSvc = svc
 	c.resource = svc.Metadata().Resource // auth.resource when configured
-	reviewOpts, err := serveReview(ctx, c, log, st)
+	reviewOpts, err := serveReview(c, log, st)
 	if err != nil {
 		return nil, err
 	}

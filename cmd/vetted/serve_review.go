@@ -52,9 +52,9 @@ type reviewWiring struct {
 	desk *registry.Desk
 }
 
-// serveReview builds the security team's desk and the review API option, and starts the
-// sweep that ends expired exceptions (until ctx ends).
-func serveReview(ctx context.Context, c *serveConfig, log *slog.Logger, st registry.Backend) ([]api.Option, error) {
+// serveReview builds the security team's desk and the review API option, and registers the
+// job that ends expired exceptions.
+func serveReview(c *serveConfig, log *slog.Logger, st registry.Backend) ([]api.Option, error) {
 	desk, err := registry.NewDesk(st, registry.WithDeskLogger(log.With(slog.String("log", "review"))),
 		registry.WithDeskRescan(func(ctx context.Context) error {
 			if c.rescan == nil {
@@ -73,7 +73,9 @@ func serveReview(ctx context.Context, c *serveConfig, log *slog.Logger, st regis
 		return nil, err
 	}
 	c.review = &reviewWiring{desk: desk}
-	go sweepExceptions(ctx, desk, log.With(slog.String("log", "review")), exceptionSweepEvery)
+	if err := c.jobs.Register(desk.ExpiryJob(time.Minute)); err != nil {
+		return nil, err
+	}
 	return []api.Option{api.WithReview(api.ReviewConfig{Desk: desk, ToolVersion: "vetted", Actor: func(ctx context.Context) string {
 		return auth.PrincipalFrom(ctx).Actor() // "<issuer>|<subject> (<display name>)"; "" when anonymous
 	}})}, nil
@@ -161,29 +163,4 @@ func originOf(resource string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
-}
-
-// exceptionSweepEvery is how often expired exceptions are looked for. Every replica sweeps:
-// ending an exception is conditional on it not having ended, so a race only loses.
-const exceptionSweepEvery = time.Minute
-
-// sweepExceptions ends expired exceptions now and then every interval: a published version
-// whose accepted findings remain goes back to the review queue (registry.Desk.ExpireExceptions).
-func sweepExceptions(ctx context.Context, desk *registry.Desk, log *slog.Logger, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		rep, err := desk.ExpireExceptions(ctx, time.Now())
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("exception expiry sweep failed", slog.String("error", err.Error()))
-		case rep.Expired > 0 || rep.Failed > 0:
-			log.Info("exceptions expired", slog.Int("expired", rep.Expired), slog.Int("requeued", len(rep.Requeued)), slog.Int("failed", rep.Failed))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

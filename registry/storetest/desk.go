@@ -34,6 +34,7 @@ func RunDesk(t *testing.T, newStore func(t *testing.T) DeskStore) {
 		{"ScanReports", testScanReports},
 		{"Exceptions", testDeskExceptions},
 		{"ExceptionExpiryReevaluates", testExceptionExpiryReevaluates},
+		{"ExceptionExpiryJob", testExceptionExpiryJob},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

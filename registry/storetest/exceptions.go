@@ -226,3 +226,36 @@ func testExceptionExpiryReevaluates(t *testing.T, s DeskStore) {
 		t.Fatalf("expiry event: %+v %s", last, last.Data)
 	}
 }
+
+// testExceptionExpiryJob: the desk's expiry job, scheduled by Jobs, ends an expired
+// exception and re-queues its version.
+func testExceptionExpiryJob(t *testing.T, s DeskStore) {
+	ctx := context.Background()
+	now := at(100)
+	d := newDesk(t, s, registry.WithDeskClock(func() time.Time { return now }))
+	p := ReviewPublication("io.github.acme/a", "1.0.0", registry.StatusPendingReview, 1, nil, "", lodashFinding)
+	commit(t, s, p)
+	ka := registry.Key{Name: "io.github.acme/a", Version: "1.0.0"}
+	if _, err := d.Approve(ctx, registry.Action{Key: ka, Actor: "iss|alice", Reason: "accepted for a day",
+		Exception: &registry.ExceptionRequest{Expires: ptr(at(200)), Findings: []registry.ExceptedFinding{{Kind: registry.ExceptAll}}}}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := registry.NewJobs(s, registry.WithJobsClock(func() time.Time { return now }))
+	if err := jobs.Register(d.ExpiryJob(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := jobs.RunNow(ctx, registry.ExceptionExpiryJob)
+	if rep, ok := out.(registry.ExpiryReport); err != nil || !ok || rep.Expired != 0 {
+		t.Fatalf("job before the expiry: %+v %v", out, err)
+	}
+	now = at(201)
+	out, err = jobs.RunNow(ctx, registry.ExceptionExpiryJob)
+	if rep, ok := out.(registry.ExpiryReport); err != nil || !ok || rep.Expired != 1 || len(rep.Requeued) != 1 {
+		t.Fatalf("job after the expiry: %+v %v", out, err)
+	}
+	if v, _ := s.GetVersion(ctx, ka); v.Status != registry.StatusPendingReview {
+		t.Fatalf("after the job: %s", v.Status)
+	}
+}
+
+var lodashFinding = Finding{ID: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Severity: "high", Package: "lodash", Version: "4.17.15", Fixed: "4.17.19"}
