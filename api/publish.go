@@ -151,13 +151,15 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		Path:        "/publish",
 		Summary:     "Publish an MCP server version",
 		Description: "Runs Vetted's publish pipeline on a server.json: authorize the namespace, resolve and pin " +
-			"every OCI package, verify signatures and attestations with the namespace's policy, scan the SBOM, " +
+			"every package (OCI images by digest, npm packages by exact version and tarball integrity), verify signatures and attestations with the namespace's policy, scan the SBOM, " +
 			"hash, lint and diff the tool manifest, then decide published, pending_review or rejected. " +
 			"A rejection answers 422 with every check. Re-publishing identical content answers 200 " +
-			"(idempotent); different content under an existing version answers 409.",
+			"(idempotent); different content under an existing version answers 409. The body is a server.json, or an " +
+			"envelope {\"server\": {…}, \"evidence\": [{Sigstore bundle}, …], \"serverJSONBundle\": {…}} carrying the " +
+			"publisher's evidence for packages whose registry has none (npm SBOM and tool-manifest attestations).",
 		Tags:          []string{"publish"},
 		Security:      []map[string][]string{{"bearer": {}}},
-		MaxBodyBytes:  registry.MaxServerJSON,
+		MaxBodyBytes:  MaxPublishBody,
 		DefaultStatus: http.StatusOK,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict,
 			http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
@@ -166,14 +168,32 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		if cfg == nil {
 			return nil, huma.Error503ServiceUnavailable("publishing is not enabled on this registry")
 		}
-		raw := append([]byte(nil), in.RawBody...) // huma reuses the buffer after the handler
+		body := append([]byte(nil), in.RawBody...) // huma reuses the buffer after the handler
+		env, eerr := splitPublishBody(body)
+		if eerr != nil {
+			return nil, eerr.problem()
+		}
+		raw := env.ServerJSON
+		if !env.Envelope && len(raw) > registry.MaxServerJSON {
+			return nil, huma.Error413RequestEntityTooLarge(fmt.Sprintf("request body too large: a server.json is at most %d bytes (evidence travels in an envelope, up to %d bytes)", registry.MaxServerJSON, MaxPublishBody))
+		}
 		bundle, err := decodeBundleHeader(in.ServerJSONBundle)
 		if err != nil {
 			return nil, err
 		}
+		if env.ServerJSONBundle != nil {
+			if bundle != nil {
+				return nil, (&envelopeError{status: http.StatusBadRequest, location: "body." + envServerBundle,
+					reason: "a bundle over the server.json was also sent in the " + ServerJSONBundleHeader + " header; send one"}).problem()
+			}
+			bundle = env.ServerJSONBundle
+		}
 		actor, authz := cfg.Caller(ctx)
-		res, err := cfg.Pipeline.Publish(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz, ServerJSONBundle: bundle})
+		res, err := cfg.Pipeline.Publish(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz, ServerJSONBundle: bundle, Evidence: env.Evidence})
 		if err != nil {
+			if env.Envelope {
+				return nil, publishProblemIn(s, err, "body.server")
+			}
 			return nil, publishProblem(s, err)
 		}
 		s.pubDecisions.WithLabelValues(string(res.Decision), strconv.FormatBool(res.Created)).Inc()
@@ -206,16 +226,29 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 // document only: huma, which read the operation before, validates nothing.
 func documentPublishBody(api huma.API, opID string) {
 	oapi := api.OpenAPI()
-	schema := oapi.Components.Schemas.Schema(reflect.TypeOf(apiv0.ServerJSON{}), true, "ServerJSON")
+	plain := oapi.Components.Schemas.Schema(reflect.TypeOf(apiv0.ServerJSON{}), true, "ServerJSON")
+	envelope := oapi.Components.Schemas.Schema(reflect.TypeOf(PublishEnvelope{}), true, "PublishEnvelope")
 	for _, item := range oapi.Paths {
 		if item.Post == nil || item.Post.OperationID != opID {
 			continue
 		}
 		item.Post.RequestBody = &huma.RequestBody{
 			Required: true,
-			Content:  map[string]*huma.MediaType{"application/json": {Schema: schema}},
+			Description: "A server.json (at most 262144 bytes), or a publish envelope carrying one with the publisher's " +
+				"evidence. A body is an envelope when a top-level key equals server, evidence or serverJSONBundle under " +
+				"case folding; its keys must then be exactly those (each at most once).",
+			Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{OneOf: []*huma.Schema{plain, envelope}}}},
 		}
 	}
+}
+
+// PublishEnvelope documents the envelope form of a publish body (the handler reads it with
+// splitPublishBody, never by this type).
+type PublishEnvelope struct {
+	Server   apiv0.ServerJSON `json:"server" doc:"The server.json, judged exactly as a plain body (at most 262144 bytes). Its bytes between the colon and the next delimiter are what is stored and what a bundle over the exact bytes must sign."`
+	Evidence []map[string]any `json:"evidence,omitempty" maxItems:"8" doc:"Publisher-supplied Sigstore bundles (JSON objects, at most 2 MiB each, 8 in all) for what the package's own registry does not carry: for an npm package, SBOM and tool-manifest attestations (cosign attest-blob --bundle, actions/attest-sbom, actions/attest) or a signature (cosign sign-blob --bundle) over the tarball's sha512 or sha256. Each must verify with the namespace's policy and bind to the tarball, or the publish is rejected naming it (evidence[i]); verified ones are stored as evidence."`
+	// ServerJSONBundle is the same as the Vetted-ServerJSON-Bundle header (send one).
+	ServerJSONBundle map[string]any `json:"serverJSONBundle,omitempty" doc:"A Sigstore bundle over the server.json (as the Vetted-ServerJSON-Bundle header carries; send one or the other, at most 49152 bytes)"`
 }
 
 // decodeBundleHeader reads the bundle header: standard base64 (padding optional), decoding
@@ -288,7 +321,11 @@ func failedSummary(cs []registry.Check) string {
 // publishProblem maps the pipeline's errors: a malformed server.json is 422 naming the
 // field (as upstream answers schema failures), an unauthorized namespace 403, a different
 // version 409; the rest goes through problem.
-func publishProblem(s *Server, err error) error {
+func publishProblem(s *Server, err error) error { return publishProblemIn(s, err, "body") }
+
+// publishProblemIn is publishProblem for a server.json found at base in the request body
+// ("body", or "body.server" in an envelope): field errors name their place under base.
+func publishProblemIn(s *Server, err error, base string) error {
 	var (
 		fe *registry.FieldError
 		se huma.StatusError
@@ -297,7 +334,7 @@ func publishProblem(s *Server, err error) error {
 	case errors.As(err, &se):
 		return se
 	case errors.As(err, &fe):
-		return fieldProblem(fe)
+		return fieldProblem(fe, base)
 	case errors.Is(err, registry.ErrForbidden):
 		return huma.Error403Forbidden(err.Error())
 	}
@@ -306,12 +343,12 @@ func publishProblem(s *Server, err error) error {
 
 // fieldProblem is the 422 of a refused server.json: one error per problem the decoder
 // listed (at most registry.MaxFieldErrors), then "and N more".
-func fieldProblem(fe *registry.FieldError) error {
+func fieldProblem(fe *registry.FieldError, base string) error {
 	loc := func(f string) string {
 		if f == "body" || strings.HasPrefix(f, "[") {
-			return "body" + strings.TrimPrefix(f, "body")
+			return base + strings.TrimPrefix(f, "body")
 		}
-		return "body." + f
+		return base + "." + f
 	}
 	details := []error{&huma.ErrorDetail{Location: loc(fe.Field), Message: fe.Reason}}
 	for _, a := range fe.Also {

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vetted-dev/vetted/api"
 	"github.com/vetted-dev/vetted/api/auth"
 	"github.com/vetted-dev/vetted/internal/netguard"
-	"github.com/vetted-dev/vetted/registry"
 )
 
 // authConfig is the `auth:` section of vetted.yaml. Unknown keys are errors: a typo in
@@ -278,9 +278,11 @@ func (c authConfig) serviceOptions(audit *slog.Logger) ([]auth.ServiceOption, er
 		def = auth.DefaultBodyLimit
 	}
 	if routes == nil {
-		// A server.json is at most registry.MaxServerJSON; refuse more before reading it.
+		// A publish is a server.json (at most registry.MaxServerJSON, checked by the
+		// handler) or an envelope with evidence (at most api.MaxPublishBody); refuse more
+		// before reading it.
 		for _, p := range []string{"/v0.1/publish", "/v0/publish"} {
-			routes = append(routes, auth.RouteLimit{Method: "POST", PathPrefix: p, Bytes: registry.MaxServerJSON})
+			routes = append(routes, auth.RouteLimit{Method: "POST", PathPrefix: p, Bytes: api.MaxPublishBody})
 		}
 	}
 	sopts = append(sopts, auth.WithBodyLimits(def, routes...))

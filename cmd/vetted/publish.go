@@ -22,6 +22,7 @@ import (
 func newPublishCmd(e *env) *cobra.Command {
 	var (
 		registryURL, token, audience, bundlePath string
+		evidencePaths                            []string
 		asJSON                                   bool
 	)
 	cmd := &cobra.Command{
@@ -41,6 +42,13 @@ the registry's audience (--audience, else the "resource" of the registry's
 FILE SERVER.JSON, or the same over its RFC 8785 canonical form) in the Vetted-ServerJSON-Bundle
 header; namespaces whose policy has require.serverJSON need it.
 
+--evidence FILE (repeatable, at most 8) sends Sigstore bundles the package's own registry does
+not carry — for an npm package, the SBOM and tool-manifest attestations over its tarball
+(cosign attest-blob --bundle, actions/attest-sbom, actions/attest) or a signature over it
+(cosign sign-blob --bundle). The body is then the envelope {"server": <SERVER.JSON byte for
+byte>, "evidence": [<FILE>, …]}; the registry names a bundle it refuses evidence[i], in the
+order given here.
+
 Exit status: 0 published or pending_review (also when identical content was already
 published), 1 rejected or refused (401, 403, 409), 2 bad usage, or a server.json that is
 unreadable or fails the schema (400, 413, 422 without a decision).
@@ -55,6 +63,11 @@ unreadable or fails the schema (400, 413, 422 without a decision).
 			// case, an unknown key or a duplicate is named here, before anything is sent.
 			if _, err := registry.ParseServerJSON(body); err != nil {
 				return usageErrorf("%s is not a valid server.json: %v", args[0], err)
+			}
+			if len(evidencePaths) > 0 {
+				if body, err = publishEnvelope(e, body, evidencePaths); err != nil {
+					return err
+				}
 			}
 			var bundle []byte
 			if bundlePath != "" {
@@ -81,7 +94,42 @@ unreadable or fails the schema (400, 413, 422 without a decision).
 	cmd.Flags().StringVar(&audience, "audience", "", "audience of the GitHub Actions OIDC token (default: the registry's resource identifier)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the registry's JSON answer")
 	cmd.Flags().StringVar(&bundlePath, "server-json-bundle", "", "Sigstore bundle (JSON) over SERVER.JSON, sent in the "+api.ServerJSONBundleHeader+" header")
+	cmd.Flags().StringArrayVar(&evidencePaths, "evidence", nil, "Sigstore bundle (JSON) over the package, sent with SERVER.JSON in a publish envelope (repeatable)")
 	return cmd
+}
+
+// publishEnvelope wraps server.json (embedded byte for byte, so that a bundle over the file's
+// exact bytes still binds) and the evidence files in a publish envelope.
+func publishEnvelope(e *env, server []byte, paths []string) ([]byte, error) {
+	if len(paths) > api.MaxEvidence {
+		return nil, usageErrorf("%d --evidence files; a publish carries at most %d", len(paths), api.MaxEvidence)
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"server":`)
+	b.Write(server)
+	b.WriteString(`,"evidence":[`)
+	for i, p := range paths {
+		ev, err := os.ReadFile(p)
+		if err != nil {
+			return nil, usageErrorf("read %s: %v", p, err)
+		}
+		if len(ev) > api.MaxEvidenceBundle {
+			return nil, usageErrorf("%s is larger than %d bytes, the most one evidence bundle may be", p, api.MaxEvidenceBundle)
+		}
+		if t := bytes.TrimSpace(ev); !json.Valid(t) || len(t) == 0 || t[0] != '{' {
+			return nil, usageErrorf("%s is not a JSON Sigstore bundle", p)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(ev)
+		fmt.Fprintf(e.stderr, "evidence[%d]: %s\n", i, p)
+	}
+	b.WriteString(`]}`)
+	if b.Len() > api.MaxPublishBody {
+		return nil, usageErrorf("server.json and evidence come to %d bytes; a publish is at most %d", b.Len(), api.MaxPublishBody)
+	}
+	return b.Bytes(), nil
 }
 
 // maxBundleFile is what fits the header (base64) under the registry's header limit.

@@ -434,3 +434,70 @@ func TestPublishWarnsAboutIgnoredOCIFields(t *testing.T) {
 		t.Fatalf("--json warnings: %s", out)
 	}
 }
+
+// --evidence sends a publish envelope: the server.json embedded byte for byte, then each
+// bundle in the order given (the registry names them evidence[i]); bad evidence files are
+// usage errors before anything is sent.
+func TestPublishEvidenceEnvelope(t *testing.T) {
+	dir := t.TempDir()
+	sjBytes := "{\n  \"$schema\": \"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json\", \"name\": \"io.github.acme/w\", \"description\": \"w\", \"version\": \"1.0.0\",\n" +
+		"  \"packages\": [{\"registryType\": \"npm\", \"identifier\": \"@acme/w\", \"version\": \"1.0.0\", \"transport\": {\"type\": \"stdio\"}}]}\n"
+	sj := filepath.Join(dir, "server.json")
+	os.WriteFile(sj, []byte(sjBytes), 0o644)
+	write := func(name, s string) string {
+		f := filepath.Join(dir, name)
+		os.WriteFile(f, []byte(s), 0o644)
+		return f
+	}
+	sbom, tools := write("sbom.sigstore.json", `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","n":1}`+"\n"), write("tools.sigstore.json", `{"n":2}`)
+	var got []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"server":{"name":"io.github.acme/w","version":"1.0.0"},"_meta":{"dev.vetted/publish":{"decision":"published","created":true,"checks":[]}}}`)
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"publish", sj, "--registry", srv.URL, "--token", "t", "--evidence", sbom, "--evidence", tools},
+		&env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	var sent struct {
+		Server   json.RawMessage
+		Evidence []json.RawMessage
+	}
+	if err := json.Unmarshal(got, &sent); err != nil || len(sent.Evidence) != 2 || strings.TrimSpace(string(sent.Evidence[0])) != strings.TrimSpace(readFile(t, sbom)) ||
+		string(sent.Evidence[1]) != `{"n":2}` || !strings.Contains(string(got), `{"server":`+sjBytes+`,"evidence":[`) {
+		t.Fatalf("sent %s (%v)", got, err)
+	}
+	if !strings.Contains(errb.String(), "evidence[0]: "+sbom) || !strings.Contains(errb.String(), "evidence[1]: "+tools) {
+		t.Fatalf("stderr: %s", errb.String())
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not JSON", []string{"--evidence", write("x.bundle", "not json")}, "is not a JSON Sigstore bundle"},
+		{"an array", []string{"--evidence", write("y.bundle", "[]")}, "is not a JSON Sigstore bundle"},
+		{"missing", []string{"--evidence", filepath.Join(dir, "nope")}, "read "},
+		{"too many", strings.Fields(strings.Repeat("--evidence "+tools+" ", 9)), "9 --evidence files; a publish carries at most 8"},
+	} {
+		got = nil
+		err := run(context.Background(), append([]string{"publish", sj, "--registry", srv.URL, "--token", "t"}, c.args...),
+			&env{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }})
+		if ExitCode(err) != 2 || !strings.Contains(err.Error(), c.want) || got != nil {
+			t.Errorf("%s: exit %d %v (sent: %v)", c.name, ExitCode(err), err, got != nil)
+		}
+	}
+}
+
+func readFile(t *testing.T, f string) string {
+	t.Helper()
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
