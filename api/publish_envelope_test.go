@@ -43,7 +43,7 @@ func newEnvelopeServer(t testing.TB) (*Server, *envVerifier) {
 	t.Helper()
 	st := openSQLite(t).(*sqlite.Store)
 	v := &envVerifier{}
-	p, err := registry.NewPipeline(st, v, pubScanner{}, pubTools{}, registry.WithLinks(Links), registry.WithVSASigner(pubVSA{}))
+	p, err := registry.NewPipeline(st, v, pubScanner{}, pubTools{}, registry.WithVSASigner(pubVSA{}))
 	if err != nil {
 		t.Fatal(err)
 	}
