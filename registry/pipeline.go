@@ -348,6 +348,8 @@ type work struct {
 	npmIdx  map[int]bool
 	pypi    []PyPIPackageMeta
 	pypiIdx map[int]bool
+	mcpb    []MCPBPackageMeta
+	mcpbIdx map[int]bool
 }
 
 func (w *work) add(c ...Check) { w.checks = append(w.checks, c...) }
@@ -401,9 +403,10 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 			counts[pkg.RegistryType]++
 		}
 	}
-	if len(req.Evidence) > 0 && counts["npm"]+counts["pypi"] != 1 {
+	if len(req.Evidence) > 0 && counts["npm"]+counts["pypi"]+counts["mcpb"] != 1 {
 		w.add(Check{Name: CheckPackages, Outcome: Fail, Reason: fmt.Sprintf(
-			"publisher-supplied evidence binds to one npm or PyPI package; this server.json has %d npm packages and %d PyPI packages", counts["npm"], counts["pypi"])})
+			"publisher-supplied evidence binds to one npm, PyPI or MCPB package; this server.json has %d npm packages and %d PyPI packages and %d MCPB packages",
+			counts["npm"], counts["pypi"], counts["mcpb"])})
 		return
 	}
 	results := p.verifyAll(ctx, w.doc, req.Evidence)
@@ -415,7 +418,7 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		}
 		if pkg.RegistryType != "oci" && !evidencePackage[pkg.RegistryType] {
 			w.add(Check{Name: CheckPackages, Package: label, Outcome: Fail, Reason: fmt.Sprintf(
-				"registryType %q cannot be verified; Vetted publishes OCI images (registryType \"oci\"), npm packages (\"npm\") and PyPI packages (\"pypi\") whose signatures, SBOM and tool manifest it can check",
+				"registryType %q cannot be verified; Vetted publishes OCI images (registryType \"oci\"), npm packages (\"npm\"), PyPI packages (\"pypi\") and MCP bundles (\"mcpb\") whose signatures, SBOM and tool manifest it can check",
 				pkg.RegistryType)})
 			continue
 		}
@@ -426,6 +429,10 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		}
 		if pkg.RegistryType == "npm" && vp.NPM == nil {
 			w.add(Check{Name: CheckResolve, Package: label, Outcome: Fail, Reason: "the verifier returned no npm pin (integrity, tarball digest)"})
+			continue
+		}
+		if pkg.RegistryType == "mcpb" && (vp.MCPB == nil || vp.MCPB.FileSHA256 != pkg.FileSHA256) {
+			w.add(Check{Name: CheckResolve, Package: label, Outcome: Fail, Reason: "the verifier returned no MCPB pin for the declared fileSha256"})
 			continue
 		}
 		if pkg.RegistryType == "pypi" && (vp.PyPI == nil || len(vp.PyPI.Files) == 0) {
@@ -446,6 +453,9 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 		}
 		if vp.PyPI != nil {
 			p.pypiSBOM(ctx, w, pkg.Index, label, vp)
+		}
+		if vp.MCPB != nil {
+			p.mcpbSBOM(ctx, w, pkg.Index, label, vp)
 		}
 		p.requireAndScan(ctx, w, pkg.Index, label, vp)
 		w.pinned = append(w.pinned, PinnedPackage{Index: pkg.Index, Identifier: pkg.Identifier, Digest: vp.Digest, Pinned: vp.Pinned})
@@ -479,7 +489,7 @@ func (p *Pipeline) verifyAll(ctx context.Context, doc ServerDoc, evidence [][]by
 		}
 		vreq := VerifyRequest{ServerName: doc.Name, Reference: pkg.Identifier, RepositoryURL: doc.RepositoryURL, RegistryType: pkg.RegistryType}
 		if evidencePackage[pkg.RegistryType] {
-			vreq.Version, vreq.RegistryBaseURL, vreq.Evidence = pkg.Version, pkg.RegistryBaseURL, evidence
+			vreq.Version, vreq.RegistryBaseURL, vreq.Evidence, vreq.FileSHA256 = pkg.Version, pkg.RegistryBaseURL, evidence, pkg.FileSHA256
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -706,7 +716,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 	}
 	pins := map[int]string{}
 	for _, pp := range w.pinned {
-		if !w.npmIdx[pp.Index] && !w.pypiIdx[pp.Index] { // npm and PyPI packages are served by their exact version, unchanged
+		if !w.npmIdx[pp.Index] && !w.pypiIdx[pp.Index] && !w.mcpbIdx[pp.Index] { // npm and PyPI packages are served by their exact version, MCPB by URL + fileSha256, unchanged
 			pins[pp.Index] = pp.Pinned
 		}
 	}
@@ -720,7 +730,7 @@ func (p *Pipeline) build(w *work, req PublishRequest, contentDigest string, d De
 		ToolManifestDigest: reportDigest(w.report), ToolManifest: w.manifest,
 	}
 	var results, provs, pkgs []json.RawMessage
-	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, PyPI: w.pypi, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now}
+	meta := VettedMeta{Packages: w.pinned, NPM: w.npm, PyPI: w.pypi, MCPB: w.mcpb, ToolManifestDigest: rec.ToolManifestDigest, DecidedAt: w.now}
 	for i, vp := range w.verified {
 		results = append(results, nonNullJSON(vp.Result))
 		meta.Signers = append(meta.Signers, vp.Signers...)
@@ -929,7 +939,9 @@ type VettedMeta struct {
 	// its SBOM came from.
 	NPM []NPMPackageMeta `json:"npm,omitempty"`
 	// PyPI pins each PyPI package: exact version and every verified file's name and sha256.
-	PyPI               []PyPIPackageMeta   `json:"pypi,omitempty"`
+	PyPI []PyPIPackageMeta `json:"pypi,omitempty"`
+	// MCPB pins each MCP bundle: URL and the fileSha256 its bytes were verified against.
+	MCPB               []MCPBPackageMeta   `json:"mcpb,omitempty"`
 	ToolManifestDigest string              `json:"toolManifestDigest,omitempty"`
 	Signers            []Signer            `json:"signers"`
 	Provenance         []PackageProvenance `json:"provenance,omitempty"`

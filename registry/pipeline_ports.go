@@ -31,6 +31,8 @@ type VerifyRequest struct {
 	Version string
 	// RegistryBaseURL is the package's registryBaseUrl ("" for the default registry).
 	RegistryBaseURL string
+	// FileSHA256 is the package's fileSha256 (MCPB: required; hex).
+	FileSHA256 string
 	// Evidence are publisher-supplied Sigstore bundles (JSON) for this publish; each must
 	// bind to the package and verify.
 	Evidence [][]byte
@@ -61,6 +63,8 @@ type VerifiedPackage struct {
 	NPM *NPMPin
 	// PyPI is set for a PyPI package: its version and verified files.
 	PyPI *PyPIPin
+	// MCPB is set for an MCP bundle: its URL and verified fileSha256.
+	MCPB *MCPBPin
 }
 
 // NPMPin is how a verified npm package is pinned: its exact version and tarball digests.

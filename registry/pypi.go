@@ -124,4 +124,4 @@ func (p *Pipeline) pypiSBOM(ctx context.Context, w *work, idx int, label string,
 
 // evidencePackage are the package types verified from an artifact's own bytes, by exact
 // version, with publisher-supplied evidence allowed (npm, PyPI).
-var evidencePackage = map[string]bool{"npm": true, "pypi": true}
+var evidencePackage = map[string]bool{"npm": true, "pypi": true, "mcpb": true}

@@ -54,6 +54,8 @@ type PackageRef struct {
 	// Version and RegistryBaseURL are the package's version and registryBaseUrl (npm).
 	Version         string `json:"version,omitempty"`
 	RegistryBaseURL string `json:"registryBaseUrl,omitempty"`
+	// FileSHA256 is the package's fileSha256 (required for MCPB).
+	FileSHA256 string `json:"fileSha256,omitempty"`
 }
 
 // Label names the package in checks: "packages[0] ghcr.io/acme/weather:1.0".
@@ -155,7 +157,7 @@ func ParseServerJSON(raw []byte) (ServerDoc, error) {
 			return ServerDoc{}, &FieldError{Field: fmt.Sprintf("packages[%d]", i), Reason: "registryType and identifier are required"}
 		}
 		out.Packages = append(out.Packages, PackageRef{Index: i, RegistryType: p.RegistryType, Identifier: p.Identifier,
-			Version: p.Version, RegistryBaseURL: p.RegistryBaseURL})
+			Version: p.Version, RegistryBaseURL: p.RegistryBaseURL, FileSHA256: p.FileSHA256})
 	}
 	if len(out.Packages) == 0 && out.Remotes == 0 {
 		return ServerDoc{}, &FieldError{Field: "packages", Reason: "a server needs at least one package or remote"}

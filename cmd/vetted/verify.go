@@ -20,7 +20,9 @@ or an npm package against a policy file, the way the registry does at publish ti
   vetted verify IMAGE --policy P [--json]
   vetted verify npm:NAME@VERSION --policy P [--npm-registry URL] [--json]
   vetted verify npm:NAME@VERSION --tarball FILE --attestations FILE [--evidence FILE...] --policy P [--json]
-  vetted verify pypi:NAME@VERSION --artifact FILE --attestations FILE [--artifact FILE --attestations FILE...] --policy P [--json]
+  vetted verify pypi:NAME@VERSION --artifact FILE --attestations FILE [--artifact FILE --attestations FILE...] [--evidence FILE...] --policy P [--json]
+  vetted verify pypi:NAME@VERSION [--pypi-index URL] [--distributions all|any-wheel|sdist] [--evidence FILE...] --policy P [--json]
+  vetted verify mcpb:URL --sha256 HEX [--artifact FILE] --evidence FILE [--evidence FILE...] --policy P [--json]
 
 An npm package is named by an exact version (dist-tags and ranges are refused). From a
 registry, Vetted reads the version document, downloads the tarball (bounded) and checks it
@@ -70,10 +72,11 @@ func newVerifyCmd(e *env) *cobra.Command {
 		insecure   []string
 		sourceRepo string
 		npmFlags   npmVerifyFlags
+		pkgFlags   pkgVerifyFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "verify IMAGE|npm:NAME@VERSION|pypi:NAME@VERSION --policy FILE [--json]",
-		Short: "verify an OCI image, an npm package or PyPI distributions against a policy",
+		Use:   "verify IMAGE|npm:NAME@VERSION|pypi:NAME@VERSION|mcpb:URL --policy FILE [--json]",
+		Short: "verify an OCI image, an npm package, a PyPI release or an MCP bundle against a policy",
 		Long:  verifyLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,9 +88,12 @@ func newVerifyCmd(e *env) *cobra.Command {
 				return runVerifyNPM(cmd, e, spec, policyFile, sourceRepo, asJSON, &npmFlags)
 			}
 			if spec, ok := strings.CutPrefix(ref, "pypi:"); ok {
-				return runVerifyPyPI(e, spec, policyFile, sourceRepo, asJSON, &npmFlags)
+				return runVerifyPyPI(cmd, e, spec, policyFile, sourceRepo, asJSON, &npmFlags, &pkgFlags)
 			}
-			if npmFlags.used() {
+			if u, ok := strings.CutPrefix(ref, "mcpb:"); ok {
+				return runVerifyMCPB(cmd, e, u, policyFile, sourceRepo, asJSON, &npmFlags, &pkgFlags)
+			}
+			if npmFlags.used() || pkgFlags.used() {
 				return usageErrorf("verify: --tarball, --attestations, --artifact, --evidence, --npm-registry and --npm-keys are for npm:NAME@VERSION or pypi:NAME@VERSION")
 			}
 			if _, err := name.ParseReference(ref); err != nil {
@@ -117,6 +123,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 		},
 	}
 	npmFlags.register(cmd)
+	pkgFlags.register(cmd)
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (YAML); key and trusted-root paths are relative to it")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verification result as JSON")
 	cmd.Flags().StringSliceVar(&insecure, "insecure-registry", nil, "registry (host:port) that may be reached over plain HTTP (loopback always may)")

@@ -82,6 +82,8 @@ func (v *Verifier) VerifyPackage(ctx context.Context, req registry.VerifyRequest
 		return v.verifyNPM(ctx, av, req)
 	case "pypi":
 		return v.verifyPyPI(ctx, av, req)
+	case "mcpb":
+		return v.verifyMCPB(ctx, av, req)
 	default:
 		return nil, &registry.CheckError{Check: registry.CheckPackages, Reason: fmt.Sprintf("registryType %q cannot be verified", req.RegistryType)}
 	}
