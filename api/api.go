@@ -60,6 +60,7 @@ type options struct {
 	review        *ReviewConfig
 	flushKeys     func() []string
 	cors          CORSConfig
+	collectors    []prometheus.Collector // WithCollectors
 }
 
 func defaultOptions() options {
@@ -157,6 +158,11 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 		metrics: newMetrics(),
 	}
 	s.cache.onNewGen = s.metrics.generations.Inc
+	for _, c := range o.collectors {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("api: metrics: %w", err)
+		}
+	}
 	s.api = humago.New(s.mux, humaConfig())
 	for _, mw := range o.humaMW {
 		s.api.UseMiddleware(mw)

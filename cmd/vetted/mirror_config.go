@@ -60,10 +60,12 @@ type mirrorUpstream struct {
 	Interval time.Duration
 	Curation mirror.Curation
 	Limits   mirror.Limits
-	Policies []mirrorPolicy
+	// Policies has the type of publish.policies, so that the publish verifier is built from it.
+	Policies []struct {
+		Namespace string `json:"namespace"`
+		Policy    string `json:"policy"`
+	}
 }
-
-type mirrorPolicy struct{ Namespace, Policy string }
 
 // upstreams checks the section; errors name the setting.
 func (c mirrorConfig) upstreams() ([]mirrorUpstream, error) {
@@ -95,8 +97,8 @@ func (c mirrorConfig) upstreams() ([]mirrorUpstream, error) {
 			if p.Namespace == "" || p.Policy == "" {
 				return nil, fmt.Errorf("%s.policies[%d]: namespace and policy are required", where, j)
 			}
-			mu.Policies = append(mu.Policies, mirrorPolicy{Namespace: p.Namespace, Policy: p.Policy})
 		}
+		mu.Policies = u.Policies
 		l := u.Limits
 		mu.Limits = mirror.Limits{PageSize: l.PageSize, MaxPages: l.MaxPages, MaxEntries: l.MaxEntries, MaxPageBytes: l.MaxPageBytes}
 		for name, s := range map[string]string{"request_timeout": l.RequestTimeout, "max_duration": l.MaxDuration} {

@@ -59,6 +59,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newProxyCmd(e),
 		newTokenCmd(e),
 		newPublishCmd(e),
+		newMirrorCmd(e),
 		newResolveCmd(e),
 		newFetchCmd(e),
 		newAuditCmd(e),

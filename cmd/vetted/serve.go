@@ -52,6 +52,9 @@ type serveConfig struct {
 	// voucher signs the registry's attestation for a version approved out of
 	// pending_review (set by servePublish; for the security desk).
 	voucher *registry.Voucher
+	// mirrorBase is what the mirrors' pipelines share with the publish pipeline (set by
+	// servePublish; serve_mirror.go).
+	mirrorBase *mirrorBase
 	// ready, when set, receives the registry's URL once it accepts requests (`vetted demo`
 	// publishes then); it must have room for one value.
 	ready chan<- string
@@ -170,11 +173,15 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 	if err != nil {
 		return nil, err
 	}
+	mirrorOpts, err := serveMirror(ctx, c, log, st)
+	if err != nil {
+		return nil, err
+	}
 	corsOpts, err := serveCORS(c)
 	if err != nil {
 		return nil, err
 	}
-	pubOpts = append(pubOpts, corsOpts...)
+	pubOpts = append(append(pubOpts, mirrorOpts...), corsOpts...)
 	return append(append([]api.Option{api.WithLogger(log)}, authOpts...), pubOpts...), nil
 }
 

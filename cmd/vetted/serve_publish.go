@@ -135,6 +135,7 @@ func servePublish(ctx context.Context, c *serveConfig, log *slog.Logger, store r
 		return nil, err
 	}
 	c.voucher = registry.NewVoucher(store, vsaSign, nil)
+	c.mirrorBase = &mirrorBase{pc: pc, oc: oc, scanner: scanner, options: append(pipelineOptions(pc), registry.WithVSASigner(vsaSign))}
 	// A changed publishing configuration is an audit event: which policies decided what.
 	if err := auditPublishConfig(ctx, store, pc, policies, log); err != nil {
 		return nil, err

@@ -97,6 +97,22 @@ func (f *configFile) setting(e *env, flag, def string) string {
 	return def
 }
 
+// serveResource is the registry's URL as `vetted serve` with this configuration derives it:
+// auth.resource when configured, else from its address and TLS settings.
+func (f *configFile) serveResource(e *env, cfg authConfig) string {
+	scheme := "http://"
+	if f.setting(e, "tls-cert", "") != "" {
+		scheme = "https://"
+	}
+	addr := f.setting(e, "addr", tokenDefaultAddr)
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip, err := netip.ParseAddr(host); (err == nil && ip.IsUnspecified()) || host == "" {
+			addr = net.JoinHostPort("localhost", port)
+		}
+	}
+	return cfg.resource(scheme + addr)
+}
+
 func runTokenIssue(cmd *cobra.Command, e *env, f tokenIssueFlags) error {
 	required := f.config != ""
 	if f.config == "" {
@@ -121,17 +137,7 @@ func runTokenIssue(cmd *cobra.Command, e *env, f tokenIssueFlags) error {
 	if f.dataDir == "" {
 		f.dataDir = file.setting(e, "data-dir", tokenDefaultDataDir)
 	}
-	scheme := "http://"
-	if file.setting(e, "tls-cert", "") != "" {
-		scheme = "https://"
-	}
-	addr := file.setting(e, "addr", tokenDefaultAddr)
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if ip, err := netip.ParseAddr(host); (err == nil && ip.IsUnspecified()) || host == "" {
-			addr = net.JoinHostPort("localhost", port)
-		}
-	}
-	resource := cfg.resource(scheme + addr)
+	resource := file.serveResource(e, cfg)
 	if f.audience == "" {
 		f.audience = cfg.audience(resource)
 	}
