@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/vetted-dev/vetted/internal/pypisbom"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/adapt"
 )
@@ -21,9 +22,9 @@ type pypiConfig struct {
 	Unpinned      string   `json:"unpinned,omitempty"`
 }
 
-// pypiSBOMGenerator builds the SBOM of PyPI releases whose publisher attested none; nil:
-// such packages fail the sbom check.
-var pypiSBOMGenerator registry.PyPISBOMGenerator
+// pypiSBOMGenerator builds the SBOM of PyPI releases and MCP bundles whose publisher
+// attested none, with syft as a library (internal/pypisbom).
+var pypiSBOMGenerator registry.PyPISBOMGenerator = pypisbom.Generator{}
 
 // configure sets the verifier's PyPI indexes and distributions.
 func (c pypiConfig) configure(v *adapt.Verifier) error {
