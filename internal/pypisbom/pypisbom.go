@@ -235,7 +235,6 @@ func (u *unpacker) zip(data []byte, sub string) error {
 	return nil
 }
 
-
 // tarGz reads an sdist: NAME-VERSION/… with the top directory stripped.
 func (u *unpacker) tarGz(data []byte, sub string) error {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
