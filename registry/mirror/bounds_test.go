@@ -226,3 +226,50 @@ func FuzzParseUpstream(f *testing.F) {
 		}
 	})
 }
+
+// flaky fails GetVersion of one name while broken is set.
+type flaky struct {
+	mirror.Store
+	name   string
+	broken bool
+}
+
+func (s *flaky) GetVersion(ctx context.Context, k registry.Key) (registry.Version, error) {
+	if s.broken && k.Name == s.name {
+		return registry.Version{}, errors.New("database on fire")
+	}
+	return s.Store.GetVersion(ctx, k)
+}
+
+// An operational failure is reported and never skipped over: the mark stays, and the next
+// run takes the pass again (what succeeded is unchanged then).
+func TestMirrorRetriesFailures(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	t0 := f.now.Add(-time.Hour)
+	seedRejected(f, 2, t0)
+	f.up.put(ociServer("io.github.acme/aaa", "1.0.0", f.reg.Ref("acme/aaa", "missing")), model.StatusActive, t0.Add(time.Minute), false)
+	st := &flaky{Store: f.store, name: "io.github.acme/aaa", broken: true}
+	m, err := mirror.New(mirror.Config{Upstream: f.up.srv.URL, Curation: f.curation, Limits: mirror.Limits{PageSize: 1, MaxPages: 2},
+		Client: f.guard.Client(), Pipeline: f.pipe, Store: st, Clock: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, m)
+	wantCounts(t, "failing run", rep, counts{fetched: 2, new: 1, rejected: 1, failed: 1})
+	if e := outcome(t, rep, "io.github.acme/aaa", "1.0.0"); !strings.Contains(e.Reason, "database on fire") {
+		t.Fatalf("failure reason: %+v", e)
+	}
+	cp, err := f.store.MirrorCheckpoint(ctx, m.Upstream())
+	if err != nil || cp.Cursor != "" || !cp.HighWater.IsZero() {
+		t.Fatalf("checkpoint after a failure: %+v, %v (want the pass taken again from the start)", cp, err)
+	}
+	st.broken = false
+	rep = run(t, m)
+	wantCounts(t, "retry", rep, counts{fetched: 2, new: 1, rejected: 1, unchanged: 1})
+	rep = run(t, m)
+	wantCounts(t, "rest of the pass", rep, counts{fetched: 1, new: 1, rejected: 1})
+	if !rep.Complete || rep.HighWater == nil || !rep.HighWater.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("end of the pass: %+v", rep)
+	}
+}

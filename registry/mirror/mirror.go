@@ -286,8 +286,9 @@ func (m *Mirror) Run(ctx context.Context, dryRun bool) (*Report, error) {
 	}
 	next := registry.MirrorCheckpoint{Upstream: m.upstream, HighWater: since, Cursor: cursor, PassMax: passMax}
 	switch {
-	case rep.Complete && failedBefore:
-		// Something failed: the same pass runs again next time (what succeeded is unchanged then).
+	case failedBefore:
+		// Something failed: the whole pass runs again next time, from the same mark (what
+		// succeeded is unchanged then), so that the mark never moves past a failed entry.
 		next.Cursor, next.PassMax = "", time.Time{}
 	case rep.Complete:
 		if passMax.After(since) {
