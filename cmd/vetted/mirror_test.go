@@ -115,3 +115,45 @@ func TestMirrorCommandUsage(t *testing.T) {
 		t.Errorf("--upstream unknown: %v", err)
 	}
 }
+
+// TestServeMirrorJob: with an interval, `vetted serve` runs the upstream as a scheduled job
+// (claimed through the database) and exports the counters, every outcome from the start.
+func TestServeMirrorJob(t *testing.T) {
+	dir := t.TempDir()
+	up := listUpstream(t, apiv0.ServerJSON{Schema: "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+		Name: "io.github.other/x", Description: "Other", Version: "1.0.0"})
+	os.WriteFile(filepath.Join(dir, "acme.yaml"), []byte("authorities:\n  - name: ci\n    keyless: {issuer: https://token.actions.githubusercontent.com, subject: s}\n"), 0o600)
+	cfg := filepath.Join(dir, "vetted.yaml")
+	os.WriteFile(cfg, []byte(`outbound: {allow_networks: [127.0.0.0/8]}
+mirror:
+  upstreams:
+    - url: `+up.URL+`
+      interval: 1h
+      include: [io.github.acme/*]
+      policies: [{namespace: io.github.acme/*, policy: acme.yaml}]
+`), 0o600)
+	addr, _ := startServe(t, nil, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
+	want := `vetted_mirror_entries_total{outcome="skipped",upstream="` + up.URL + `"} 1`
+	var body string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, body = httpGet(t, "http://"+addr+"/metrics"); strings.Contains(body, want) {
+			break
+		}
+	}
+	for _, w := range []string{want, `vetted_mirror_entries_total{outcome="published",upstream="` + up.URL + `"} 0`,
+		`vetted_mirror_runs_total{result="complete",upstream="` + up.URL + `"} 1`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("/metrics lacks %s:\n%s", w, grepLines(body, "vetted_mirror"))
+		}
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
