@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vetted-dev/vetted/api"
+	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/internal/netguard"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/adapt"
@@ -69,6 +70,11 @@ func buildMirrors(ctx context.Context, c *serveConfig, base *mirrorBase, store r
 	}
 	var runs []mirrorRun
 	for i, u := range ups {
+		for _, p := range u.Policies { // checked here so that errors name this section
+			if _, err := attest.ParsePolicyFile(c.rel(p.Policy)); err != nil {
+				return nil, usageErrorf("mirror.upstreams[%d].policies %s: %v", i, p.Namespace, err)
+			}
+		}
 		pcu := base.pc
 		pcu.Policies = u.Policies
 		verifier, policies, err := publishVerifier(pcu, c.rel, guard, log)
