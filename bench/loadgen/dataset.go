@@ -28,10 +28,14 @@ func VersionString(j int) string { return fmt.Sprintf("1.%d.0", j) }
 // Dataset returns servers × versions published versions with realistic server.json
 // documents (about 1.3 KB: an OCI package with arguments and environment variables, a
 // remote, a repository) and a verification summary under Vetted's _meta key.
-func Dataset(servers, versions int) []registry.Version {
+func Dataset(servers, versions int) []registry.Version { return DatasetRange(0, servers, versions) }
+
+// DatasetRange returns the versions of servers from..to-1 of the data set (so that large
+// data sets are seeded in batches without holding them in memory).
+func DatasetRange(from, to, versions int) []registry.Version {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	out := make([]registry.Version, 0, servers*versions)
-	for i := 0; i < servers; i++ {
+	out := make([]registry.Version, 0, max(0, to-from)*versions)
+	for i := from; i < to; i++ {
 		name := Name(i)
 		for j := 0; j < versions; j++ {
 			v := VersionString(j)

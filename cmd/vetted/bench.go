@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vetted-dev/vetted/bench/loadgen"
+	"github.com/vetted-dev/vetted/registry"
 )
 
 // newBenchCmd is the read-path benchmark (hidden; bench/read.sh drives it): `bench seed`
@@ -21,7 +23,7 @@ func newBenchCmd(e *env) *cobra.Command {
 		Short:  "read-path benchmark: seed a store, load a running server",
 		Hidden: true,
 	}
-	cmd.AddCommand(newBenchSeedCmd(e), newBenchLoadCmd(e))
+	cmd.AddCommand(newBenchSeedCmd(e), newBenchLoadCmd(e), newBenchReadyCmd(e))
 	return cmd
 }
 
@@ -35,8 +37,8 @@ func newBenchSeedCmd(e *env) *cobra.Command {
 		Short: "load servers × versions realistic published versions into the store",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if servers < 1 || servers > 1_000_000 || versions < 1 || versions > 100 {
-				return usageErrorf("--servers 1..1000000 and --versions 1..100")
+			if servers < 1 || servers > 10_000_000 || versions < 1 || versions > 100 {
+				return usageErrorf("--servers 1..10000000 and --versions 1..100")
 			}
 			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			store, kind, err := openStore(cmd.Context(), &c, log)
@@ -48,16 +50,9 @@ func newBenchSeedCmd(e *env) *cobra.Command {
 			}
 			defer store.Close()
 			start := time.Now()
-			vs := loadgen.Dataset(servers, versions)
-			created := 0
-			for len(vs) > 0 {
-				n := min(len(vs), 5000)
-				k, err := store.CreateVersions(cmd.Context(), vs[:n])
-				if err != nil {
-					return fmt.Errorf("seed: %w", err)
-				}
-				created += k
-				vs = vs[n:]
+			created, err := benchSeed(cmd.Context(), store, servers, versions)
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(e.stdout, "seeded %s: %d servers × %d versions (%d new) in %v\n",
 				kind, servers, versions, created, time.Since(start).Round(time.Millisecond))
@@ -72,53 +67,108 @@ func newBenchSeedCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// benchSeed creates the data set through the store's bulk path, in batches generated one
+// at a time (the data set of a million versions is never held in memory), the next batch
+// generated while the store writes the current one.
+func benchSeed(ctx context.Context, store registry.Backend, servers, versions int) (int, error) {
+	per := max(1, 10000/versions)
+	batches := make(chan []registry.Version, 2)
+	go func() {
+		defer close(batches)
+		for from := 0; from < servers; from += per {
+			select {
+			case batches <- loadgen.DatasetRange(from, min(servers, from+per), versions):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	created := 0
+	for vs := range batches {
+		k, err := store.CreateVersions(ctx, vs)
+		if err != nil {
+			return created, fmt.Errorf("seed: %w", err)
+		}
+		created += k
+	}
+	return created, ctx.Err()
+}
+
 // benchScenarios are the request mixes of `bench load`.
-var benchScenarios = []string{"latest", "list", "search", "search-org"}
+var benchScenarios = []string{"latest", "list", "search", "search-unique"}
 
 func newBenchLoadCmd(e *env) *cobra.Command {
-	var (
-		target      string
-		connections int
-		duration    time.Duration
-		servers     int
-		scenarios   []string
-	)
+	var f benchLoadFlags
 	cmd := &cobra.Command{
 		Use:   "load",
 		Short: "send closed-loop load to a running server on this machine and print req/s and latency",
 		Long: `Scenarios:
-  latest      GET /v0.1/servers/{random server}/versions/latest
-  list        GET /v0.1/servers?limit=100, each connection walking the cursors
-  search      GET /v0.1/servers?search={random word of the names} (39 distinct queries)
-  search-org  GET /v0.1/servers?search=org{random server number} (one match; as many queries as servers)`,
+  latest         GET /v0.1/servers/{random server}/versions/latest
+  list           GET /v0.1/servers?limit=100, each connection walking the cursors
+  search         GET /v0.1/servers?search={random word of the names} (39 distinct queries: cached)
+  search-unique  GET /v0.1/servers?search={a term never sent before in the run} (each matches one
+                 server's name: every request misses the response cache and runs the store's search)
+  search-org     GET /v0.1/servers?search=org{random server number} (as many distinct queries as
+                 servers: after the first seconds, mostly cache hits)
+
+--unique-run R gives each of up to four runs against one data set its own quarter of the
+unique terms, so runs never share one either.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, s := range scenarios {
-				next, keep, err := benchNext(s, servers, connections)
-				if err != nil {
-					return usageError(err)
-				}
-				res, err := loadgen.Run(cmd.Context(), loadgen.Config{
-					Target: target, Connections: connections, Duration: duration, Next: next, KeepBody: keep,
-				})
-				if err != nil {
-					return usageError(err)
-				}
-				fmt.Fprintf(e.stdout, "%-10s %s\n", s, res)
-				if res.Requests == 0 || res.Errors*100 > res.Requests {
-					return fmt.Errorf("%s: %d errors in %d requests (status counts %v)", s, res.Errors, res.Requests, res.Status)
-				}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchLoad(cmd.Context(), e, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&target, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
-	fl.IntVar(&connections, "connections", 64, "concurrent connections")
-	fl.DurationVar(&duration, "duration", 10*time.Second, "duration of each scenario")
-	fl.IntVar(&servers, "servers", 10000, "number of servers seeded (names are drawn from them)")
-	fl.StringSliceVar(&scenarios, "scenario", benchScenarios, "scenarios to run: "+strings.Join(benchScenarios, ", "))
+	fl.StringVar(&f.target, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
+	fl.IntVar(&f.connections, "connections", 64, "concurrent connections")
+	fl.DurationVar(&f.duration, "duration", 10*time.Second, "duration of each scenario")
+	fl.IntVar(&f.servers, "servers", 10000, "number of servers seeded (names are drawn from them)")
+	fl.StringSliceVar(&f.scenarios, "scenario", benchScenarios, "scenarios to run: "+strings.Join(append(benchScenarios, "search-org"), ", "))
+	fl.IntVar(&f.uniqueRun, "unique-run", 0, "which quarter (0..3) of the unique search terms search-unique draws from")
 	return cmd
+}
+
+type benchLoadFlags struct {
+	target             string
+	connections        int
+	duration           time.Duration
+	servers, uniqueRun int
+	scenarios          []string
+}
+
+func runBenchLoad(ctx context.Context, e *env, f *benchLoadFlags) error {
+	if f.uniqueRun < 0 || f.uniqueRun > 3 {
+		return usageErrorf("--unique-run %d: want 0..3", f.uniqueRun)
+	}
+	for _, s := range f.scenarios {
+		next, keep, err := benchNext(s, f.servers, f.connections)
+		if err != nil {
+			return usageError(err)
+		}
+		var terms *loadgen.UniqueTerms
+		quarter := loadgen.Capacity(max(1, f.servers)) / 4
+		if s == "search-unique" {
+			terms = loadgen.NewUniqueTerms(f.servers, uint64(f.uniqueRun)*quarter, 42)
+			next = func(int, []byte) string { return "/v0.1/servers?search=" + url.QueryEscape(terms.Next()) }
+		}
+		hit0, miss0, merr := cacheLookups(ctx, f.target)
+		res, err := loadgen.Run(ctx, loadgen.Config{
+			Target: f.target, Connections: f.connections, Duration: f.duration, Next: next, KeepBody: keep,
+		})
+		if err != nil {
+			return usageError(err)
+		}
+		cache := ""
+		if hit1, miss1, err := cacheLookups(ctx, f.target); err == nil && merr == nil {
+			cache = fmt.Sprintf("  list cache %.0f hits %.0f misses", hit1-hit0, miss1-miss0)
+		}
+		fmt.Fprintf(e.stdout, "%-13s %s%s\n", s, res, cache)
+		if res.Requests == 0 || res.Errors*100 > res.Requests {
+			return fmt.Errorf("%s: %d errors in %d requests (status counts %v)", s, res.Errors, res.Requests, res.Status)
+		}
+		if terms != nil && terms.Issued()-uint64(f.uniqueRun)*quarter > quarter {
+			return fmt.Errorf("search-unique: %d terms sent, more than a quarter of the %d distinct ones: terms were repeated", terms.Issued(), 4*quarter)
+		}
+	}
+	return nil
 }
 
 // benchNext returns the request generator of a scenario.
@@ -152,6 +202,8 @@ func benchNext(scenario string, servers, conns int) (next func(int, []byte) stri
 		return func(c int, _ []byte) string {
 			return fmt.Sprintf("/v0.1/servers?search=org%05d", rngs[c].IntN(servers))
 		}, false, nil
+	case "search-unique":
+		return nil, false, nil // runBenchLoad builds it (it needs the run's range)
 	}
-	return nil, false, fmt.Errorf("unknown scenario %q (want %s)", scenario, strings.Join(benchScenarios, ", "))
+	return nil, false, fmt.Errorf("unknown scenario %q (want %s)", scenario, strings.Join(append(benchScenarios, "search-org"), ", "))
 }

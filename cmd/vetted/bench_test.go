@@ -38,6 +38,20 @@ func TestBenchSeedAndLoad(t *testing.T) {
 			t.Errorf("no %s line in\n%s", s, out.String())
 		}
 	}
+	// The uncached scenario never hits the response cache: every search is a new term.
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "search-unique ") && !strings.Contains(line, "list cache 0 hits") {
+			t.Errorf("search-unique hit the cache: %s", line)
+		}
+		if strings.HasPrefix(line, "search-unique ") && strings.Contains(line, " 0 misses") {
+			t.Errorf("search-unique counted no cache misses (is the cache count read?): %s", line)
+		}
+	}
+	// bench ready reports a ready server at once.
+	out.Reset()
+	if err := run(context.Background(), []string{"bench", "ready", "--url", "http://" + addr, "--timeout", "5s"}, e); err != nil || strings.TrimSpace(out.String()) == "" {
+		t.Fatalf("bench ready: %v %q", err, out.String())
+	}
 	// A server name that was not seeded is an error (404s), not a silent success.
 	err = run(context.Background(), []string{"bench", "load", "--url", "http://" + addr,
 		"--servers", "80", "--connections", "2", "--duration", "200ms", "--scenario", "latest"}, e)

@@ -22,7 +22,6 @@ import (
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/postgres"
 	"github.com/vetted-dev/vetted/registry/sqlite"
-	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
 
 // serveConfig is what `vetted serve` runs with, after flags, environment and file.
@@ -39,6 +38,8 @@ type serveConfig struct {
 	TLSCert      string
 	TLSKey       string
 	InsecureHTTP bool
+	// Cache bound and the benchmark's scan switch (serve_tuning.go).
+	Tuning serveTuning
 
 	resource string        // the registry's URL, derived from the listener unless configured
 	authSvc  *auth.Service // set by apiOptions
@@ -113,6 +114,7 @@ documents them); flags win over the environment, which wins over the file.`,
 	fl.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate chain (PEM); with --tls-key serves HTTPS (TLS 1.2 or later)")
 	fl.StringVar(&c.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fl.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)")
+	addServeTuningFlags(fl, &c.Tuning)
 	return cmd
 }
 
@@ -137,7 +139,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.Backend, string, error) {
 	switch {
 	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
-		s, err := postgres.Open(ctx, c.Database, sqlstore.WithLogger(log))
+		s, err := postgres.Open(ctx, c.Database, c.Tuning.storeOptions(log)...)
 		return s, "postgres", err
 	case c.Database != "":
 		return nil, "", usageErrorf("--database: want a postgres:// or postgresql:// URL (or nothing, for SQLite in the data directory)")
@@ -148,7 +150,7 @@ func openStore(ctx context.Context, c *serveConfig, log *slog.Logger) (registry.
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("data directory: %w", err)
 	}
-	s, err := sqlite.Open(ctx, filepath.Join(c.DataDir, sqliteFile), sqlstore.WithLogger(log))
+	s, err := sqlite.Open(ctx, filepath.Join(c.DataDir, sqliteFile), c.Tuning.storeOptions(log)...)
 	return s, "sqlite", err
 }
 
@@ -181,7 +183,11 @@ func apiOptions(ctx context.Context, c *serveConfig, log *slog.Logger, st regist
 	if err != nil {
 		return nil, err
 	}
-	pubOpts = append(append(pubOpts, mirrorOpts...), corsOpts...)
+	tuneOpts, err := c.Tuning.apiOptions()
+	if err != nil {
+		return nil, err
+	}
+	pubOpts = append(append(append(pubOpts, mirrorOpts...), corsOpts...), tuneOpts...)
 	return append(append([]api.Option{api.WithLogger(log)}, authOpts...), pubOpts...), nil
 }
 

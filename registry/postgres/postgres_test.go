@@ -15,6 +15,7 @@ import (
 	"github.com/vetted-dev/vetted/internal/testenv"
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/postgres"
+	"github.com/vetted-dev/vetted/registry/sqlstore"
 	"github.com/vetted-dev/vetted/registry/storetest"
 )
 
@@ -217,4 +218,15 @@ func TestMigrationDropsStoredLinks(t *testing.T) {
 	if strings.Contains(string(v.Vetted), "links") || !strings.Contains(string(v.Vetted), `"decidedAt": "2026-11-25T12:00:00Z"`) {
 		t.Fatalf("migrated _meta = %s, want the stored object without links", v.Vetted)
 	}
+}
+
+// The benchmark's scan mode (sqlstore.WithSearchScan) answers searches exactly as the index.
+func TestSearchScanMode(t *testing.T) {
+	dsn, schema := newSchema(t)
+	s, err := postgres.Open(context.Background(), dsn, postgres.WithSchema(schema), sqlstore.WithSearchScan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.SearchConformance(t, s)
 }

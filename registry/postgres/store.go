@@ -62,7 +62,7 @@ func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*Store, err
 		pool.Close()
 		return nil, err
 	}
-	return &Store{Store: sqlstore.New(db, db, dialect, c.Now, c.Log), pool: pool}, nil
+	return &Store{Store: sqlstore.New(db, db, c.Searching(dialect), c.Now, c.Log), pool: pool}, nil
 }
 
 // lockAndCreateSchema serializes migrators of one schema (the lock is released at commit)
@@ -137,6 +137,11 @@ var dialect = sqlstore.Dialect{
 	},
 	SearchFilter: func(term string) (string, []any) {
 		return `name ILIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
+	},
+	// The scan search was before the index: the same condition on an expression the
+	// pg_trgm index does not cover, so every name is read.
+	ScanFilter: func(term string) (string, []any) {
+		return `(name || '') ILIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
 	},
 	PlanWithValues: []any{pgx.QueryExecModeExec},
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vetted-dev/vetted/registry"
 	"github.com/vetted-dev/vetted/registry/sqlite"
+	"github.com/vetted-dev/vetted/registry/sqlstore"
 	"github.com/vetted-dev/vetted/registry/storetest"
 )
 
@@ -86,4 +87,14 @@ func TestOpenRejectsEmptyPath(t *testing.T) {
 
 func FuzzSearch(f *testing.F) {
 	storetest.FuzzSearch(f, open(f, filepath.Join(f.TempDir(), "fuzz.db")))
+}
+
+// The benchmark's scan mode (sqlstore.WithSearchScan) answers searches exactly as the index.
+func TestSearchScanMode(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scan.db"), sqlstore.WithSearchScan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.SearchConformance(t, s)
 }

@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	r.SetMaxIdleConns(c.ReadConns)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return &Store{sqlstore.New(w, r, dialect, c.Now, c.Log)}, nil
+	return &Store{sqlstore.New(w, r, c.Searching(dialect), c.Now, c.Log)}, nil
 }
 
 // dsn builds the driver's connection string. The writer takes the write lock when its
@@ -133,5 +133,9 @@ var dialect = sqlstore.Dialect{
 		// The trigram index (case-folded) narrows the candidates to a superset; LIKE decides.
 		return `rowid IN (SELECT rowid FROM servers_search WHERE servers_search MATCH ?) AND name LIKE ? ESCAPE '\'`,
 			append([]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`}, like...)
+	},
+	// The scan search was before the index (SQLite's LIKE folds ASCII letters only).
+	ScanFilter: func(term string) (string, []any) {
+		return `name LIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
 	},
 }

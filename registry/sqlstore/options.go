@@ -19,6 +19,23 @@ type Options struct {
 	// PostgreSQL: the schema of Vetted's tables and the pool size.
 	Schema   string
 	MaxConns int32
+	// SearchScan makes search scan every name instead of using the index (benchmark only).
+	SearchScan bool
+}
+
+// WithSearchScan makes search scan every server name, as it did before the search index:
+// the answers are the same, only slower. It exists for the read benchmark (bench/read.sh),
+// which measures the index against the scan in one run; never use it to serve.
+func WithSearchScan() Option {
+	return func(o *Options) error { o.SearchScan = true; return nil }
+}
+
+// Searching returns d for o: with SearchScan, its ScanFilter as the SearchFilter.
+func (o Options) Searching(d Dialect) Dialect {
+	if o.SearchScan && d.ScanFilter != nil {
+		d.SearchFilter = d.ScanFilter
+	}
+	return d
 }
 
 // Option configures a backend's Open.

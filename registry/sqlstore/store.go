@@ -45,6 +45,10 @@ type Dialect struct {
 	// SearchFilter returns the condition on servers.name that keeps names containing term
 	// (ASCII case-insensitively), using the dialect's search index, and its arguments.
 	SearchFilter func(term string) (string, []any)
+	// ScanFilter is the same condition without the index: the full scan of every name that
+	// search was before the index (issue 15). Only the read benchmark uses it
+	// (WithSearchScan), to measure the index against it in one run.
+	ScanFilter func(term string) (string, []any)
 	// PlanWithValues, when set, are arguments put before the others of a query that must be
 	// planned with its values in hand (a search: a generic plan does not know how selective
 	// the pattern is); such queries are not prepared.

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vetted-dev/vetted/api"
+	"github.com/vetted-dev/vetted/registry/sqlstore"
+)
+
+// serveTuning are serve's resource settings and the read benchmark's switch.
+type serveTuning struct {
+	// CacheMB bounds the response cache (MiB; 0 disables it).
+	CacheMB int
+	// SearchScan makes search scan every name instead of using the index, as before issue
+	// 15 (hidden: bench/read.sh measures the index against it in one run).
+	SearchScan bool
+}
+
+func addServeTuningFlags(fl *pflag.FlagSet, t *serveTuning) {
+	fl.IntVar(&t.CacheMB, "cache-mb", api.DefaultCacheBytes>>20, "response cache bound in MiB (0 disables the cache); the process needs about this much memory beyond its baseline")
+	fl.BoolVar(&t.SearchScan, "bench-search-scan", false, "benchmark only: search by scanning every name, as before the search index")
+	_ = fl.MarkHidden("bench-search-scan")
+}
+
+// storeOptions are the store options of serve and of the benchmark's seeding.
+func (t serveTuning) storeOptions(log *slog.Logger) []sqlstore.Option {
+	opts := []sqlstore.Option{sqlstore.WithLogger(log)}
+	if t.SearchScan {
+		log.Warn("benchmark mode: search scans every server name (--bench-search-scan)")
+		opts = append(opts, sqlstore.WithSearchScan())
+	}
+	return opts
+}
+
+// apiOptions are the API options of the settings.
+func (t serveTuning) apiOptions() ([]api.Option, error) {
+	if t.CacheMB < 0 {
+		return nil, usageErrorf("--cache-mb %d: want 0 (no cache) or more", t.CacheMB)
+	}
+	return []api.Option{api.WithCacheBytes(t.CacheMB << 20)}, nil
+}
