@@ -111,25 +111,9 @@ func runVerifyPyPI(cmd *cobra.Command, e *env, spec, policyFile, sourceRepo stri
 		if err != nil {
 			return err
 		}
-		var dists []*attest.PyPIDistribution
-		for i, file := range f.artifacts {
-			data, err := readBounded("--artifact", file)
-			if err != nil {
-				return err
-			}
-			d := &attest.PyPIDistribution{Project: name, Version: version, Filename: filepath.Base(file), Data: data}
-			if len(f.attestations) > 0 {
-				doc, err := readBounded("--attestations", f.attestations[i])
-				if err != nil {
-					return err
-				}
-				if isProvenanceObject(doc) {
-					d.Provenance = doc
-				} else {
-					d.Attestations = [][]byte{doc}
-				}
-			}
-			dists = append(dists, d)
+		dists, err := pypiLocalDistributions(name, version, f)
+		if err != nil {
+			return err
 		}
 		if rel, err = v.VerifyPyPIFiles(dists, call...); err != nil {
 			return usageError(fmt.Errorf("verify: %w", err))
@@ -155,6 +139,37 @@ func runVerifyPyPI(cmd *cobra.Command, e *env, spec, policyFile, sourceRepo stri
 			return fmt.Errorf("verify: %w", err)
 		}
 	}
+	return printPyPIResult(e, ref, rel, asJSON)
+}
+
+// pypiLocalDistributions reads the --artifact files and their --attestations.
+func pypiLocalDistributions(name, version string, f *npmVerifyFlags) ([]*attest.PyPIDistribution, error) {
+	var dists []*attest.PyPIDistribution
+	for i, file := range f.artifacts {
+		data, err := readBounded("--artifact", file)
+		if err != nil {
+			return nil, err
+		}
+		d := &attest.PyPIDistribution{Project: name, Version: version, Filename: filepath.Base(file), Data: data}
+		if len(f.attestations) > 0 {
+			doc, err := readBounded("--attestations", f.attestations[i])
+			if err != nil {
+				return nil, err
+			}
+			if isProvenanceObject(doc) {
+				d.Provenance = doc
+			} else {
+				d.Attestations = [][]byte{doc}
+			}
+		}
+		dists = append(dists, d)
+	}
+	return dists, nil
+}
+
+// printPyPIResult prints a release's verification (text or JSON) and fails when it failed,
+// naming the failed checks per file and of the release.
+func printPyPIResult(e *env, ref string, rel *attest.PyPIRelease, asJSON bool) error {
 	out := pypiVerifyOutput{Ref: ref, Passed: rel.Result.Passed, Release: rel.Result}
 	for _, fl := range rel.Files {
 		out.Files = append(out.Files, pypiFileOutput{PyPIFile: fl, Result: fl.Result})
