@@ -11,9 +11,9 @@ import (
 type PyPIPin struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
-	// Index is the index root the files were read from.
-	Index string        `json:"index"`
-	Files []PyPIFilePin `json:"files"`
+	// IndexURL is the index root the files were read from.
+	IndexURL string        `json:"indexUrl"`
+	Files    []PyPIFilePin `json:"files"`
 	// SBOMSource says where the scanned SBOM came from: "attestation" or
 	// "registry-generated" (built by Vetted from the verified distributions).
 	SBOMSource string `json:"sbomSource,omitempty"`

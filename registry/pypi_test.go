@@ -24,7 +24,7 @@ func pypiPackage() (*VerifiedPackage, error) {
 		Digest: pypiWheelDigest, Pinned: "weather-mcp==1.0.0",
 		Checks:       []Check{{Name: CheckSignature, Outcome: Pass, Reason: "PyPI publish attestation"}},
 		ToolManifest: []byte(toolsV1), Result: json.RawMessage(`{}`),
-		PyPI: &PyPIPin{Name: "weather-mcp", Version: "1.0.0", Index: "https://pypi.org", Files: []PyPIFilePin{
+		PyPI: &PyPIPin{Name: "weather-mcp", Version: "1.0.0", IndexURL: "https://pypi.org", Files: []PyPIFilePin{
 			{Filename: "weather_mcp-1.0.0-py3-none-any.whl", SHA256: pypiWheelDigest, Data: []byte("whl")},
 			{Filename: "weather_mcp-1.0.0.tar.gz", SHA256: pypiSdistDigest, Data: []byte("sdist")},
 		}},

@@ -29,13 +29,13 @@ func newFetchCmd(e *env) *cobra.Command {
 	var registryURL, token, out, npmRegistry string
 	var index int
 	cmd := &cobra.Command{
-		Use:   "fetch npm NAME@VERSION --registry URL -o FILE",
+		Use:   "fetch npm|pypi|mcpb NAME@VERSION --registry URL -o FILE|DIR",
 		Short: "download a published npm package's tarball, refusing it unless it matches the served integrity",
 		Long:  fetchLong,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] != "npm" {
-				return usageErrorf("fetch: only npm packages can be fetched (got %q)", args[0])
+			if args[0] != "npm" && args[0] != "pypi" && args[0] != "mcpb" {
+				return usageErrorf("fetch: only npm, pypi and mcpb packages can be fetched (got %q)", args[0])
 			}
 			name, version, _ := strings.Cut(args[1], "@")
 			if !strings.Contains(name, "/") || version == "" {
@@ -54,6 +54,9 @@ func newFetchCmd(e *env) *cobra.Command {
 			r, err := resolveVersion(cmd.Context(), c, name, version)
 			if err != nil {
 				return checkFailed(err)
+			}
+			if args[0] != "npm" {
+				return fetchPkg(cmd, e, args[0], r, index, out)
 			}
 			var pkgs []ResolvedPackage
 			for _, p := range r.Packages {

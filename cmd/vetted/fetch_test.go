@@ -61,7 +61,7 @@ func TestFetchAndResolveNPM(t *testing.T) {
 		args []string
 		why  string
 	}{
-		{[]string{"fetch", "pypi", "io.github.acme/gundam@1.0.1", "--registry", srv.URL, "-o", out}, "only npm"},
+		{[]string{"fetch", "cargo", "io.github.acme/gundam@1.0.1", "--registry", srv.URL, "-o", out}, "only npm, pypi and mcpb"},
 		{[]string{"fetch", "npm", "io.github.acme/gundam@1.0.1", "--registry", srv.URL}, "-o FILE is required"},
 		{[]string{"fetch", "npm", "gundam@1.0.1", "--registry", srv.URL, "-o", out}, "not NAME@VERSION of a server"},
 	} {

@@ -112,6 +112,11 @@ type ResolvedPackage struct {
 	Integrity  string `json:"integrity,omitempty"`
 	TarballURL string `json:"tarballUrl,omitempty"`
 	Install    string `json:"install,omitempty"`
+	// pypi only: every verified file and the hash-pinned requirement line; mcpb only: the
+	// verified fileSha256.
+	Files       []ResolvedFile `json:"files,omitempty"`
+	Requirement string         `json:"requirement,omitempty"`
+	FileSHA256  string         `json:"fileSha256,omitempty"`
 }
 
 func resolveVersion(ctx context.Context, c *regClient, name, version string) (*Resolved, error) {
@@ -132,7 +137,9 @@ func resolveVersion(ctx context.Context, c *regClient, name, version string) (*R
 					Integrity  string `json:"integrity"`
 					TarballURL string `json:"tarballUrl"`
 				} `json:"npm"`
-				Links map[string]string `json:"links"`
+				PyPI  []registry.PyPIPackageMeta `json:"pypi"`
+				MCPB  []registry.MCPBPackageMeta `json:"mcpb"`
+				Links map[string]string          `json:"links"`
 			} `json:"dev.vetted/verification"`
 		} `json:"_meta"`
 	}
@@ -182,6 +189,9 @@ func resolveVersion(ctx context.Context, c *regClient, name, version string) (*R
 			if !found {
 				return nil, fmt.Errorf("packages[%d] %s carries no verified npm pin", i, p.Identifier)
 			}
+		}
+		if err := resolvePkgExtra(i, p, resp.Meta.Vetted.PyPI, resp.Meta.Vetted.MCPB, &rp); err != nil {
+			return nil, err
 		}
 		r.Packages = append(r.Packages, rp)
 	}
@@ -248,6 +258,9 @@ func checkVSA(env []byte, key *ecdsa.PublicKey, r *Resolved) error {
 func printResolved(e *env, r *Resolved) {
 	fmt.Fprintf(e.stdout, "%s@%s\n", r.Name, r.Version)
 	for _, p := range r.Packages {
+		if printResolvedExtra(e, p) {
+			continue
+		}
 		if p.RegistryType == "npm" {
 			fmt.Fprintf(e.stdout, "  %-5s %s  (integrity %s)\n", p.RegistryType, p.Install, p.Integrity)
 			continue

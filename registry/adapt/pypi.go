@@ -101,7 +101,7 @@ func (v *Verifier) verifyPyPI(ctx context.Context, av *attest.Verifier, req regi
 	npmChecks(vp, res, av.Policy().SignersFor(string(attest.KindSignature)))
 	vp.Digest = res.Digest
 	vp.Pinned = req.Reference + "==" + req.Version
-	vp.PyPI = &registry.PyPIPin{Name: req.Reference, Version: req.Version, Index: res.Repository}
+	vp.PyPI = &registry.PyPIPin{Name: req.Reference, Version: req.Version, IndexURL: res.Repository}
 	for _, f := range rel.Files {
 		vp.PyPI.Files = append(vp.PyPI.Files, registry.PyPIFilePin{Filename: f.Filename, SHA256: "sha256:" + f.SHA256, URL: f.URL, Data: f.Data})
 	}

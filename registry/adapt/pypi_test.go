@@ -84,7 +84,7 @@ func TestVerifyPyPIPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	const digest = "sha256:9bb1add04b1b4e182be6b0b80931593f7a291eb49d69b4fd728a5d4cbcdc4bd3"
-	if vp.Digest != digest || vp.Pinned != "PyPI_Attestations==0.0.19" || vp.PyPI == nil || vp.PyPI.Index != base || len(vp.PyPI.Files) != 1 ||
+	if vp.Digest != digest || vp.Pinned != "PyPI_Attestations==0.0.19" || vp.PyPI == nil || vp.PyPI.IndexURL != base || len(vp.PyPI.Files) != 1 ||
 		vp.PyPI.Files[0].SHA256 != digest || vp.PyPI.Files[0].URL != base+"/files/"+pypiSdist || len(vp.PyPI.Files[0].Data) == 0 {
 		t.Fatalf("%+v %+v", vp, vp.PyPI)
 	}
