@@ -21,6 +21,29 @@ type NPMPackageMeta struct {
 	Index   int    `json:"index"`
 	Package string `json:"package"`
 	NPMPin
+	// UnpinnedCount is how many dependencies are ranges no shipped lockfile pins (Unpinned
+	// lists the first MaxUnpinnedNames of them).
+	UnpinnedCount int `json:"unpinnedCount,omitempty"`
+}
+
+// MaxUnpinnedNames bounds the unpinned dependency names served per package.
+const MaxUnpinnedNames = 50
+
+// npmChecks is the verifier's checks of a package, except that for an npm package without
+// an SBOM attestation whose SBOM the registry will build from the verified tarball, the
+// verifier's "no verified sbom" failure is left out: npmSBOM decides the sbom check.
+func (p *Pipeline) npmChecks(vp *VerifiedPackage) []Check {
+	if vp.NPM == nil || vp.SBOM != nil || p.npm.SBOM == nil || len(vp.NPM.Tarball) == 0 {
+		return vp.Checks
+	}
+	out := make([]Check, 0, len(vp.Checks))
+	for _, c := range vp.Checks {
+		if c.Name == CheckSBOM && c.Outcome == Fail {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // npmSBOM records an npm package's pin and, when its publisher attested no SBOM, builds one
@@ -30,7 +53,13 @@ func (p *Pipeline) npmSBOM(ctx context.Context, w *work, idx int, label string, 
 		w.npmIdx = map[int]bool{}
 	}
 	w.npmIdx[idx] = true
-	defer func() { w.npm = append(w.npm, NPMPackageMeta{Index: idx, Package: label, NPMPin: *vp.NPM}) }()
+	defer func() {
+		m := NPMPackageMeta{Index: idx, Package: label, NPMPin: *vp.NPM, UnpinnedCount: len(vp.NPM.Unpinned)}
+		if len(m.Unpinned) > MaxUnpinnedNames {
+			m.Unpinned = m.Unpinned[:MaxUnpinnedNames]
+		}
+		w.npm = append(w.npm, m)
+	}()
 	if vp.SBOM != nil {
 		vp.NPM.SBOMSource = "attestation"
 		return

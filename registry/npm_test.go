@@ -138,3 +138,44 @@ func TestPublishNPMSuppliedEvidenceReachesTheVerifier(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// A policy with require.sbom: the verifier reports no SBOM attestation for an npm package;
+// the registry builds one from the verified tarball, which meets the requirement (and with
+// no generator the failure stands).
+func TestPublishNPMGeneratedSBOMMeetsRequireSBOM(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		gen      NPMSBOMGenerator
+		decision Decision
+	}{
+		{"generator", fakeGen{}, DecisionPublished},
+		{"no generator", nil, DecisionRejected},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got VerifyRequest
+			withReq := func() (*VerifiedPackage, error) {
+				vp, err := npmPackage(&got)()
+				vp.Checks = append(vp.Checks, Check{Name: CheckSBOM, Outcome: Fail, Reason: "no verified sbom"})
+				return vp, err
+			}
+			v := recordingVerifier{fakeVerifier{byRef: map[string]func() (*VerifiedPackage, error){"@acme/weather": withReq}}, &got}
+			p, err := NewPipeline(newMemStore(), v, fakeScanner{outcome: Pass}, fakeTools{}, WithNPM(NPMOptions{SBOM: c.gen}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Publish(context.Background(), PublishRequest{ServerJSON: npmServer(""), Actor: "a", Authorizer: AuthorizerFunc(allow)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fails := 0
+			for _, ck := range res.Checks {
+				if ck.Name == CheckSBOM && ck.Outcome == Fail {
+					fails++
+				}
+			}
+			if res.Decision != c.decision || (c.gen != nil) != (fails == 0) {
+				t.Fatalf("%s %+v", res.Decision, res.Checks)
+			}
+		})
+	}
+}

@@ -444,7 +444,7 @@ func (p *Pipeline) checkPackages(ctx context.Context, w *work, req PublishReques
 			continue
 		}
 		w.add(Check{Name: CheckResolve, Package: label, Outcome: Pass, Reason: "pinned to " + vp.Digest})
-		for _, c := range vp.Checks {
+		for _, c := range p.npmChecks(vp) {
 			c.Package = label
 			w.add(c)
 		}
