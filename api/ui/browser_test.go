@@ -144,6 +144,9 @@ func TestBrowserReviewFlow(t *testing.T) {
 
 	if err := chromedp.Run(ctx,
 		chromedp.Click(`a[href="/ui/review/io.github.acme/weather/1.1.0"]`, chromedp.ByQuery, chromedp.NodeVisible),
+		chromedp.WaitVisible(`table.worddiff`, chromedp.ByQuery),
+		// The full definitions are collapsed below the decision form.
+		chromedp.Click(`details.full summary`, chromedp.ByQuery),
 		chromedp.WaitVisible(`table.diff`, chromedp.ByQuery),
 	); err != nil {
 		t.Fatalf("open the review page: %v", err)
@@ -154,7 +157,7 @@ func TestBrowserReviewFlow(t *testing.T) {
 	if d := text(t, ctx, "table.diff del"); !strings.Contains(d, "Get the current weather for a city.") {
 		t.Fatalf("the side-by-side diff does not show the old text: %q", d)
 	}
-	if l := text(t, ctx, "article.tool"); !strings.Contains(l, "sensitive-path") || !strings.Contains(l, `id_rsa`) {
+	if l := text(t, ctx, "table.findings"); !strings.Contains(l, "sensitive-path") || !strings.Contains(l, `id_rsa`) || !strings.Contains(l, "Get the current weather") {
 		t.Fatalf("lint finding not in context: %q", l)
 	}
 	shot(t, ctx, dir, "review")

@@ -46,6 +46,8 @@ type findingRow struct {
 	registry.ToolFinding
 	// Context is the offending value, as it reads in the tool.
 	Context string
+	// Accepted is true when an exception in effect accepts the finding.
+	Accepted bool
 }
 
 // maxDiffLines bounds each side of a tool's diff (a huge tool is summarized by its fields).
@@ -203,11 +205,9 @@ func excerptAt(raw []byte, ptr string) string {
 		b, _ := json.Marshal(v)
 		s = string(b)
 	}
-	if len(s) > 400 {
-		s = s[:400] + "…"
-	}
-	return s
+	return cutWords(s, 400)
 }
+
 
 // reveal makes characters a reader cannot see visible in the diff: format characters
 // (zero-width, bidi controls), Unicode tags, other controls and private-use characters

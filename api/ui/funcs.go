@@ -38,6 +38,24 @@ var funcs = template.FuncMap{
 	"eventSummary": eventSummary,
 	"eventDetails": eventDetails,
 	"wordDiff":     wordDiff,
+	"toolsOf": func(ts []toolRow, kind string) []string {
+		var out []string
+		for _, t := range ts {
+			if t.Kind == kind {
+				out = append(out, t.Name)
+			}
+		}
+		return out
+	},
+	"changedSections": func(ss []launchSection) []string {
+		var out []string
+		for _, s := range ss {
+			if s.Kind != "unchanged" {
+				out = append(out, s.Label+" ("+s.Kind+")")
+			}
+		}
+		return out
+	},
 }
 
 // subjectLink links an audit subject "name@version" to its version page.

@@ -39,7 +39,7 @@ func TestReviewPageLaunchDiff(t *testing.T) {
 	}
 	page = html.UnescapeString(page)
 	for _, want := range []string{
-		"Launch configuration compared with 1.0.0",
+		"Launch configuration side by side with 1.0.0",
 		"packages[0] ghcr.io/acme/launcher:1.1.0 <span class=\"change c-changed\">changed</span>",
 		"(environmentVariables, runtimeArguments)",
 		`<ins>      "value": "/opt/acme:/data"</ins>`,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/launch"
 	"github.com/vetted-dev/vetted/scan/report"
 )
 
@@ -143,6 +144,15 @@ type versionView struct {
 	URL        string
 	ReviewURL  string
 	ActionBase string
+	// Exceptions are the version's exceptions (ended ones too); Active those in effect now;
+	// Acceptable the findings an approval may accept.
+	Exceptions []registry.Exception
+	Active     []registry.Exception
+	Acceptable []acceptable
+	// Findings are the tool lint findings with their text (review page); LaunchFindings
+	// the launch-configuration findings.
+	Findings       []findingRow
+	LaunchFindings []launch.Finding
 }
 
 func (h *Handler) load(r *http.Request) (*versionView, error) {
@@ -187,7 +197,32 @@ func (h *Handler) load(r *http.Request) (*versionView, error) {
 			vv.Reports = rs
 		}
 	}
+	if vv.Exceptions, err = h.cfg.Desk.Exceptions(ctx, k); err != nil {
+		return nil, err
+	}
+	vv.Active = vv.activeExceptions(h.now())
+	vv.Acceptable = vv.acceptables()
+	for i := range vv.Acceptable {
+		for _, e := range vv.Active {
+			if acceptedBy(e, vv.Acceptable[i].Value) {
+				vv.Acceptable[i].Accepted = true
+			}
+		}
+	}
 	return vv, nil
+}
+
+// acceptedBy reports whether e accepts the finding a form value names.
+func acceptedBy(e registry.Exception, value string) bool {
+	kind, rest, _ := strings.Cut(value, "|")
+	switch kind {
+	case registry.ExceptVulnerability:
+		return e.CoversVulnerability(rest)
+	case registry.ExceptLint:
+		p := strings.SplitN(rest, "|", 3)
+		return len(p) == 3 && e.Covers(registry.ToolFinding{Tool: p[0], Rule: p[1], Pointer: p[2]})
+	}
+	return false
 }
 
 func (h *Handler) version(w http.ResponseWriter, r *http.Request, s *session) {
@@ -235,6 +270,20 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	vv.Diff = buildToolDiff(old, cur, findings)
 	vv.Launch = buildLaunchView(prev, vv.V)
+	for _, t := range vv.Diff.Tools {
+		for _, f := range t.Findings {
+			for _, e := range vv.Active {
+				f.Accepted = f.Accepted || e.Covers(f.ToolFinding)
+			}
+			vv.Findings = append(vv.Findings, f)
+		}
+	}
+	sort.SliceStable(vv.Findings, func(i, j int) bool {
+		return severityOrder(vv.Findings[i].Severity) > severityOrder(vv.Findings[j].Severity)
+	})
+	for _, sec := range vv.Launch.Sections {
+		vv.LaunchFindings = append(vv.LaunchFindings, sec.Findings...)
+	}
 	h.render(w, r, s, http.StatusOK, "review", page{Title: "Review " + vv.V.Name + " " + vv.V.Version, Nav: "queue", Data: vv})
 }
 
@@ -244,6 +293,13 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, s *session) {
 	a := registry.Action{Key: k, Actor: s.Actor(), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
 	var err error
 	action := r.PathValue("action")
+	if action == registry.ActionApprove || action == registry.ActionRelease {
+		var problem string
+		if a.Exception, problem = exceptionFromForm(r); problem != "" {
+			h.fail(w, r, s, http.StatusBadRequest, "Check the form", problem)
+			return
+		}
+	}
 	switch action {
 	case registry.ActionApprove:
 		_, err = h.cfg.Desk.Approve(r.Context(), a)
@@ -430,4 +486,19 @@ func (h *Handler) scanDownload(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(name)+`"`)
 	_, _ = w.Write(b)
+}
+
+// severityOrder ranks a severity word (critical highest).
+func severityOrder(s string) int {
+	switch strings.ToLower(s) {
+	case "critical":
+		return 4
+	case "high":
+		return 3
+	case "medium":
+		return 2
+	case "low":
+		return 1
+	}
+	return 0
 }

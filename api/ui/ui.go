@@ -142,6 +142,8 @@ func (h *Handler) routes() {
 		http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
 	})
 	h.mux.HandleFunc("GET "+Prefix+"/queue", h.authed(h.queue))
+	h.mux.HandleFunc("GET "+Prefix+"/servers", h.authed(h.servers))
+	h.mux.HandleFunc("POST "+Prefix+"/exceptions/{id}/revoke", h.authed(h.revokeException))
 	h.mux.HandleFunc("GET "+Prefix+"/review/{ns}/{name}/{version}", h.authed(h.review))
 	h.mux.HandleFunc("POST "+Prefix+"/versions/{ns}/{name}/{version}/{action}", h.authed(h.act))
 	h.mux.HandleFunc("GET "+Prefix+"/versions/{ns}/{name}/{version}", h.authed(h.version))
@@ -305,6 +307,7 @@ var flashes = map[string]string{
 	"approve": "Approved: the version is published.", "reject": "Rejected.",
 	"quarantine": "Quarantined: clients no longer get this version.", "release": "Released: the version is published again.",
 	"vex": "VEX document recorded; reports and quarantine state reflect it now.", "withdraw": "VEX document withdrawn.",
+	"revoke": "Exception revoked; the version was re-evaluated (a published version with accepted findings goes back to the review queue).",
 }
 
 func flashText(k string) string { return flashes[k] }

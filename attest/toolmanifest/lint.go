@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -225,15 +226,63 @@ func (l *linter) checkBlobs(raw, ptr string) {
 	}
 }
 
+// excerpt quotes s[i:j] with about 30 bytes of context on each side, in the original's case,
+// cut at word boundaries: a context word that would be cut is left out, and a cut is marked
+// with "…" outside the quotes.
 func excerpt(s string, i, j int) string {
-	from, to := max(0, i-30), min(len(s), j+30)
-	for from > 0 && !utf8.RuneStart(s[from]) {
-		from--
+	i, j = max(0, min(i, len(s))), max(0, min(j, len(s)))
+	from, to := wordCut(s, max(0, i-30), i, -1), wordCut(s, min(len(s), j+30), j, +1)
+	out := fmt.Sprintf("%q", quoteInvisible(strings.Join(strings.Fields(s[from:to]), " ")))
+	if strings.TrimSpace(s[:from]) != "" {
+		out = "…" + out
 	}
-	for to < len(s) && !utf8.RuneStart(s[to]) {
-		to++
+	if strings.TrimSpace(s[to:]) != "" {
+		out += "…"
 	}
-	return fmt.Sprintf("%q", quoteInvisible(strings.Join(strings.Fields(s[from:to]), " ")))
+	return out
+}
+
+// wordCut moves a cut at c in s to a word boundary without crossing the match edge m: a
+// leading cut (dir -1, c <= m) moves forward past the word it would split, a trailing cut
+// (dir +1, c >= m) back before it. When the match itself is inside that word, the cut moves
+// outward to the word's edge instead, so the match stays whole.
+func wordCut(s string, c, m, dir int) int {
+	isSpace := func(k int) bool { r, _ := utf8.DecodeRuneInString(s[k:]); return unicode.IsSpace(r) }
+	inWord := func(k int) bool { // a cut at k splits a word
+		return k > 0 && k < len(s) && !isSpace(k) && !isSpace(prevRune(s, k))
+	}
+	if !inWord(c) {
+		return c
+	}
+	k := c
+	if dir < 0 {
+		for k < m && !isSpace(k) {
+			k++
+		}
+		if k < m || k == m && !inWord(m) {
+			return k
+		}
+		for k = c; k > 0 && !isSpace(prevRune(s, k)); k = prevRune(s, k) {
+		}
+		return k
+	}
+	for k > m && !isSpace(prevRune(s, k)) {
+		k = prevRune(s, k)
+	}
+	if k > m || k == m && !inWord(m) {
+		return k
+	}
+	for k = c; k < len(s) && !isSpace(k); {
+		_, n := utf8.DecodeRuneInString(s[k:])
+		k += n
+	}
+	return k
+}
+
+// prevRune returns the index of the rune before index k of s.
+func prevRune(s string, k int) int {
+	_, n := utf8.DecodeLastRuneInString(s[:k])
+	return k - n
 }
 
 // sortedUnique returns the sorted distinct strings of ss.

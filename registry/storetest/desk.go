@@ -35,6 +35,7 @@ func RunDesk(t *testing.T, newStore func(t *testing.T) DeskStore) {
 		{"Exceptions", testDeskExceptions},
 		{"ExceptionExpiryReevaluates", testExceptionExpiryReevaluates},
 		{"ExceptionExpiryJob", testExceptionExpiryJob},
+		{"Servers", testDeskServers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

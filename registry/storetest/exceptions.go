@@ -259,3 +259,34 @@ func testExceptionExpiryJob(t *testing.T, s DeskStore) {
 }
 
 var lodashFinding = Finding{ID: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Severity: "high", Package: "lodash", Version: "4.17.15", Fixed: "4.17.19"}
+
+// testDeskServers: the servers page's summary, searched and paged by server name.
+func testDeskServers(t *testing.T, s DeskStore) {
+	ctx := context.Background()
+	d := newDesk(t, s)
+	commit(t, s, ReviewPublication("io.github.acme/alpha", "1.0.0", registry.StatusPublished, 1, nil, ""))
+	commit(t, s, ReviewPublication("io.github.acme/alpha", "1.1.0", registry.StatusPublished, 2, nil, ""))
+	commit(t, s, ReviewPublication("io.github.acme/alpha", "2.0.0", registry.StatusPendingReview, 3, nil, ""))
+	commit(t, s, ReviewPublication("io.github.acme/beta", "0.1.0", registry.StatusQuarantined, 4, nil, ""))
+	commit(t, s, ReviewPublication("io.github.other/gamma", "3.0.0", registry.StatusPendingReview, 5, nil, ""))
+	got, more, err := d.Servers(ctx, registry.ServerQuery{Limit: 2})
+	if err != nil || !more || len(got) != 2 {
+		t.Fatalf("first page: %+v %v %v", got, more, err)
+	}
+	a := got[0]
+	if a.Name != "io.github.acme/alpha" || a.Latest != "1.1.0" || a.Versions != 3 || a.Counts[registry.StatusPublished] != 2 ||
+		a.Counts[registry.StatusPendingReview] != 1 || a.LastVersion != "2.0.0" || a.LastStatus != registry.StatusPendingReview {
+		t.Fatalf("alpha: %+v", a)
+	}
+	if got[1].Name != "io.github.acme/beta" || got[1].Latest != "" || got[1].Counts[registry.StatusQuarantined] != 1 {
+		t.Fatalf("beta: %+v", got[1])
+	}
+	next, more, err := d.Servers(ctx, registry.ServerQuery{Limit: 2, After: got[1].Name})
+	if err != nil || more || len(next) != 1 || next[0].Name != "io.github.other/gamma" {
+		t.Fatalf("second page: %+v %v %v", next, more, err)
+	}
+	found, _, err := d.Servers(ctx, registry.ServerQuery{Search: "BET"})
+	if err != nil || len(found) != 1 || found[0].Name != "io.github.acme/beta" {
+		t.Fatalf("search: %+v %v", found, err)
+	}
+}
