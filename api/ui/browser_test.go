@@ -62,6 +62,8 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// Screenshots show the page at the viewport's full width (no scrollbar gutter).
+		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
@@ -75,6 +77,9 @@ func newBrowser(t *testing.T) context.Context {
 		}
 	}))
 	t.Cleanup(cancel2)
+	// Wait for chromium to exit before its profile directory (a t.TempDir) is removed: a
+	// browser still writing to it fails the cleanup.
+	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
 	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancel3)
 	if err := chromedp.Run(ctx); err != nil {

@@ -208,7 +208,6 @@ func excerptAt(raw []byte, ptr string) string {
 	return cutWords(s, 400)
 }
 
-
 // reveal makes characters a reader cannot see visible in the diff: format characters
 // (zero-width, bidi controls), Unicode tags, other controls and private-use characters
 // become ⟨U+XXXX⟩, so that hidden instructions in a tool description show.
