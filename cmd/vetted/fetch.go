@@ -26,8 +26,7 @@ Exit status: 0 written; 1 not found, or the tarball does not match (nothing writ
 usage.`
 
 func newFetchCmd(e *env) *cobra.Command {
-	var registryURL, token, out, npmRegistry string
-	var index int
+	registryURL, token, out, npmRegistry, index := "", "", "", "", 0
 	cmd := &cobra.Command{
 		Use:   "fetch npm|pypi|mcpb NAME@VERSION --registry URL -o FILE|DIR",
 		Short: "download a published npm package's tarball, refusing it unless it matches the served integrity",
