@@ -53,8 +53,7 @@ func newFetchCmd(e *env) *cobra.Command {
 			r, err := resolveVersion(cmd.Context(), c, name, version)
 			if err != nil {
 				return checkFailed(err)
-			}
-			if args[0] != "npm" {
+			} else if args[0] != "npm" { // pypi, mcpb: resolve_pypi.go
 				return fetchPkg(cmd, e, args[0], r, index, out)
 			}
 			var pkgs []ResolvedPackage
