@@ -44,6 +44,7 @@ type Server struct {
 	pubDecisions *prometheus.CounterVec // publishes by decision (publish.go)
 	review       *ReviewConfig          // nil: the security team's API is off (review.go)
 	flushKeys    func() []string        // nil: no issuer key caches to flush (admin_keys.go)
+	exchange     *TokenExchangeConfig   // nil: token exchange answers 403 (exchange.go)
 }
 
 // Option configures a Server.
@@ -61,6 +62,7 @@ type options struct {
 	flushKeys     func() []string
 	cors          CORSConfig
 	collectors    []prometheus.Collector // WithCollectors
+	exchange      *TokenExchangeConfig
 }
 
 func defaultOptions() options {
@@ -172,7 +174,11 @@ func New(store registry.Store, opts ...Option) (*Server, error) {
 		registerServers(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
 		registerPublish(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
 		registerUpstreamMeta(s.api, prefix)
+		registerTokenExchange(s.api, s, prefix)
+		registerValidate(huma.NewGroup(s.api, prefix), s, "-"+prefix[1:])
+		registerStatusRoutes(huma.NewGroup(s.api, prefix), "-"+prefix[1:])
 	}
+	s.exchange = o.exchange
 	s.publish = o.publish
 	s.flushKeys = o.flushKeys
 	registerExtensions(s.api, s)

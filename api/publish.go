@@ -144,6 +144,13 @@ type RejectionProblem struct {
 	Warnings []string    `json:"warnings,omitempty"`
 }
 
+// publishOutput is the publish answer: 200 (published, or an idempotent replay of a
+// published version) or 202 (held for review).
+type publishOutput struct {
+	Status int
+	Body   PublishResponse
+}
+
 func registerPublish(api huma.API, s *Server, suffix string) {
 	huma.Register(api, withPermission(huma.Operation{
 		OperationID: opPublish + suffix,
@@ -153,7 +160,8 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		Description: "Runs Vetted's publish pipeline on a server.json: authorize the namespace, resolve and pin " +
 			"every package (OCI images by digest, npm packages by exact version and tarball integrity), verify signatures and attestations with the namespace's policy, scan the SBOM, " +
 			"hash, lint and diff the tool manifest, then decide published, pending_review or rejected. " +
-			"A rejection answers 422 with every check. Re-publishing identical content answers 200 " +
+			"A rejection answers 422 with every check; a version held for review answers 202 (accepted, " +
+			"not published). Re-publishing identical content answers 200 (202 while it is held) " +
 			"(idempotent); different content under an existing version answers 409. The body is a server.json, or an " +
 			"envelope {\"server\": {…}, \"evidence\": [{Sigstore bundle}, …], \"serverJSONBundle\": {…}} carrying the " +
 			"publisher's evidence for packages whose registry has none (npm SBOM and tool-manifest attestations).",
@@ -163,7 +171,7 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		DefaultStatus: http.StatusOK,
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict,
 			http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
-	}, PermPublish), func(ctx context.Context, in *publishInput) (*struct{ Body PublishResponse }, error) {
+	}, PermPublish), func(ctx context.Context, in *publishInput) (*publishOutput, error) {
 		cfg := s.publish
 		if cfg == nil {
 			return nil, huma.Error503ServiceUnavailable("publishing is not enabled on this registry")
@@ -205,7 +213,7 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		}
 		s.Invalidate()
 		v := res.Version
-		out := &struct{ Body PublishResponse }{Body: PublishResponse{
+		out := &publishOutput{Body: PublishResponse{
 			Server: v.Served,
 			Meta: PublishMeta{Vetted: vettedMetaWithLinks(v.Name, v.Version, v.Vetted), Publish: PublishDecision{
 				Decision: string(res.Decision), Created: res.Created, Checks: checksWire(res.Checks), AuditSeq: res.AuditSeq,
@@ -215,6 +223,11 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		if v.Status == registry.StatusPublished {
 			om := officialMeta(v)
 			out.Body.Meta.Official = &om
+		} else {
+			// Held for review: 202 Accepted, so that no client reads it as published (the
+			// official mcp-publisher reports anything but 200/201 as not published, with
+			// this body).
+			out.Status = http.StatusAccepted
 		}
 		return out, nil
 	})
