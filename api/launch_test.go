@@ -80,8 +80,8 @@ func TestPublishLaunchAPI(t *testing.T) {
 			// Another port, nothing else: held for review, not served.
 			r = post(t, h, "/v0.1/publish", launchBody("1.1.0", strings.Replace(apiHonest, "8080:8080", "9090:9090", 1)))
 			var pr PublishResponse
-			if r.code != 200 || json.Unmarshal([]byte(r.body), &pr) != nil || pr.Meta.Publish.Decision != "pending_review" {
-				t.Fatalf("changed: %d %s", r.code, r.body)
+			if r.code != http.StatusAccepted || json.Unmarshal([]byte(r.body), &pr) != nil || pr.Meta.Publish.Decision != "pending_review" {
+				t.Fatalf("changed: %d %s (want 202: held)", r.code, r.body)
 			}
 			found := false
 			for _, c := range pr.Meta.Publish.Checks {

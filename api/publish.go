@@ -213,7 +213,7 @@ func registerPublish(api huma.API, s *Server, suffix string) {
 		}
 		s.Invalidate()
 		v := res.Version
-		out := &publishOutput{Body: PublishResponse{
+		out := &publishOutput{Status: http.StatusOK, Body: PublishResponse{
 			Server: v.Served,
 			Meta: PublishMeta{Vetted: vettedMetaWithLinks(v.Name, v.Version, v.Vetted), Publish: PublishDecision{
 				Decision: string(res.Decision), Created: res.Created, Checks: checksWire(res.Checks), AuditSeq: res.AuditSeq,

@@ -167,8 +167,8 @@ func TestPublishAPI(t *testing.T) {
 
 	// A changed tool: pending_review, not served, extension endpoints 404.
 	r = post(t, h, "/v0.1/publish", pubBody("io.github.acme/weather", "2.0.0", "ghcr.io/acme/w:v2"))
-	if r.code != 200 || !strings.Contains(r.body, `"decision":"pending_review"`) || strings.Contains(r.body, "io.modelcontextprotocol.registry/official") {
-		t.Fatalf("pending: %d %s", r.code, r.body)
+	if r.code != http.StatusAccepted || !strings.Contains(r.body, `"decision":"pending_review"`) || strings.Contains(r.body, "io.modelcontextprotocol.registry/official") {
+		t.Fatalf("pending: %d %s (want 202: held, not published)", r.code, r.body)
 	}
 	if g := get(t, h, "/v0.1/servers/io.github.acme%2Fweather/versions/2.0.0"); g.code != 404 {
 		t.Fatalf("pending version served: %d", g.code)

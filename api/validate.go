@@ -154,7 +154,7 @@ func registerStatusRoutes(api huma.API, suffix string) {
 		Summary: "Not implemented: change a version's status", Tags: []string{"servers"},
 		Description: "Answers 501: " + statusAdvice + ".",
 		Errors:      []int{http.StatusNotImplemented},
-	}, PermNone), func(context.Context, *statusInput) (*struct{}, error) {
+	}, PermRead), func(context.Context, *statusInput) (*struct{}, error) {
 		return nil, huma.NewError(http.StatusNotImplemented, "Not Implemented: "+statusAdvice)
 	})
 	huma.Register(api, withPermission(huma.Operation{
@@ -163,7 +163,7 @@ func registerStatusRoutes(api huma.API, suffix string) {
 		Summary: "Not implemented: change the status of every version", Tags: []string{"servers"},
 		Description: "Answers 501: " + statusAdvice + ".",
 		Errors:      []int{http.StatusNotImplemented},
-	}, PermNone), func(context.Context, *allStatusInput) (*struct{}, error) {
+	}, PermRead), func(context.Context, *allStatusInput) (*struct{}, error) {
 		return nil, huma.NewError(http.StatusNotImplemented, "Not Implemented: "+statusAdvice)
 	})
 }

@@ -70,6 +70,9 @@ func WithSelfIssuer(si *SelfIssuer) ServiceOption {
 	return func(s *Service) error { s.self = si; return nil }
 }
 
+// SelfIssuer returns the embedded issuer (nil when disabled).
+func (s *Service) SelfIssuer() *SelfIssuer { return s.self }
+
 // WithAuditLogger sets the audit logger (default: discard).
 func WithAuditLogger(l *slog.Logger) ServiceOption {
 	return func(s *Service) error {

@@ -62,6 +62,7 @@ type authConfig struct {
 	KeyCache       keyCacheConfig       `json:"key_cache"`
 	Metrics        string               `json:"metrics,omitempty"`
 	MaxTokenTTL    string               `json:"max_token_lifetime,omitempty"`
+	TokenExchange  tokenExchangeConfig  `json:"token_exchange"` // serve_exchange.go
 }
 
 // keyCacheConfig bounds how long the issuers' fetched signing keys are trusted (max_age,

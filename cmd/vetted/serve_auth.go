@@ -66,6 +66,11 @@ func serveAuth(c *serveConfig, resource string, log *slog.Logger) ([]api.Option,
 	if !public {
 		opts = append(opts, api.WithHTTPMiddleware(metricsGate(perm)))
 	}
+	xo, err := tokenExchange(ac, svc)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	opts = append(opts, xo...)
 	return opts, svc, nil
 }
 
