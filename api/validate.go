@@ -145,7 +145,7 @@ type allStatusInput struct {
 }
 
 const statusAdvice = "status changes on Vetted go through the review desk, with a reason that is audited: " +
-	"POST "+ReviewPrefix+"/servers/{serverName}/versions/{version}/quarantine (reviewer or admin token; see docs/interop.md)"
+	"POST " + ReviewPrefix + "/servers/{serverName}/versions/{version}/quarantine (reviewer or admin token; see docs/interop.md)"
 
 func registerStatusRoutes(api huma.API, suffix string) {
 	huma.Register(api, withPermission(huma.Operation{
