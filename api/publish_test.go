@@ -60,14 +60,14 @@ func (pubVSA) SignVSA(registry.VerificationSummary) ([]byte, error) {
 	return []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`), nil
 }
 
-func newPublishServer(t testing.TB) (*Server, *sqlite.Store) {
+func newPublishServer(t testing.TB, extra ...Option) (*Server, *sqlite.Store) {
 	t.Helper()
 	st := openSQLite(t).(*sqlite.Store)
 	p, err := registry.NewPipeline(st, pubVerifier{}, pubScanner{}, pubTools{}, registry.WithVSASigner(pubVSA{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, st, WithPublishing(PublishConfig{
+	srv := newServer(t, st, append(extra, WithPublishing(PublishConfig{
 		Pipeline: p, Evidence: st, Audit: st, VSAPublicKey: []byte("-----BEGIN PUBLIC KEY-----\n"),
 		SARIF: func(b []byte) ([]byte, error) { return []byte(`{"version":"2.1.0"}`), nil },
 		Caller: func(ctx context.Context) (string, registry.Authorizer) {
@@ -78,7 +78,7 @@ func newPublishServer(t testing.TB) (*Server, *sqlite.Store) {
 				return nil
 			})
 		},
-	}))
+	}))...)
 	return srv, st
 }
 

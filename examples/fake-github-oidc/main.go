@@ -1,5 +1,5 @@
 // Command fake-github-oidc is a stand-in for GitHub Actions' OIDC token service, for the
-// mcp-publisher end-to-end test (examples/e2e.d/65-mcp-publisher.sh). It serves the same
+// mcp-publisher end-to-end test (examples/e2e.d/66-mcp-publisher.sh). It serves the same
 // discovery document and key set shape as https://token.actions.githubusercontent.com, and
 // the job-side endpoint that ACTIONS_ID_TOKEN_REQUEST_URL names: GET /token?audience=… with
 // "Authorization: Bearer <request token>" answers {"value": "<RS256 JWT>"} carrying GitHub's
