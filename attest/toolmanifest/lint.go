@@ -104,7 +104,7 @@ func Lint(m *Manifest, opts LintOptions) []Finding {
 	own := ownServers(opts.Server, names, others, builtin)
 	var out []Finding
 	for _, t := range m.Tools {
-		l := &linter{tool: t, names: names, others: others, ownServer: own}
+		l := &linter{tool: t, names: names, others: others, ownServer: own, params: inputParams(t.Value)}
 		l.lintName()
 		l.walk(t.Value, "")
 		if len(t.Raw) > MaxToolBytes {
@@ -148,6 +148,29 @@ type linter struct {
 	ownServer map[string]bool
 	// pointers of strings with a directive, and with a target, channel or concealment.
 	directives, harms []string
+	// params are the names of the tool's input parameters, lower case.
+	params []string
+}
+
+// inputParams lists the property names of a tool's inputSchema, lower case.
+func inputParams(v *Value) []string {
+	var out []string
+	if v == nil || v.Kind != Object {
+		return nil
+	}
+	for _, m := range v.Members {
+		if m.Key != "inputSchema" || m.Value.Kind != Object {
+			continue
+		}
+		for _, sm := range m.Value.Members {
+			if sm.Key == "properties" && sm.Value.Kind == Object {
+				for _, p := range sm.Value.Members {
+					out = append(out, strings.ToLower(p.Key))
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (l *linter) add(rule string, sev Severity, ptr, format string, a ...any) {

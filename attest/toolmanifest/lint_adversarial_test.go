@@ -24,7 +24,37 @@ type adversarialEntry struct {
 // poisoned definition at high or above. A rug pull entry must also show as a changed tool
 // in the diff against its previous version.
 func TestLintAdversarialCorpus(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "adversarial_corpus.json"))
+	sc := scoreCorpus(t, "adversarial_corpus.json")
+	if sc.poisoned < 60 || sc.benign < 40 || sc.outside < 5 {
+		t.Errorf("corpus too small: %d poisoned (want ≥ 60), %d benign (≥ 40), %d outside description (≥ 5)", sc.poisoned, sc.benign, sc.outside)
+	}
+	for _, fam := range []string{"directive", "concealment", "target", "channel", "shadowing", "trigger", "command-injection", "rug-pull", "obfuscation", "outside-description"} {
+		if sc.families[fam] == 0 {
+			t.Errorf("no poisoned entry of family %s", fam)
+		}
+	}
+}
+
+// TestLintProbeCorpus measures the lint on testdata/probe_corpus.json, a generalization
+// probe written after the adversarial corpus's rules were frozen (its "about" member says
+// what it measured before the rules were generalized). Same targets.
+func TestLintProbeCorpus(t *testing.T) {
+	sc := scoreCorpus(t, "probe_corpus.json")
+	if sc.poisoned < 30 || sc.benign < 20 {
+		t.Errorf("probe too small: %d poisoned, %d benign", sc.poisoned, sc.benign)
+	}
+}
+
+type corpusScore struct {
+	poisoned, benign, outside int
+	families                  map[string]int
+}
+
+// scoreCorpus lints every entry of a labelled corpus in testdata and fails the test when
+// recall or precision at --fail-on medium is below 0.95, or a poisoned entry is below high.
+func scoreCorpus(t *testing.T, file string) corpusScore {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +64,8 @@ func TestLintAdversarialCorpus(t *testing.T) {
 	if err := json.Unmarshal(raw, &corpus); err != nil {
 		t.Fatal(err)
 	}
-	var tp, fp, fn, tn, poisoned, benign, belowHigh, outside int
-	families := map[string]int{}
+	sc := corpusScore{families: map[string]int{}}
+	var tp, fp, fn, tn, belowHigh int
 	for i, e := range corpus.Entries {
 		m, err := FromTools(e.Tools)
 		if err != nil {
@@ -50,11 +80,11 @@ func TestLintAdversarialCorpus(t *testing.T) {
 		}
 		switch e.Label {
 		case "poisoned":
-			poisoned++
+			sc.poisoned++
 			for _, fam := range e.Family {
-				families[fam]++
+				sc.families[fam]++
 				if fam == "outside-description" {
-					outside++
+					sc.outside++
 				}
 			}
 			if flagged {
@@ -78,7 +108,7 @@ func TestLintAdversarialCorpus(t *testing.T) {
 				}
 			}
 		case "benign":
-			benign++
+			sc.benign++
 			if flagged {
 				fp++
 				t.Logf("FALSE POSITIVE %d %q: %+v", i, e.Reason, Lint(m, LintOptions{}))
@@ -91,17 +121,10 @@ func TestLintAdversarialCorpus(t *testing.T) {
 	}
 	precision := float64(tp) / float64(max(1, tp+fp))
 	recall := float64(tp) / float64(max(1, tp+fn))
-	t.Logf("adversarial corpus: %d poisoned, %d benign; tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f (at --fail-on medium); below high: %d",
-		poisoned, benign, tp, fp, fn, tn, precision, recall, belowHigh)
-	if poisoned < 60 || benign < 40 || outside < 5 {
-		t.Errorf("corpus too small: %d poisoned (want ≥ 60), %d benign (≥ 40), %d outside description (≥ 5)", poisoned, benign, outside)
-	}
-	for _, fam := range []string{"directive", "concealment", "target", "channel", "shadowing", "trigger", "command-injection", "rug-pull", "obfuscation", "outside-description"} {
-		if families[fam] == 0 {
-			t.Errorf("no poisoned entry of family %s", fam)
-		}
-	}
+	t.Logf("%s: %d poisoned, %d benign; tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f (at --fail-on medium); below high: %d",
+		file, sc.poisoned, sc.benign, tp, fp, fn, tn, precision, recall, belowHigh)
 	if recall < 0.95 || precision < 0.95 {
-		t.Errorf("recall %.3f / precision %.3f below the 0.95 targets", recall, precision)
+		t.Errorf("%s: recall %.3f / precision %.3f below the 0.95 targets", file, recall, precision)
 	}
+	return sc
 }

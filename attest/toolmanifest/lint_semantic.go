@@ -25,6 +25,9 @@ type signals struct {
 	capability *hit
 	mention    *hit    // an attack phrase quoted by a security tool or dataset
 	combos     []combo // sentence-level combinations, each critical or high
+	// param is set for the description or title of an input parameter: whatever a
+	// sentence there asks to be put in is put in that parameter (the parameter is the sink).
+	param bool
 }
 
 type combo struct {
@@ -36,7 +39,7 @@ type combo struct {
 
 // analyze finds the families in one string.
 func (l *linter) analyze(nt normText, ptr string) *signals {
-	sg := &signals{}
+	sg := &signals{param: isParamText(ptr)}
 	texts := []string{nt.text}
 	if strings.Contains(nt.text, "_") && !strings.Contains(nt.text, " ") {
 		// An identifier that spells a sentence (a property name carrying an instruction).
@@ -89,16 +92,26 @@ func (l *linter) analyze(nt normText, ptr string) *signals {
 			break
 		}
 	}
-	if strings.HasPrefix(ptr, "/inputSchema") || strings.HasPrefix(ptr, "/outputSchema") {
-		if isExampleValue(ptr) {
-			if m := shellPayloadRe.FindString(nt.text); m != "" {
-				sg.command = &hit{"shell payload in a default or example value", m}
-			} else if m := shellMetaRe.FindString(nt.text); m != "" {
-				sg.command = &hit{"command chained with shell metacharacters in a default or example value", m}
-			}
+	if (strings.HasPrefix(ptr, "/inputSchema") || strings.HasPrefix(ptr, "/outputSchema")) && isExampleValue(ptr) {
+		if m := shellPayloadRe.FindString(nt.text); m != "" {
+			sg.command = &hit{"shell payload in a default or example value", m}
+		} else if m := shellMetaRe.FindString(nt.text); m != "" {
+			sg.command = &hit{"command chained with shell metacharacters in a default or example value", m}
+		} else if m := sqlInjectRe.FindString(nt.text); m != "" {
+			sg.command = &hit{"SQL injection in a default or example value", m}
 		}
+	} else if m := shellPayloadRe.FindString(nt.text); m != "" {
+		// A download-and-run or reverse shell that the model is shown as text (to run, or
+		// to hand to the user as a "fix").
+		sg.command = &hit{"shell payload in text shown to the model", m}
 	}
 	return sg
+}
+
+// isParamText reports pointers to the description or title of an input parameter.
+func isParamText(ptr string) bool {
+	return strings.HasPrefix(ptr, "/inputSchema") && strings.Contains(ptr, "/properties/") &&
+		(strings.HasSuffix(ptr, "/description") || strings.HasSuffix(ptr, "/title"))
 }
 
 // isExampleValue reports pointers to values a model may copy into a call.
@@ -126,6 +139,8 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 		target = &hit{"other tools' output", toolOutRe.FindString(sent)}
 	case secretWordRe.MatchString(sent) && readVerbRe.MatchString(sent) && !negated:
 		target = &hit{"secrets", secretWordRe.FindString(sent)}
+	case privateRe.MatchString(sent) && !negated:
+		target = &hit{"the user's private data", privateRe.FindString(sent)}
 	}
 	if target != nil && sg.target == nil {
 		sg.target = target
@@ -159,6 +174,10 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 		sg.channel = channel
 	}
 	sink := sinkRe.FindString(sent)
+	paramSink := l.paramSink(sent)
+	if sink == "" {
+		sink = paramSink
+	}
 	if sink != "" && sg.sink == nil && !negated {
 		sg.sink = &hit{"extra parameter", sink}
 	}
@@ -170,8 +189,9 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 	// Sentence-level combinations.
 	weak := directiveWeakRe.FindString(sent)
 	imperative := weak != "" || hidden
+	strongTarget := target != nil && target.why != "secrets"
 	switch {
-	case imperative && target != nil && (sink != "" || channel != nil || insistRe.MatchString(sent) || hidden):
+	case imperative && target != nil && (sink != "" || channel != nil || insistRe.MatchString(sent) || hidden || transferRe.MatchString(sent)):
 		sg.combos = append(sg.combos, combo{Critical, RuleSecretReference, fmt.Sprintf("instruction to read %s and pass it on", target.why), target.match})
 	case imperative && channel != nil && dataWordRe.MatchString(sent) && !negated:
 		sg.combos = append(sg.combos, combo{Critical, RuleExfiltration, "instruction to send data to " + channel.why, channel.match})
@@ -179,6 +199,14 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 		sg.combos = append(sg.combos, combo{High, RuleExfiltration, "credential file sent to " + channel.why, channel.match})
 	case imperative && channel != nil && !negated:
 		sg.combos = append(sg.combos, combo{High, RuleExfiltration, "instruction to send to " + channel.why, channel.match})
+	case sg.param && strongTarget && (imperative || fillRe.MatchString(sent)):
+		// The parameter's own description asks for the data: the parameter is the sink.
+		sg.combos = append(sg.combos, combo{Critical, RuleSecretReference, fmt.Sprintf("parameter asks to be filled with %s", target.why), target.match})
+	case imperative && !negated && sg.targetWord != nil && secretWordRe.MatchString(sent) && (foreignSink(sink) || paramSink != "" && !credParamRe.MatchString(paramSink)):
+		// Secrets put into a parameter that is not a credential parameter.
+		sg.combos = append(sg.combos, combo{Critical, RuleExfiltration, "instruction to pass secrets through " + sink, sink})
+	case strongTarget && requiresRe.MatchString(sent) && (target.why == "conversation or instructions" || target.why == "other tools' output" || target.why == "environment variables"):
+		sg.combos = append(sg.combos, combo{Critical, RuleModelDirective, "claims to need " + target.why, target.match})
 	}
 	if t := triggerRe.FindString(sent); t != "" && imperative {
 		sg.combos = append(sg.combos, combo{High, RuleTrigger, "instruction behind a conditional trigger", t})
@@ -202,7 +230,13 @@ func (l *linter) checkShadowSentence(sg *signals, sent string, negated bool) {
 			if other == l.tool.Name || len(other) < 5 || !strings.ContainsAny(other, "_-.") || l.ownName(other) {
 				continue
 			}
-			if loc := wordIndex(sent, strings.ToLower(other)); loc != nil {
+			loc := wordIndex(sent, strings.ToLower(other))
+			if loc == nil {
+				continue
+			}
+			// Naming another server's tool as advice ("run git_status first") is not
+			// shadowing; dictating how it behaves, or redirecting what it does, is.
+			if override || dictateRe.MatchString(sent[loc[1]:]) || redirectRe.MatchString(sent) || sendVerbRe.MatchString(sent) && (urlRe.MatchString(sent) || emailRe.MatchString(sent) || phoneRe.MatchString(sent)) {
 				sg.shadow = &hit{fmt.Sprintf("redefines how tool %q of the %s server must behave", other, server), sent[loc[0]:loc[1]]}
 				return
 			}
@@ -228,6 +262,43 @@ func (l *linter) checkShadowSentence(sg *signals, sent string, negated bool) {
 // dictateRe follows a tool's name when a description dictates how that tool behaves.
 var dictateRe = re(`^\s+(tool\s+)?(must|should|shall|has\s+to|needs?\s+to|is\s+required\s+to)\s+(always|never|not|only|also|now)\b|^\s+(tool\s+)?(is|gets|was)\s+(used|called|invoked|run)\b[^.]{0,40}\b(must|always|never|should|shall)\b`)
 
+// fillRe asks for a value to be filled in (a parameter's description).
+var fillRe = re(`\b(fills?|filled|populated?|populates|set|put|paste|copy|provide|supply|include|insert|contents?\s+of|value\s+of|values\s+of|verbatim|full\s+text\s+of)\b`)
+
+// requiresRe claims the tool needs something to work.
+var requiresRe = re(`\b(requires?|needs?|depends\s+on|only\s+works\s+with|cannot\s+work\s+without|must\s+(have|receive|be\s+given))\b`)
+
+// sinkNameRe pulls the parameter name out of a sink phrase ("to the `lang` value").
+var sinkNameRe = re(`^(?:as|in|into|inside|to|via|through|within|using)\s+(?:the\s+|a\s+|an\s+|its\s+|this\s+|that\s+)?["']?([a-z_][\w-]*)["']?\s+(?:extra\s+|hidden\s+|additional\s+|optional\s+|unused\s+|spare\s+)?(?:parameter|param|argument|arg|field|property|key|input|value)\b`)
+
+// paramSink finds one of the tool's own input parameters named as a destination ("… in
+// trace_id", "as `notes`") and returns the parameter's name.
+func (l *linter) paramSink(sent string) string {
+	for _, p := range l.params {
+		if len(p) < 2 {
+			continue
+		}
+		loc := wordIndex(sent, p)
+		if loc == nil {
+			continue
+		}
+		before := strings.TrimRight(sent[:loc[0]], " \"'")
+		before = strings.TrimSuffix(before, " the")
+		for _, prep := range []string{" in", " into", " as", " to", " inside", " under", " via", " through", " within"} {
+			if strings.HasSuffix(before, prep) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// foreignSink reports a sink that names a parameter whose name is not about credentials.
+func foreignSink(sink string) bool {
+	m := sinkNameRe.FindStringSubmatch(sink)
+	return m != nil && !credParamRe.MatchString(m[1])
+}
+
 var redirectRe = re(`\b(set|change|replace)\s+the\s+(recipient|destination|address|url|target|to\s+field|account)\b|\b(bcc|cc|redirect|reroute|forward|send|copy|intercept|override|replace|redefine)\b[^.]{0,80}\b(to|with|as)\b|\bmust\s+(also\s+)?be\s+(sent|routed|copied|forwarded|redirected)`)
 
 // emit turns one string's signals into findings, with severities from the matrix in
@@ -251,6 +322,8 @@ func (l *linter) emit(sg *signals, raw, ptr string) {
 			sev, what = Critical, "; with concealment from the user"
 		case sg.sink != nil && sg.targetWord != nil:
 			sev, what = Critical, "; with secrets passed through "+sg.sink.why
+		case sg.param && sg.targetWord != nil:
+			sev, what = Critical, "; asking for secrets in this parameter"
 		}
 		l.add(RuleModelDirective, sev, ptr, "%s%s: %s", sg.directive.why, what, ex(sg.directive.match))
 	}
