@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -45,6 +46,7 @@ var (
 	hexRunRe      = regexp.MustCompile(`\b(?:[0-9a-fA-F]{2}){12,}\b|(?:\\x[0-9a-fA-F]{2}){6,}`)
 	percentRunRe  = regexp.MustCompile(`(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){4,}`)
 	lineBreakRe   = regexp.MustCompile(`[ \t]*[\r\n\x{2028}\x{2029}]+[ \t]*`)
+	bidiRunRe     = regexp.MustCompile(`[\x{202E}\x{2067}]([^\x{202C}\x{2069}]{4,400})`)
 	spacedRe      = regexp.MustCompile(`(?:^|[^\pL\pN])((?:\pL[ .\-_*]){2,}\pL)(?:$|[^\pL\pN])`)
 )
 
@@ -74,6 +76,13 @@ func normalizeDepth(s string, depth int, budget *int) normText {
 		nt.hidden = append(nt.hidden, hiddenText{"a hidden HTML element", foldText(inner)})
 		return " " + inner + " "
 	})
+	// A right-to-left override shows its text reversed: what a reader sees is the run read
+	// backwards, which is what the model may be told to read.
+	for _, m := range bidiRunRe.FindAllStringSubmatch(s, maxDecodeRuns) {
+		r := []rune(m[1])
+		slices.Reverse(r)
+		nt.hidden = append(nt.hidden, hiddenText{"text reversed by a right-to-left override", foldText(string(r))})
+	}
 	// Unicode tag characters spell ASCII that no UI shows.
 	var tags strings.Builder
 	for _, r := range s {

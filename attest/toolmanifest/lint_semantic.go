@@ -283,7 +283,9 @@ func (l *linter) paramSink(sent string) string {
 			continue
 		}
 		before := strings.TrimRight(sent[:loc[0]], " \"'")
-		before = strings.TrimSuffix(before, " the")
+		for _, det := range []string{" the", " its", " this tool's", " the tool's", " this"} {
+			before = strings.TrimSuffix(before, det)
+		}
 		for _, prep := range []string{" in", " into", " as", " to", " inside", " under", " via", " through", " within"} {
 			if strings.HasSuffix(before, prep) {
 				return p
