@@ -2,6 +2,7 @@ package launch
 
 import (
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -16,6 +17,16 @@ var (
 		"invoke-webrequest", "iwr", "invoke-restmethod", "irm", "certutil", "bitsadmin", "ftp", "tftp", "scp", "rsync", "nc",
 		"ncat", "netcat", "socat", "openssl", "git")
 )
+
+// reverseShellRE finds the usual ways of handing a shell to a remote listener: bash's
+// /dev/tcp and /dev/udp files, netcat and socat executing a program, named-pipe relays,
+// PowerShell TCP clients.
+var reverseShellRE = regexp.MustCompile(`/dev/(tcp|udp)/|\b(nc|ncat|netcat)\b[^|;&]*\s-[a-z]*[ec]\b|\bsocat\b[^|;&]*\b(exec|system):|\bmkfifo\b[^;&]*\b(nc|ncat|netcat|openssl|telnet)\b|\bnet\.sockets\.tcpclient\b|\bsocket\.socket\b[^;]*\bconnect\b[^;]*\b(dup2|subprocess|pty)\b`)
+
+// remoteCodeArgRE finds a URL to a program or library (by its extension) given as a value:
+// a server started with --config https://host/x.js or --plugin https://host/p.py loads code
+// nobody verified.
+var remoteCodeArgRE = regexp.MustCompile(`(?i)\b(https?|ftp)://[^\s"'<>]+\.(js|mjs|cjs|ts|py|pyc|sh|bash|ps1|psm1|rb|pl|php|jar|so|dll|dylib|exe|wasm|node)(\?[^\s"'<>]*)?\b`)
 
 // command is a program name as a shell resolves it: base name, lower case, without .exe.
 func command(w string) string {
@@ -34,6 +45,13 @@ func command(w string) string {
 // run by a shell (the argument of sh -c), false when it is any fixed value (a client that
 // joins arguments into a command line runs it too).
 func shellPayload(r *report, text, ptr string, inShell bool) {
+	if m := reverseShellRE.FindString(strings.ToLower(text)); m != "" {
+		r.add("shell.reverse-shell", Critical, ptr, "opens a shell to another host ("+quote(text)+"): whoever listens there runs commands with the client's rights")
+		return
+	}
+	if m := remoteCodeArgRE.FindString(text); m != "" {
+		r.add("shell.remote-code", High, ptr, "points the server at code on another host ("+quote(m)+"): what it loads was never signed, scanned or reviewed")
+	}
 	if !strings.ContainsAny(text, "|;&`$()<>\n") {
 		return
 	}
