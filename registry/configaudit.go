@@ -59,6 +59,9 @@ func AuditConfig(ctx context.Context, store ConfigAuditStore, component string, 
 type VouchStore interface {
 	VersionRecord(ctx context.Context, k Key) (VersionRecord, error)
 	PinnedPackages(ctx context.Context, k Key) ([]PinnedPackage, error)
+	// GetVersion gives the served metadata (the PyPI files every one of which the VSA
+	// names).
+	GetVersion(ctx context.Context, k Key) (Version, error)
 }
 
 // Voucher signs the registry's attestation (VSA) for a recorded version, as the security
@@ -87,5 +90,15 @@ func (v *Voucher) Vouch(ctx context.Context, k Key) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return VouchFor(v.signer, rec, pinned, v.clock())
+	ver, err := v.store.GetVersion(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	var meta VettedMeta
+	if len(ver.Vetted) > 0 {
+		if err := json.Unmarshal(ver.Vetted, &meta); err != nil {
+			return nil, fmt.Errorf("vouch for %s@%s: its served metadata: %w", k.Name, k.Version, err)
+		}
+	}
+	return VouchFor(v.signer, rec, pinned, meta.PyPI, v.clock())
 }

@@ -806,13 +806,26 @@ func (p *Pipeline) summary(w *work, rec VersionRecord) VerificationSummary {
 			provenance = false
 		}
 	}
-	return buildSummary(rec, w.pinned, provenance, w.now)
+	return buildSummary(rec, w.pinned, w.pypi, provenance, w.now)
 }
 
-func buildSummary(rec VersionRecord, pinned []PinnedPackage, provenance bool, at time.Time) VerificationSummary {
+// buildSummary lists as subjects every pinned package's digest — for a PyPI package each
+// verified file's (named by its file name, as PEP 740 names it), since a client may
+// install any of them — and the tool manifest's.
+func buildSummary(rec VersionRecord, pinned []PinnedPackage, pypi []PyPIPackageMeta, provenance bool, at time.Time) VerificationSummary {
 	s := VerificationSummary{ServerName: rec.Name, Version: rec.Version, Result: "PASSED", Time: at,
 		Policy: "vetted:namespace/" + Namespace(rec.Name)}
+	files := map[int][]PyPIFilePin{}
+	for _, m := range pypi {
+		files[m.Index] = append(files[m.Index], m.Files...)
+	}
 	for _, pp := range pinned {
+		if fs := files[pp.Index]; len(fs) > 0 {
+			for _, f := range fs {
+				s.Subjects = append(s.Subjects, Subject{Name: f.Filename, Digest: f.SHA256})
+			}
+			continue
+		}
 		s.Subjects = append(s.Subjects, Subject{Name: pp.Pinned, Digest: pp.Digest})
 	}
 	if rec.ToolManifestDigest != "" {
@@ -831,8 +844,9 @@ func buildSummary(rec VersionRecord, pinned []PinnedPackage, provenance bool, at
 
 // VouchFor signs the registry's verification summary for a version from what was recorded
 // at publish time — for a version a reviewer approves out of pending_review, whose envelope
-// then goes into the approving Transition's VSA.
-func VouchFor(signer VSASigner, rec VersionRecord, pinned []PinnedPackage, at time.Time) ([]byte, error) {
+// then goes into the approving Transition's VSA. pypi are the version's served PyPI pins
+// (VettedMeta.PyPI), whose every file is a subject.
+func VouchFor(signer VSASigner, rec VersionRecord, pinned []PinnedPackage, pypi []PyPIPackageMeta, at time.Time) ([]byte, error) {
 	if signer == nil {
 		return nil, fmt.Errorf("vouch for %s@%s: no signer: %w", rec.Name, rec.Version, ErrInvalid)
 	}
@@ -844,7 +858,7 @@ func VouchFor(signer VSASigner, rec VersionRecord, pinned []PinnedPackage, at ti
 			provenance = false
 		}
 	}
-	return signer.SignVSA(buildSummary(rec, pinned, provenance, at.UTC()))
+	return signer.SignVSA(buildSummary(rec, pinned, pypi, provenance, at.UTC()))
 }
 
 func reportDigest(r *ToolReport) string {

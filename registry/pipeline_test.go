@@ -476,7 +476,7 @@ func TestVouchForApprovedVersion(t *testing.T) {
 	atPublish := *s.got
 	rec := f.store.records[Key{"io.github.acme/weather", "1.0.0"}]
 	pinned := []PinnedPackage{{Index: 0, Identifier: "ghcr.io/acme/weather:1", Digest: digestA, Pinned: "ghcr.io/acme/weather@" + digestA}}
-	env, err := VouchFor(s, rec, pinned, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	env, err := VouchFor(s, rec, pinned, nil, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	if err != nil || len(env) == 0 {
 		t.Fatal(err)
 	}
@@ -485,7 +485,7 @@ func TestVouchForApprovedVersion(t *testing.T) {
 	if string(a) != string(b) {
 		t.Fatalf("the summary signed on approval differs from the one at publish:\n%s\n%s", a, b)
 	}
-	if _, err := VouchFor(nil, rec, pinned, time.Now()); !errors.Is(err, ErrInvalid) {
+	if _, err := VouchFor(nil, rec, pinned, nil, time.Now()); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
 	}
 }

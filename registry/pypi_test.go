@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -121,4 +122,65 @@ func TestPublishPyPIWithoutFilesRefused(t *testing.T) {
 	if ck := findCheck(res.Checks, CheckResolve); res.Decision != DecisionRejected || ck == nil || !strings.Contains(ck.Reason, "no PyPI pin") {
 		t.Fatalf("%s %+v", res.Decision, res.Checks)
 	}
+}
+
+// The VSA of a published PyPI release names every verified file's digest (a client may
+// install any of them), at publish and when a reviewer's approval re-signs it from what was
+// stored.
+func TestPyPIVSANamesEveryFile(t *testing.T) {
+	s := &fakeSigner{}
+	v := fakeVerifier{byRef: map[string]func() (*VerifiedPackage, error){"weather-mcp": pypiPackage}}
+	st := newMemStore()
+	p, err := NewPipeline(st, v, fakeScanner{outcome: Pass}, fakeTools{}, WithPyPI(PyPIOptions{SBOM: fakePyPIGen{}}), WithVSASigner(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Publish(context.Background(), PublishRequest{ServerJSON: pypiServer(""), Actor: "a", Authorizer: AuthorizerFunc(allow)})
+	if err != nil || res.Decision != DecisionPublished || s.got == nil {
+		t.Fatalf("%v %s %+v", err, res.Decision, res.Checks)
+	}
+	want := map[string]string{"weather_mcp-1.0.0-py3-none-any.whl": pypiWheelDigest, "weather_mcp-1.0.0.tar.gz": pypiSdistDigest}
+	check := func(when string, sum VerificationSummary) {
+		t.Helper()
+		got := map[string]string{}
+		for _, sub := range sum.Subjects {
+			if strings.HasSuffix(sub.Name, "/tools") {
+				continue
+			}
+			got[sub.Name] = sub.Digest
+		}
+		if len(got) != len(want) || got["weather_mcp-1.0.0-py3-none-any.whl"] != pypiWheelDigest || got["weather_mcp-1.0.0.tar.gz"] != pypiSdistDigest {
+			t.Fatalf("%s: VSA subjects %+v, want every file %v", when, sum.Subjects, want)
+		}
+	}
+	check("at publish", *s.got)
+	atPublish := *s.got
+
+	k := Key{"io.github.acme/weather", "1.0.0"}
+	s.got = nil
+	env, err := NewVoucher(vouchMem{st}, s, func() time.Time { return atPublish.Time }).Vouch(context.Background(), k)
+	if err != nil || len(env) == 0 || s.got == nil {
+		t.Fatal(err)
+	}
+	check("on approval", *s.got)
+	a, _ := json.Marshal(atPublish)
+	b, _ := json.Marshal(*s.got)
+	if string(a) != string(b) {
+		t.Fatalf("the summary signed on approval differs from the one at publish:\n%s\n%s", a, b)
+	}
+}
+
+// vouchMem serves a Voucher from the test store.
+type vouchMem struct{ *memStore }
+
+func (m vouchMem) PinnedPackages(_ context.Context, k Key) ([]PinnedPackage, error) {
+	var meta VettedMeta
+	v, err := m.GetVersion(context.Background(), k)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(v.Vetted, &meta); err != nil {
+		return nil, err
+	}
+	return meta.Packages, nil
 }

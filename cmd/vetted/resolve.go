@@ -34,8 +34,8 @@ prints every OCI package pinned by digest, every npm package as its exact instal
 --verify also checks the registry's signed verification summary attestation (DSSE, predicate
 https://slsa.dev/verification_summary/v1): its signature with the registry's key (--vsa-key
 FILE, else the key the registry serves at ` + vsaKeyPath + `), that it says PASSED,
-and that its subjects are exactly the pinned image digests (npm: tarball sha256) and the tool
-manifest digest.
+and that its subjects are exactly the pinned image digests (npm: tarball sha256; PyPI: every
+verified file's sha256; MCPB: fileSha256) and the tool manifest digest.
 
 --json prints {"name","version","packages":[{"registryType","identifier","digest","version",
 "integrity","tarballUrl","install"}],"toolManifestDigest",
@@ -237,6 +237,12 @@ func checkVSA(env []byte, key *ecdsa.PublicKey, r *Resolved) error {
 	}
 	var want, got []string
 	for _, p := range r.Packages {
+		if p.RegistryType == "pypi" && len(p.Files) > 0 {
+			for _, f := range p.Files { // every verified file of a PyPI release is a subject
+				want = append(want, f.SHA256)
+			}
+			continue
+		}
 		if p.Digest != "" {
 			want = append(want, p.Digest)
 		}
