@@ -174,18 +174,19 @@ func (c *serveConfig) rel(p string) string {
 }
 
 // publishGuard is the outbound guard of publishing: plain HTTP only to the insecure
-// registries; the webhook, the OSV mirror and the npm registries the operator named are
-// allowed at their own host, port and scheme.
+// registries; the webhook, the OSV mirror and the npm registries and PyPI indexes the
+// operator named are allowed at their own host, port and scheme.
 func publishGuard(pc publishConfig, oc outboundConfig, log *slog.Logger) (*netguard.Guard, error) {
 	gopts := []netguard.Option{netguard.AllowPlainHTTP(pc.InsecureRegistries...)}
-	for _, u := range append([]string{pc.Webhook, pc.Rescan.SyncFrom}, pc.NPM.Registries...) {
+	urls := append([]string{pc.Webhook, pc.Rescan.SyncFrom}, pc.NPM.Registries...)
+	for _, u := range append(urls, pc.PyPI.Indexes...) {
 		if u != "" {
 			gopts = append(gopts, netguard.AllowURLs(u))
 		}
 	}
 	guard, err := oc.guard(log.With(slog.String("log", "outbound")), gopts...)
 	if err != nil {
-		return nil, usageError(fmt.Errorf("%w (publish.insecure_registries, publish.webhook, publish.rescan.sync_from, publish.npm.registries)", err))
+		return nil, usageError(fmt.Errorf("%w (publish.insecure_registries, publish.webhook, publish.rescan.sync_from, publish.npm.registries, publish.pypi.indexes)", err))
 	}
 	return guard, nil
 }

@@ -15,7 +15,9 @@ import (
 //	  distributions: all                 # all|any-wheel|sdist: which files of a release are verified
 //	  unpinned: review                   # review|reject|allow requirements no shipped lock file pins
 //
-// Index hosts must be allowed in `outbound:` like any other host Vetted reads.
+// The indexes are allowed through the outbound guard at their own host, port and scheme (a
+// loopback or private one still needs outbound.allow_networks); hosts the files live on
+// (files.pythonhosted.org for pypi.org) must be allowed in `outbound:`.
 type pypiConfig struct {
 	Indexes       []string `json:"indexes,omitempty"`
 	Distributions string   `json:"distributions,omitempty"`
