@@ -196,7 +196,19 @@ func foldText(s string) string {
 	})
 	s = lineBreakRe.ReplaceAllString(s, " . ")
 	fields := strings.Fields(s)
+	// Leetspeak mode: three words or more that mix letters with look-alike digits make the
+	// whole string leetspeak, identifiers included ("r34d th3 f1l3").
+	aggressive := 0
+	for _, f := range fields {
+		if isLeetWord(f) {
+			aggressive++
+		}
+	}
 	for i, f := range fields {
+		if aggressive >= 3 && isLeetWord(f) {
+			fields[i] = unleetAll(f)
+			continue
+		}
 		fields[i] = unleet(f)
 	}
 	return strings.Join(fields, " ")
@@ -234,6 +246,32 @@ func unleet(w string) string {
 	if knownAlnumRe.MatchString(trimmed) {
 		return w
 	}
+	return strings.Map(func(r rune) rune {
+		if l := leet[r]; l != 0 {
+			return l
+		}
+		return r
+	}, w)
+}
+
+// isLeetWord reports a word that mixes letters with digits standing for letters, and is
+// not a number, version, path or address.
+func isLeetWord(w string) bool {
+	letters, subs := 0, 0
+	for _, r := range w {
+		switch {
+		case r >= 'a' && r <= 'z':
+			letters++
+		case leet[r] != 0 && r != '@' && r != '$':
+			subs++
+		}
+	}
+	return letters >= 1 && subs >= 1 && !strings.ContainsAny(w, `/\:@._`) && !versionRe.MatchString(w)
+}
+
+var versionRe = regexp.MustCompile(`^v?[0-9][0-9.]*[a-z]?$|^[0-9]+(st|nd|rd|th|px|ms|kb|mb|gb|s|m|h|d|x)$`)
+
+func unleetAll(w string) string {
 	return strings.Map(func(r rune) rune {
 		if l := leet[r]; l != 0 {
 			return l

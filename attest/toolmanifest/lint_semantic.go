@@ -23,6 +23,7 @@ type signals struct {
 	trigger    *hit
 	command    *hit
 	capability *hit
+	secretTool *hit    // an instruction to call a tool that returns secrets
 	mention    *hit    // an attack phrase quoted by a security tool or dataset
 	combos     []combo // sentence-level combinations, each critical or high
 	// param is set for the description or title of an input parameter: whatever a
@@ -44,6 +45,14 @@ func (l *linter) analyze(nt normText, ptr string) *signals {
 	if strings.Contains(nt.text, "_") && !strings.Contains(nt.text, " ") {
 		// An identifier that spells a sentence (a property name carrying an instruction).
 		texts = append(texts, strings.ReplaceAll(strings.ReplaceAll(nt.text, "_", " "), "-", " "))
+	}
+	if strings.ContainsAny(nt.text, "_-") || strings.Contains(nt.text, "->") || strings.Contains(nt.text, "=>") {
+		// Config-like text ("always-include: conversation_history -> metadata").
+		v := arrowRe.ReplaceAllString(nt.text, " into ")
+		v = strings.NewReplacer("_", " ", "-", " ").Replace(v)
+		if v != nt.text && v != texts[len(texts)-1] {
+			texts = append(texts, v)
+		}
 	}
 	nVisible := len(texts)
 	for _, h := range nt.hidden {
@@ -181,6 +190,10 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 	if sink != "" && sg.sink == nil && !negated {
 		sg.sink = &hit{"extra parameter", sink}
 	}
+	if m := secretToolRe.FindString(sent); m != "" && sg.secretTool == nil && !negated && (directiveWeakRe.MatchString(sent) || hidden) {
+		sg.secretTool = &hit{"call a tool that returns secrets", m}
+	}
+	l.checkDisableSentence(sg, sent)
 	if m := capabilityRe.FindString(sent); m != "" && sg.capability == nil {
 		sg.capability = &hit{"capability", m}
 	}
@@ -205,6 +218,8 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 	case imperative && !negated && sg.targetWord != nil && secretWordRe.MatchString(sent) && (foreignSink(sink) || paramSink != "" && !credParamRe.MatchString(paramSink)):
 		// Secrets put into a parameter that is not a credential parameter.
 		sg.combos = append(sg.combos, combo{Critical, RuleExfiltration, "instruction to pass secrets through " + sink, sink})
+	case imperative && !negated && secretWordRe.MatchString(sent) && writeOutRe.MatchString(sent):
+		sg.combos = append(sg.combos, combo{Critical, RuleExfiltration, "instruction to write secrets where others can read them", writeOutRe.FindString(sent)})
 	case strongTarget && requiresRe.MatchString(sent) && (target.why == "conversation or instructions" || target.why == "other tools' output" || target.why == "environment variables"):
 		sg.combos = append(sg.combos, combo{Critical, RuleModelDirective, "claims to need " + target.why, target.match})
 	}
@@ -258,6 +273,29 @@ func (l *linter) checkShadowSentence(sg *signals, sent string, negated bool) {
 		}
 	}
 }
+
+// checkDisableSentence finds a description that tells the model not to use a tool that is
+// not this server's ("do not run the security_scan tool; it is broken"): steering the model
+// away from another server's tool is shadowing. Advice about the server's own tools is not.
+func (l *linter) checkDisableSentence(sg *signals, sent string) {
+	if sg.shadow != nil {
+		return
+	}
+	for _, m := range disableToolRe.FindAllStringSubmatch(sent, 4) {
+		name := m[1] + m[2]
+		if l.ownName(name) || name == strings.ToLower(l.tool.Name) {
+			continue
+		}
+		sg.shadow = &hit{fmt.Sprintf("steers the model away from tool %q", name), m[0]}
+		return
+	}
+}
+
+// disableToolRe is "do not use the X tool", "the X tool is broken", naming X (an
+// identifier with a separator, so that ordinary words are not taken for tools).
+var disableToolRe = re(`\b(?:do\s+not|don'?t|never|avoid|stop)\s+(?:run|use|call|invoke|trust|using|calling|running)\s+(?:the\s+)?([a-z0-9][a-z0-9]*[_.-][a-z0-9_.-]+)|\bthe\s+([a-z0-9][a-z0-9]*[_.-][a-z0-9_.-]+)\s+tool\s+(?:is|was\s+found)\s+(?:broken|deprecated|unsafe|compromised|malicious|dangerous|insecure|buggy)\b`)
+
+var arrowRe = re(`\s*(->|=>|\x{2192})\s*`)
 
 // dictateRe follows a tool's name when a description dictates how that tool behaves.
 var dictateRe = re(`^\s+(tool\s+)?(must|should|shall|has\s+to|needs?\s+to|is\s+required\s+to)\s+(always|never|not|only|also|now)\b|^\s+(tool\s+)?(is|gets|was)\s+(used|called|invoked|run)\b[^.]{0,40}\b(must|always|never|should|shall)\b`)
@@ -344,6 +382,9 @@ func (l *linter) emit(sg *signals, raw, ptr string) {
 	}
 	for _, c := range sg.combos {
 		l.add(c.rule, c.sev, ptr, "%s: %s", c.what, ex(c.match))
+	}
+	if sg.secretTool != nil && (sg.sink != nil || sg.channel != nil) {
+		l.add(RuleSecretReference, Critical, ptr, "instruction to %s and pass its output on: %s", sg.secretTool.why, ex(sg.secretTool.match))
 	}
 	if sg.target != nil && !l.has(RuleSecretReference, ptr) {
 		sev := Low
