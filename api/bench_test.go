@@ -5,10 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/vetted-dev/vetted/bench/loadgen"
 	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/sqlite"
+	"github.com/vetted-dev/vetted/registry/storetest"
 )
 
 // BenchmarkHandler measures the server's own cost per request (no network), from the
@@ -71,3 +75,42 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+
+// BenchmarkSearchMiss measures the server's cost per uncached search (no network): every
+// request sends a search term never sent before (bench/loadgen's unique terms, each matching
+// one server's five versions), so each one misses the response cache, queries the store's
+// search index, checks the versions' seals, renders the page and stores it in the cache. The
+// store is SQLite with 20,000 servers × 5 versions, or the database at VETTED_BENCH_SQLITE
+// (seeded by `vetted bench seed --servers VETTED_BENCH_SERVERS`) to profile another size.
+func BenchmarkSearchMiss(b *testing.B) {
+	servers, st := 20000, registry.Store(nil)
+	if path := os.Getenv("VETTED_BENCH_SQLITE"); path != "" {
+		n, err := strconv.Atoi(os.Getenv("VETTED_BENCH_SERVERS"))
+		if err != nil {
+			b.Fatalf("VETTED_BENCH_SERVERS: %v", err)
+		}
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		servers, st = n, s
+	} else {
+		st = openSQLite(b)
+		storetest.LoadSearchBench(b, st, servers)
+	}
+	h := newServer(b, st).Handler()
+	terms := loadgen.NewUniqueTerms(servers, 0, 1)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			clear(w.h)
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v0.1/servers?search="+url.QueryEscape(terms.Next()), nil))
+			if w.code != http.StatusOK {
+				b.Errorf("status %d", w.code)
+				return
+			}
+		}
+	})
+}

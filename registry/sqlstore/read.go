@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vetted-dev/vetted/registry"
@@ -136,8 +137,10 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 		where = append(where, `updated_at >= ?`)
 		args = append(args, s.d.Time(q.UpdatedSince.UTC()))
 	}
-	query := `SELECT ` + columns + ` FROM ` + versionsSealed + ` WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY name, version LIMIT ?`
-	args = append(args, q.Limit+1)
+	// The limit is part of the text (one statement per limit; Validate bounds it): SQLite
+	// plans with a bound LIMIT's value and so recompiles the statement at every execution.
+	query := `SELECT ` + columns + ` FROM ` + versionsSealed + ` WHERE ` + strings.Join(where, ` AND `) +
+		` ORDER BY name, version LIMIT ` + strconv.Itoa(q.Limit+1)
 	var (
 		vs  []registry.Version
 		err error
