@@ -233,22 +233,45 @@ func (g *generation) server(k serverKey) *entry {
 	return e
 }
 
-// put stores e under k in m, accounting its size. When the generation is full it is
-// emptied first (entries are immutable and cheap to recompute; the hot ones come back).
-func put[K comparable](c *cache, g *generation, m func(*generation) map[K]*entry, k K, e *entry) {
-	if len(e.body) > c.maxBytes {
+// entryOverhead is what one entry costs beyond its body, its ETag and its key's strings: the
+// entry and its key as values, the map's slot and the key's string headers (about 160 bytes
+// for the largest key; rounded up).
+const entryOverhead = 256
+
+// cacheKey is a key of the generation's maps.
+type cacheKey interface {
+	comparable
+	strBytes() int // the bytes of the key's strings
+}
+
+func (k verKey) strBytes() int    { return len(k.name) + len(k.version) }
+func (k serverKey) strBytes() int { return len(k.name) }
+func (k listKey) strBytes() int {
+	return len(k.after.Name) + len(k.after.Version) + len(k.search) + len(k.version)
+}
+
+// entrySize is what keeping e under k costs in memory: what the cache bound counts.
+func entrySize[K cacheKey](k K, e *entry) int {
+	return cap(e.body) + len(e.etag) + k.strBytes() + entryOverhead
+}
+
+// put stores e under k in m, accounting its size (entrySize). When the generation is full it
+// is emptied first (entries are immutable and cheap to recompute; the hot ones come back).
+func put[K cacheKey](c *cache, g *generation, m func(*generation) map[K]*entry, k K, e *entry) {
+	size := entrySize(k, e)
+	if size > c.maxBytes {
 		return
 	}
 	g.mu.Lock()
-	if g.bytes+len(e.body) > c.maxBytes {
+	if g.bytes+size > c.maxBytes {
 		g.versions, g.lists, g.servers, g.bytes = map[verKey]*entry{}, map[listKey]*entry{}, map[serverKey]*entry{}, 0
 	}
 	mm := m(g)
 	if old, ok := mm[k]; ok {
-		g.bytes -= len(old.body)
+		g.bytes -= entrySize(k, old)
 	}
 	mm[k] = e
-	g.bytes += len(e.body)
+	g.bytes += size
 	g.mu.Unlock()
 }
 

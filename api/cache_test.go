@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -254,4 +257,40 @@ func TestListCacheKeyIsNormalized(t *testing.T) {
 	if n := st.Calls("ListVersionsPage"); n != 2 {
 		t.Fatalf("%d store queries, want 2", n)
 	}
+}
+
+// The cache bound holds for the memory the entries keep, not only for their bodies' lengths:
+// a cache of 4 MiB filled to its bound with list pages of grown buffers under long search keys
+// (what the uncached search scenario leaves) keeps the bound plus little on the heap.
+func TestCacheBoundCountsWhatEntriesKeep(t *testing.T) {
+	const bound = 4 << 20
+	c := newCache(nil, time.Minute, bound)
+	g := c.gen.Load()
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; ; i++ {
+		var buf bytes.Buffer
+		for buf.Len() < 1500 {
+			buf.WriteString(`{"server":{"name":"io.github.example/server"}},`) // grows past its length
+		}
+		k := listKey{limit: 30, search: fmt.Sprintf("%s-%06d", strings.Repeat("term", 40), i)}
+		e := newEntry(buf.Bytes())
+		if cap(e.body) > len(e.body)+len(e.body)/8 {
+			t.Fatalf("entry keeps %d bytes for a body of %d", cap(e.body), len(e.body))
+		}
+		if g.bytes+entrySize(k, e) > bound {
+			break // full: one more would empty it
+		}
+		c.putList(g, k, e)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > bound+bound/4 {
+		t.Errorf("live heap grew by %d bytes with a full cache bound to %d (%d entries accounted as %d bytes)", grew, bound, len(g.lists), g.bytes)
+	} else {
+		t.Logf("live heap grew by %d bytes with a full cache bound to %d (%d entries)", grew, bound, len(g.lists))
+	}
+	runtime.KeepAlive(c)
 }

@@ -28,6 +28,10 @@ type entry struct {
 }
 
 func newEntry(body []byte) *entry {
+	if cap(body)-len(body) > len(body)/8 {
+		// A grown buffer keeps up to as much again unused; the cache counts capacity.
+		body = bytes.Clone(body)
+	}
 	sum := sha256.Sum256(body)
 	return &entry{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 }

@@ -218,6 +218,7 @@ func runServe(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return usageError(err)
 	}
+	c.Tuning.limitMemory(log)
 	store, kind, err := openStore(ctx, c, log)
 	if err != nil {
 		if isCodedError(err) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"log/slog"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/pflag"
 
@@ -19,7 +21,7 @@ type serveTuning struct {
 }
 
 func addServeTuningFlags(fl *pflag.FlagSet, t *serveTuning) {
-	fl.IntVar(&t.CacheMB, "cache-mb", api.DefaultCacheBytes>>20, "response cache bound in MiB (0 disables the cache); the process needs about this much memory beyond its baseline")
+	fl.IntVar(&t.CacheMB, "cache-mb", api.DefaultCacheBytes>>20, "response cache bound in MiB (0 disables the cache); the process needs about this much memory beyond its baseline, and the Go runtime's memory limit is set to it plus "+memoryHeadroomText+" unless GOMEMLIMIT is set")
 	fl.BoolVar(&t.SearchScan, "bench-search-scan", false, "benchmark only: search by scanning every name, as before the search index")
 	_ = fl.MarkHidden("bench-search-scan")
 }
@@ -40,4 +42,30 @@ func (t serveTuning) apiOptions() ([]api.Option, error) {
 		return nil, usageErrorf("--cache-mb %d: want 0 (no cache) or more", t.CacheMB)
 	}
 	return []api.Option{api.WithCacheBytes(t.CacheMB << 20)}, nil
+}
+
+// memoryHeadroom is what the Go heap may hold beyond the response cache: requests in flight,
+// the store's and the server's own state, and garbage not yet collected.
+const (
+	memoryHeadroom     = 96 << 20
+	memoryHeadroomText = "96 MiB"
+)
+
+// memoryLimit is the Go runtime's soft memory limit for a response cache of cacheMB MiB:
+// without one the heap grows to twice what it holds before collecting (GOGC=100), so a full
+// cache would cost about twice its bound. None when GOMEMLIMIT is set (the operator's
+// choice) or the cache is off.
+func memoryLimit(cacheMB int, gomemlimit string) (int64, bool) {
+	if gomemlimit != "" || cacheMB <= 0 {
+		return 0, false
+	}
+	return int64(cacheMB)<<20 + memoryHeadroom, true
+}
+
+// limitMemory sets the Go runtime's memory limit for the cache bound (see memoryLimit).
+func (t serveTuning) limitMemory(log *slog.Logger) {
+	if n, ok := memoryLimit(t.CacheMB, os.Getenv("GOMEMLIMIT")); ok {
+		debug.SetMemoryLimit(n)
+		log.Debug("Go memory limit set from --cache-mb", slog.Int64("bytes", n))
+	}
 }
