@@ -16,6 +16,7 @@ import (
 	"github.com/vetted-dev/vetted/attest"
 	"github.com/vetted-dev/vetted/attest/npm"
 	"github.com/vetted-dev/vetted/attest/sigtest"
+	"github.com/vetted-dev/vetted/attest/vsa"
 	"github.com/vetted-dev/vetted/internal/testenv"
 )
 
@@ -154,6 +155,7 @@ func TestPublishNPMThroughServe(t *testing.T) {
 	if out, errOut, code = p.cli(t, nil, "fetch", "npm", "io.github.acme/sigstore@1.0.0", "--registry", p.url, "-o", dst); code != 0 {
 		t.Fatalf("fetch: %d %s %s", code, out, errOut)
 	}
+	checkNPMVSASubject(t, p.url, "io.github.acme%2Fsigstore", "1.0.0", "sigstore@2.3.1", digest)
 
 	// Each bad bundle rejects the publish, naming it and its check; exit 1.
 	other := sigtest.NewKey(t)
@@ -213,6 +215,29 @@ func TestPublishNPMUnpinnedReject(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `"location":"check.npm.unpinned (packages[0] sigstore)"`) || !strings.Contains(out, "(publish.npm.unpinned: reject)") {
 		t.Fatalf("%d\n%s", code, out)
 	}
+}
+
+// checkNPMVSASubject checks that the registry's signed VSA for a published version (verified
+// with the key the registry serves) vouches for the npm tarball: a subject named pinned
+// (NAME@VERSION) whose sha256 is the tarball's.
+func checkNPMVSASubject(t *testing.T, base, escapedName, version, pinned, tarballSHA256 string) {
+	t.Helper()
+	code, pemKey := httpGet(t, base+vsaKeyPath)
+	key, err := vsa.ParsePublicKeyPEM([]byte(pemKey))
+	if code != 200 || err != nil {
+		t.Fatalf("VSA key: %d %v", code, err)
+	}
+	code, env := httpGet(t, base+"/v0.1/x/dev.vetted/servers/"+escapedName+"/versions/"+version+"/attestation")
+	st, err := vsa.Verify([]byte(env), key)
+	if code != 200 || err != nil {
+		t.Fatalf("VSA: %d %v %s", code, err, env)
+	}
+	for _, s := range st.Subject {
+		if s.Name == pinned && "sha256:"+s.Digest["sha256"] == tarballSHA256 {
+			return
+		}
+	}
+	t.Fatalf("the VSA's subjects %+v lack %s with the tarball's %s", st.Subject, pinned, tarballSHA256)
 }
 
 func flagEach(flag string, vals []string) []string {
