@@ -150,6 +150,8 @@ type linter struct {
 	directives, harms []string
 	// params are the names of the tool's input parameters, lower case.
 	params []string
+	// purpose is the tool's name and the first sentence of its description (isPurpose).
+	purpose string
 }
 
 // inputParams lists the property names of a tool's inputSchema, lower case.

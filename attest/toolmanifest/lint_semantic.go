@@ -151,6 +151,10 @@ func (l *linter) analyzeSentence(sg *signals, sent string, hidden bool) {
 	case privateRe.MatchString(sent) && !negated:
 		target = &hit{"the user's private data", privateRe.FindString(sent)}
 	}
+	if target != nil && (target.why == "conversation or instructions" || target.why == "the user's private data") && l.isPurpose(target.match) {
+		// What the tool is for (summarize_thread asking for the thread) is not a target.
+		target = nil
+	}
 	if target != nil && sg.target == nil {
 		sg.target = target
 	}
@@ -333,10 +337,32 @@ func (l *linter) paramSink(sent string) string {
 	return ""
 }
 
+// isPurpose reports whether a word of a target's text (4 letters or more) names what the
+// tool is for: it is in the tool's name or the first sentence of its description.
+func (l *linter) isPurpose(match string) bool {
+	if l.purpose == "" {
+		name := strings.ToLower(strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(l.tool.Name))
+		desc := ""
+		if d := l.tool.Value.Get("description"); d != nil && d.Kind == String {
+			desc = normalize(d.Str).text
+			if i := strings.IndexAny(desc, ".!?\n"); i > 0 {
+				desc = desc[:i]
+			}
+		}
+		l.purpose = " " + name + " " + desc + " "
+	}
+	for _, w := range strings.FieldsFunc(match, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if len(w) >= 4 && w != "user" && w != "your" && w != "their" && w != "full" && w != "entire" && w != "whole" && w != "previous" && w != "prior" && w != "earlier" && w != "recent" && w != "last" && w != "first" && wordIndex(l.purpose, strings.TrimSuffix(w, "s")) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // foreignSink reports a sink that names a parameter whose name is not about credentials.
 func foreignSink(sink string) bool {
 	m := sinkNameRe.FindStringSubmatch(sink)
-	return m != nil && !credParamRe.MatchString(m[1])
+	return m != nil && !credParamRe.MatchString(sink)
 }
 
 var redirectRe = re(`\b(set|change|replace)\s+the\s+(recipient|destination|address|url|target|to\s+field|account)\b|\b(bcc|cc|redirect|reroute|forward|send|copy|intercept|override|replace|redefine)\b[^.]{0,80}\b(to|with|as)\b|\bmust\s+(also\s+)?be\s+(sent|routed|copied|forwarded|redirected)`)
