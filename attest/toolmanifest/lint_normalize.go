@@ -246,12 +246,7 @@ func unleet(w string) string {
 	if knownAlnumRe.MatchString(trimmed) {
 		return w
 	}
-	return strings.Map(func(r rune) rune {
-		if l := leet[r]; l != 0 {
-			return l
-		}
-		return r
-	}, w)
+	return unleetAll(w)
 }
 
 // isLeetWord reports a word that mixes letters with digits standing for letters, and is
