@@ -29,11 +29,12 @@ type NPMPackageMeta struct {
 // MaxUnpinnedNames bounds the unpinned dependency names served per package.
 const MaxUnpinnedNames = 50
 
-// npmChecks is the verifier's checks of a package, except that for an npm package without
-// an SBOM attestation whose SBOM the registry will build from the verified tarball, the
-// verifier's "no verified sbom" failure is left out: npmSBOM decides the sbom check.
+// npmChecks is the verifier's checks of a package, except that for an npm package, PyPI
+// release or MCP bundle without an SBOM attestation whose SBOM the registry will build from
+// the verified bytes, the verifier's "no verified sbom" failure is left out: npmSBOM,
+// pypiSBOM or mcpbSBOM decides the sbom check.
 func (p *Pipeline) npmChecks(vp *VerifiedPackage) []Check {
-	if vp.NPM == nil || vp.SBOM != nil || p.npm.SBOM == nil || len(vp.NPM.Tarball) == 0 {
+	if vp.SBOM != nil || !p.generatesSBOM(vp) {
 		return vp.Checks
 	}
 	out := make([]Check, 0, len(vp.Checks))
@@ -44,6 +45,20 @@ func (p *Pipeline) npmChecks(vp *VerifiedPackage) []Check {
 		out = append(out, c)
 	}
 	return out
+}
+
+// generatesSBOM reports whether the pipeline builds the SBOM of vp from its verified bytes
+// when its publisher attested none.
+func (p *Pipeline) generatesSBOM(vp *VerifiedPackage) bool {
+	switch {
+	case vp.NPM != nil:
+		return p.npm.SBOM != nil && len(vp.NPM.Tarball) > 0
+	case vp.PyPI != nil:
+		return p.pypi.SBOM != nil && len(vp.PyPI.Files) > 0
+	case vp.MCPB != nil:
+		return p.pypi.SBOM != nil && len(vp.MCPB.Data) > 0
+	}
+	return false
 }
 
 // npmSBOM records an npm package's pin and, when its publisher attested no SBOM, builds one

@@ -184,3 +184,58 @@ func (m vouchMem) PinnedPackages(_ context.Context, k Key) ([]PinnedPackage, err
 	}
 	return meta.Packages, nil
 }
+
+// A policy with require.sbom: the verifier reports no SBOM attestation for a PyPI release or
+// an MCP bundle; the registry builds one from the verified files, which meets the
+// requirement (and with no generator the verifier's failure stands).
+func TestPublishPyPIAndMCPBGeneratedSBOMMeetsRequireSBOM(t *testing.T) {
+	noSBOM := Check{Name: CheckSBOM, Outcome: Fail, Reason: "no verified sbom"}
+	pypiPkg := func() (*VerifiedPackage, error) {
+		vp, err := pypiPackage()
+		vp.Checks = append(vp.Checks, noSBOM)
+		return vp, err
+	}
+	mcpbPkg := func() (*VerifiedPackage, error) {
+		return &VerifiedPackage{Digest: "sha256:" + mcpbSHA, Pinned: "https://example.com/weather.mcpb#sha256=" + mcpbSHA,
+			Checks: []Check{{Name: CheckSignature, Outcome: Pass, Reason: "signed"}, noSBOM}, ToolManifest: []byte(toolsV1), Result: json.RawMessage(`{}`),
+			MCPB: &MCPBPin{URL: "https://example.com/weather.mcpb", FileSHA256: mcpbSHA, Name: "weather", Data: []byte("zip")}}, nil
+	}
+	for _, c := range []struct {
+		name     string
+		body     []byte
+		ref      string
+		pkg      func() (*VerifiedPackage, error)
+		gen      PyPISBOMGenerator
+		evidence [][]byte
+		decision Decision
+	}{
+		{"pypi, generator", pypiServer(""), "weather-mcp", pypiPkg, fakePyPIGen{}, nil, DecisionPublished},
+		{"pypi, no generator", pypiServer(""), "weather-mcp", pypiPkg, nil, nil, DecisionRejected},
+		{"mcpb, generator", mcpbServer(), "https://example.com/weather.mcpb", mcpbPkg, mcpbGen{}, [][]byte{[]byte(`{}`)}, DecisionPublished},
+		{"mcpb, no generator", mcpbServer(), "https://example.com/weather.mcpb", mcpbPkg, nil, [][]byte{[]byte(`{}`)}, DecisionRejected},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := fakeVerifier{byRef: map[string]func() (*VerifiedPackage, error){c.ref: c.pkg}}
+			p, err := NewPipeline(newMemStore(), v, fakeScanner{outcome: Pass}, fakeTools{}, WithPyPI(PyPIOptions{SBOM: c.gen}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Publish(context.Background(), PublishRequest{ServerJSON: c.body, Actor: "a", Authorizer: AuthorizerFunc(allow), Evidence: c.evidence})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fails, generated := 0, false
+			for _, ck := range res.Checks {
+				if ck.Name == CheckSBOM && ck.Outcome == Fail {
+					fails++
+				}
+				if ck.Name == CheckSBOM && ck.Outcome == Pass && strings.Contains(ck.Reason, "source: registry-generated") {
+					generated = true
+				}
+			}
+			if res.Decision != c.decision || (c.gen != nil) != (fails == 0) || (c.gen != nil) != generated {
+				t.Fatalf("%s %+v", res.Decision, res.Checks)
+			}
+		})
+	}
+}
