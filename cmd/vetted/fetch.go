@@ -22,7 +22,12 @@ NAME@VERSION is the server's name and version in the registry (as for vetted res
 tarball is read from the URL the registry verified it at, or from --npm-registry BASE
 (/NAME/-/…tgz is kept; only the origin changes) for a mirror.
 
-Exit status: 0 written; 1 not found, or the tarball does not match (nothing written); 2 bad
+fetch pypi downloads every verified file of the release from its served URL into the
+directory -o DIR (created once every file matched its served sha256); fetch mcpb downloads
+the bundle to -o FILE, checked against its served fileSha256. --package picks among the
+version's packages of that type.
+
+Exit status: 0 written; 1 not found, or a file does not match (nothing written); 2 bad
 usage.`
 
 func newFetchCmd(e *env) *cobra.Command {

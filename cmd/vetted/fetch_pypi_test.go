@@ -51,7 +51,7 @@ func TestFetchAndResolvePyPIAndMCPB(t *testing.T) {
 		!strings.Contains(stdout, "(fileSha256 "+sum(files["w.mcpb"])+")") {
 		t.Fatalf("resolve: %d %s %s", code, stdout, stderr)
 	}
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "new") // created once every file matched
 	code, stdout, stderr = run("fetch", "pypi", "io.github.acme/weather@1.0.0", "--registry", srv.URL, "-o", dir)
 	if got, _ := os.ReadFile(filepath.Join(dir, "weather_mcp-1.0.0.tar.gz")); code != 0 || string(got) != "sdist bytes" {
 		t.Fatalf("fetch pypi: %d %s %s", code, stdout, stderr)
@@ -67,6 +67,11 @@ func TestFetchAndResolvePyPIAndMCPB(t *testing.T) {
 	code, _, stderr = run("fetch", "pypi", "io.github.acme/weather@1.0.0", "--registry", srv.URL, "-o", dir2)
 	if entries, _ := os.ReadDir(dir2); code != 1 || !strings.Contains(stderr, "refused") || len(entries) != 0 {
 		t.Fatalf("replaced sdist: %d %s %d files", code, stderr, len(entries))
+	}
+	missing := filepath.Join(dir2, "not-created")
+	code, _, stderr = run("fetch", "pypi", "io.github.acme/weather@1.0.0", "--registry", srv.URL, "-o", missing)
+	if _, err := os.Stat(missing); code != 1 || !strings.Contains(stderr, "refused") || !os.IsNotExist(err) {
+		t.Fatalf("replaced sdist, new directory: %d %s %v", code, stderr, err)
 	}
 	served["w.mcpb"] = []byte("other bundle")
 	out2 := filepath.Join(dir2, "w.mcpb")

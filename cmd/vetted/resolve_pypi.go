@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -123,6 +124,11 @@ func fetchPkg(cmd *cobra.Command, e *env, kind string, r *Resolved, index int, o
 			return checkFailed(fmt.Errorf("fetch: %s refused: it hashes to %s, the registry verified and serves %s", it.url, got, it.sha256))
 		}
 		bodies[i] = body
+	}
+	if kind == "pypi" {
+		if err := os.MkdirAll(out, 0o755); err != nil { // only once every file matched
+			return fmt.Errorf("fetch: %w", err)
+		}
 	}
 	for i, it := range items {
 		if err := writeAtomic(it.dst, bodies[i]); err != nil {
