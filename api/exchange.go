@@ -69,9 +69,9 @@ type githubOIDCInput struct {
 	}
 }
 
-type anyBodyInput struct {
-	RawBody []byte
-}
+// noBodyInput ignores whatever body the CLI sends: `mcp-publisher login none` posts none at
+// all, the refused methods post their own shapes, and none of it is read.
+type noBodyInput struct{}
 
 // Login methods of mcp-publisher that Vetted does not accept, and why.
 var refusedLogins = map[string]string{
@@ -100,7 +100,7 @@ func registerTokenExchange(api huma.API, s *Server, prefix string) {
 		Description: "For `mcp-publisher login none`: only when an administrator enabled it " +
 			"(auth.token_exchange.none), with the publisher role on the configured namespaces.",
 		Errors: []int{http.StatusForbidden, http.StatusNotImplemented},
-	}, PermNone), func(ctx context.Context, _ *anyBodyInput) (*tokenOutput, error) {
+	}, PermNone), func(ctx context.Context, _ *noBodyInput) (*tokenOutput, error) {
 		x := s.exchange
 		if x == nil || len(x.NoneNamespaces) == 0 {
 			return nil, huma.Error403Forbidden("login none is disabled on this registry: " + loginAdvice)
@@ -114,7 +114,7 @@ func registerTokenExchange(api huma.API, s *Server, prefix string) {
 			Summary: "Refused: login " + method, Tags: []string{"auth"},
 			Description: "Vetted does not accept this login method: " + why + ". " + loginAdvice,
 			Errors:      []int{http.StatusForbidden},
-		}, PermNone), func(context.Context, *anyBodyInput) (*tokenOutput, error) {
+		}, PermNone), func(context.Context, *noBodyInput) (*tokenOutput, error) {
 			return nil, huma.Error403Forbidden(fmt.Sprintf("login %s is not accepted by this registry: %s. %s", method, why, loginAdvice))
 		})
 	}

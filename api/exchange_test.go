@@ -105,12 +105,12 @@ func TestTokenExchangeNoneAndRefusedLogins(t *testing.T) {
 		return srv.Handler()
 	}
 	closed := h(nil)
-	if r := exchange(t, closed, "/v0/auth/none", `{}`); r.code != http.StatusForbidden ||
+	if r := exchange(t, closed, "/v0/auth/none", ""); r.code != http.StatusForbidden ||
 		!strings.Contains(problemText(t, r.body), "login none is disabled") || !strings.Contains(r.body, "login github-oidc") {
 		t.Fatalf("none while disabled: %d %s", r.code, r.body)
 	}
 	open := h([]string{"io.github.example/*"})
-	r := exchange(t, open, "/v0.1/auth/none", `{}`)
+	r := exchange(t, open, "/v0.1/auth/none", "") // mcp-publisher login none sends no body
 	if r.code != http.StatusOK || !strings.Contains(r.body, `"registry_token":"minted-anonymous (login none)"`) {
 		t.Fatalf("none while enabled: %d %s", r.code, r.body)
 	}

@@ -2,7 +2,8 @@
 # their pinned versions (skipping any already installed at that version) and sets up a temp
 # dir that is removed, with every process recorded in PIDS, when the script exits.
 # After sourcing: $BIN on PATH, $TMP, PIDS=(), free_port, and the official registry's helpers
-# (build_official_registry, start_official_registry, stop_official_registry, build_mcp_publisher).
+# (build_official_registry, start_official_registry, stop_official_registry, build_mcp_publisher),
+# signed_image (a signed, SBOM- and tool-attested image of examples/weather-server).
 export GOTOOLCHAIN=go1.27.3
 
 BIN="${VETTED_TOOLS_BIN:-$HOME/go/bin}"
@@ -122,4 +123,24 @@ stop_official_registry() {
 drop_official_dbs() {
   local db base; base=$(official_pg_base)
   for db in "${OFFICIAL_DBS[@]}"; do psql -q "$base/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
+
+# signed_image REG REPO TAG TOOLS KEY: pushes an image holding $TMP/weather-server (build it
+# first) tagged TAG, signs it with the cosign KEY and attests its SBOM (syft) and the tool
+# manifest TOOLS (from `vetted tools capture`) — what the publish pipeline requires of an OCI
+# package — and prints the digest reference.
+signed_image() {
+  local reg=$1 repo=$2 tag=$3 tools=$4 key=$5 root="$TMP/rootfs-$3" ref
+  mkdir -p "$root/app"
+  cp "$TMP/weather-server" "$root/app/weather-server"
+  echo "$tag" > "$root/app/build-id"
+  tar -C "$root" -cf "$TMP/layer-$tag.tar" .
+  crane append -f "$TMP/layer-$tag.tar" -t "$reg/$repo:$tag" >/dev/null 2>&1
+  syft scan "dir:$root" -o "spdx-json=$TMP/sbom-$tag.spdx.json" -q
+  ref="$reg/$repo@$(crane digest "$reg/$repo:$tag")"
+  local args=(--key "$key" --tlog-upload=false --yes --allow-http-registry)
+  COSIGN_PASSWORD="${COSIGN_PASSWORD:-}" cosign sign "${args[@]}" "$ref" >/dev/null 2>&1
+  COSIGN_PASSWORD="${COSIGN_PASSWORD:-}" cosign attest "${args[@]}" --type spdxjson --predicate "$TMP/sbom-$tag.spdx.json" "$ref" >/dev/null 2>&1
+  COSIGN_PASSWORD="${COSIGN_PASSWORD:-}" cosign attest "${args[@]}" --type https://vetted.dev/tool-manifest/v1 --predicate "$tools" "$ref" >/dev/null 2>&1
+  echo "$ref"
 }

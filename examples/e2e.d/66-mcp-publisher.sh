@@ -17,11 +17,12 @@ fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "== $f
 
 go build -o "$TMP/vetted" ./cmd/vetted
 go build -o "$TMP/fake-github-oidc" ./examples/fake-github-oidc
+go build -o "$TMP/weather-server" ./examples/weather-server
 build_mcp_publisher
 VETTED="$TMP/vetted"
 echo "ok: built vetted, the fake GitHub OIDC issuer and mcp-publisher $(official_version)"
 
-# --- OCI registry, a signed image -----------------------------------------------------------
+# --- OCI registry: 1.0.0's image, and 1.1.0's whose tool description changed ----------------
 REG="127.0.0.1:$(free_port)"
 cat > "$TMP/registry.yml" <<YAML
 version: 0.1
@@ -34,11 +35,11 @@ PIDS+=($!)
 for _ in $(seq 1 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.2; done
 export COSIGN_PASSWORD=""
 (cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
-mkdir -p "$TMP/root/app" && echo "weather server" > "$TMP/root/app/README"
-tar -C "$TMP/root" -cf "$TMP/layer.tar" .
-crane append -f "$TMP/layer.tar" -t "$REG/acme/weather:1" >/dev/null 2>&1
-cosign sign --key "$TMP/cosign.key" --tlog-upload=false --yes --allow-http-registry "$REG/acme/weather@$(crane digest "$REG/acme/weather:1")" >/dev/null 2>&1
-echo "ok: pushed and signed $REG/acme/weather:1"
+"$VETTED" tools capture -o "$TMP/tools.json" -- "$TMP/weather-server"
+WEATHER_DESCRIPTION="Get tomorrow's weather forecast for a city, in Celsius." "$VETTED" tools capture -o "$TMP/tools-changed.json" -- "$TMP/weather-server"
+IMAGE1=$(signed_image "$REG" acme/weather 1.0.0 "$TMP/tools.json" "$TMP/cosign.key")
+IMAGE2=$(signed_image "$REG" acme/weather 1.1.0 "$TMP/tools-changed.json" "$TMP/cosign.key")
+echo "ok: pushed, signed and attested $IMAGE1 and $IMAGE2"
 
 # --- The fake GitHub OIDC issuer and Vetted ---------------------------------------------------
 GH="127.0.0.1:$(free_port)"
@@ -52,8 +53,13 @@ cat > "$TMP/acme-policy.yaml" <<'YAML'
 authorities:
   - name: release-key
     key: {path: cosign.pub}
-require: {signature: true, sbom: false, tools: false}
+require: {signature: true, sbom: true, tools: true}
 YAML
+mkdir -p "$TMP/osv/Go"   # an OSV snapshot (without one every publish fails its scan)
+cat > "$TMP/osv/Go/VETTED-E2E-0002.json" <<'JSON'
+{"schema_version":"1.6.0","id":"VETTED-E2E-0002","modified":"2026-01-01T00:00:00Z","summary":"e2e fixture: a module nobody uses",
+ "affected":[{"package":{"ecosystem":"Go","name":"example.com/vetted-e2e/unused"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}
+JSON
 cat > "$TMP/vetted.yaml" <<YAML
 addr: 127.0.0.1:$VPORT
 data-dir: $TMP/data
@@ -76,6 +82,7 @@ publish:
     - namespace: io.github.acme/*
       policy: acme-policy.yaml
   insecure_registries: ["$REG"]
+  osv_dir: osv
 YAML
 "$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
@@ -90,20 +97,20 @@ mp() { "$MCP_PUBLISHER" "$@" >"$TMP/mp.out" 2>&1; }
 # --- login github-oidc ----------------------------------------------------------------------
 mp login github-oidc --registry "$VURL" || { cat "$TMP/mp.out"; fail "mcp-publisher login github-oidc"; }
 grep -q "Successfully logged in" "$TMP/mp.out" || { cat "$TMP/mp.out"; fail "login did not report success"; }
-grep -q '"method":"github-oidc"' "$TMP/serve.log" || fail "the exchange is not in the audit log"
+grep -q 'msg="token exchanged" log=audit method=github-oidc' "$TMP/serve.log" || fail "the exchange is not in the audit log"
 echo "ok: mcp-publisher login github-oidc exchanged the GitHub Actions token for a Vetted token"
 
-server_json() { # version [extra members]
+server_json() { # version image
   cat > "$TMP/server.json" <<JSON
 {"\$schema":"https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
  "name":"io.github.acme/weather","description":"Weather forecasts","version":"$1",
  "repository":{"url":"https://github.com/acme/weather","source":"github"},
- "packages":[{"registryType":"oci","identifier":"$REG/acme/weather:1","transport":{"type":"stdio"}$2}]}
+ "packages":[{"registryType":"oci","identifier":"$2","transport":{"type":"stdio"}}]}
 JSON
 }
 
 # --- validate: a dry run ----------------------------------------------------------------------
-server_json 1.0.0
+server_json 1.0.0 "$IMAGE1"
 (cd "$TMP" && mp validate server.json) || { cat "$TMP/mp.out"; fail "mcp-publisher validate"; }
 grep -q "server.json is valid" "$TMP/mp.out" || { cat "$TMP/mp.out"; fail "validate did not say valid"; }
 code=$(curl -s -o /dev/null -w '%{http_code}' "$VURL/v0.1/servers/io.github.acme%2Fweather/versions/1.0.0")
@@ -118,10 +125,11 @@ grep -q 'github-oidc' "$TMP/serve.log" || fail "no audit trace of the exchanged 
 echo "ok: mcp-publisher publish → published and served"
 
 # --- a held version is not reported as published --------------------------------------------
-server_json 1.1.0 ',"runtimeHint":"docker","runtimeArguments":[{"type":"named","name":"-p","value":"9090:9090"}]'
+server_json 1.1.0 "$IMAGE2"   # the tool's description changed: held for review (tools.diff)
 if (cd "$TMP" && mp publish server.json); then cat "$TMP/mp.out"; fail "a held version was reported as a success"; fi
 grep -q "Successfully published" "$TMP/mp.out" && { cat "$TMP/mp.out"; fail "a held version was reported as published"; }
-grep -q "status 202" "$TMP/mp.out" && grep -q '"decision":"pending_review"' "$TMP/mp.out" || { cat "$TMP/mp.out"; fail "the held decision was not printed"; }
+grep -q "server returned status 202" "$TMP/mp.out" && grep -q '"decision":"pending_review"' "$TMP/mp.out" && grep -q '"name":"tools.diff"' "$TMP/mp.out" ||
+  { cat "$TMP/mp.out"; fail "the held decision (tools.diff) was not printed"; }
 code=$(curl -s -o /dev/null -w '%{http_code}' "$VURL/v0.1/servers/io.github.acme%2Fweather/versions/1.1.0")
 [ "$code" = 404 ] || fail "the held version is served ($code)"
 echo "ok: a version held for review: mcp-publisher prints 'server returned status 202 … pending_review' and exits non-zero"

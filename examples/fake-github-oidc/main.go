@@ -64,7 +64,7 @@ func main() {
 		now := time.Now()
 		std := jwt.Claims{Issuer: issuer, Subject: "repo:" + *repo + ":ref:refs/heads/main", Audience: jwt.Audience{aud},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}
-		gh := map[string]string{"repository": *repo, "repository_owner": owner, "ref": "refs/heads/main",
+		gh := map[string]any{"repository": *repo, "repository_owner": owner, "ref": "refs/heads/main",
 			"workflow_ref": *repo + "/.github/workflows/release.yml@refs/heads/main", "runner_environment": "github-hosted", "event_name": "push"}
 		tok, err := jwt.Signed(signer).Claims(std).Claims(gh).Serialize()
 		if err != nil {
