@@ -242,3 +242,22 @@ func TestPyPIUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// The server's claimed repository (server.json repository.url) is enforced on the PyPI
+// provenance as for OCI and npm: another repository refuses the file, naming the check.
+func TestPyPISourceRepositoryEnforced(t *testing.T) {
+	res := verifyPyPI(t, pypiPolicy, sdistDistribution(t), attest.ForSourceRepository("https://github.com/evil/pypi-attestations"))
+	if res.Passed {
+		t.Fatalf("passed with another repository:\n%s", res.Summary())
+	}
+	found := false
+	for _, rj := range res.Rejected {
+		found = found || rj.Check == attest.CheckSourceRepository
+	}
+	for _, f := range res.Failures {
+		found = found || f.Check == attest.CheckSourceRepository
+	}
+	if !found {
+		t.Fatalf("no %s refusal:\n%s", attest.CheckSourceRepository, res.Summary())
+	}
+}
