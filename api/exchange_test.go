@@ -165,10 +165,18 @@ func TestValidateIsADryRun(t *testing.T) {
 		t.Fatalf("rejected: %+v", v)
 	}
 
-	// A name the caller may not publish: checked as if it could, and said so.
-	v = valid(post(t, h, "/v0/validate", pubBody("io.github.other/thing", "1.0.0", "ghcr.io/acme/w:1")))
-	if !v.Valid || !slices.ContainsFunc(v.Meta.Publish.Warnings, func(w string) bool { return strings.Contains(w, "authorization not checked") }) {
+	// A name the caller may not publish: checked as if it could, and said so; but statically
+	// (an unsigned image is not even fetched, so it is no issue), so that a caller who may
+	// not publish cannot make the registry fetch and verify on their behalf.
+	v = valid(post(t, h, "/v0/validate", pubBody("io.github.other/thing", "1.0.0", "ghcr.io/acme/unsigned:1")))
+	if !v.Valid || !slices.ContainsFunc(v.Meta.Publish.Warnings, func(w string) bool { return strings.Contains(w, "authorization not checked") }) ||
+		!slices.ContainsFunc(v.Meta.Publish.Warnings, func(w string) bool { return strings.Contains(w, "packages not resolved, verified or scanned") }) {
 		t.Fatalf("other namespace: %+v", v)
+	}
+	for _, c := range v.Meta.Publish.Checks {
+		if c.Name == "signature" || c.Name == "resolve" || c.Name == "scan" {
+			t.Fatalf("static dry run ran %s: %+v", c.Name, v.Meta.Publish.Checks)
+		}
 	}
 
 	// A publish after the dry runs is the first one.

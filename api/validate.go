@@ -46,7 +46,8 @@ func registerValidate(api huma.API, s *Server, suffix string) {
 		Description: "Runs the whole publish pipeline on a server.json without recording anything and answers " +
 			"what a publish would decide, in upstream's ValidationResult shape (valid, issues) with Vetted's " +
 			"decision and checks in _meta. When the caller may not publish the name (an anonymous " +
-			"`mcp-publisher validate`), the authorization check is skipped and said so in warnings.",
+			"`mcp-publisher validate`), the authorization check is skipped and the dry run is static: packages " +
+			"are not resolved, verified or scanned and tools are not inspected (no outbound request), said so in warnings.",
 		Tags:         []string{"publish"},
 		MaxBodyBytes: registry.MaxServerJSON,
 		Errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge,
@@ -67,12 +68,17 @@ func registerValidate(api huma.API, s *Server, suffix string) {
 		if err != nil {
 			return nil, publishProblem(s, err)
 		}
+		static := false
 		if authz.AuthorizePublish(doc.Name) != nil {
+			// Only a caller who may publish the name gets the full dry run: anyone else would
+			// make the registry fetch, verify and scan on their behalf.
 			warnings = append(warnings, "authorization not checked: this caller ("+auth.PrincipalFrom(ctx).ID()+
-				") may not publish "+doc.Name+"; a publish checks it")
+				") may not publish "+doc.Name+"; a publish checks it",
+				"packages not resolved, verified or scanned, tools not inspected: a full dry run needs a token that may publish "+doc.Name)
 			authz = registry.AuthorizerFunc(func(string) error { return nil })
+			static = true
 		}
-		ev, err := cfg.Pipeline.Evaluate(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz, ServerJSONBundle: bundle})
+		ev, err := cfg.Pipeline.Evaluate(ctx, registry.PublishRequest{ServerJSON: raw, Actor: actor, Authorizer: authz, ServerJSONBundle: bundle, Static: static})
 		if err != nil {
 			return nil, publishProblem(s, err)
 		}

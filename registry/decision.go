@@ -26,19 +26,22 @@ const (
 
 // Check names. Package-scoped checks carry the package's index and identifier too.
 const (
-	CheckAuthorize     = "authorize"
-	CheckNamespace     = "namespace.lookalike"
-	CheckPackages      = "packages"
-	CheckResolve       = "resolve"
-	CheckVerify        = "verify"
-	CheckSignature     = "signature"
-	CheckSBOM          = "sbom"
-	CheckProvenance    = "provenance"
-	CheckToolsAttested = "tools.attestation"
-	CheckScan          = "scan"
-	CheckToolsManifest = "tools.manifest"
-	CheckToolsLint     = "tools.lint"
-	CheckToolsDiff     = "tools.diff"
+	CheckAuthorize = "authorize"
+	CheckNamespace = "namespace.lookalike"
+	CheckPackages  = "packages"
+	// CheckPackagesSkipped says a static dry run (PublishRequest.Static) did not look at
+	// the packages or tools.
+	CheckPackagesSkipped = "packages.skipped"
+	CheckResolve         = "resolve"
+	CheckVerify          = "verify"
+	CheckSignature       = "signature"
+	CheckSBOM            = "sbom"
+	CheckProvenance      = "provenance"
+	CheckToolsAttested   = "tools.attestation"
+	CheckScan            = "scan"
+	CheckToolsManifest   = "tools.manifest"
+	CheckToolsLint       = "tools.lint"
+	CheckToolsDiff       = "tools.diff"
 	// CheckLaunch is one launch-configuration lint finding (or the pass when there are none);
 	// CheckLaunchDiff compares the launch configuration with the latest published version's.
 	CheckLaunch     = "launch"

@@ -156,6 +156,11 @@ type PublishRequest struct {
 	// Evidence are publisher-supplied Sigstore bundles (JSON), for what a package's own
 	// registry does not carry (npm: SBOM and tool-manifest attestations over the tarball).
 	Evidence [][]byte
+	// Static limits an Evaluate to what needs no outbound request: packages are not
+	// resolved, verified or scanned and no tool manifest is fetched (a dry run for a caller
+	// who may not publish the name, so that anyone able to read cannot make the registry
+	// fetch and verify on their behalf). Publish refuses a static request.
+	Static bool
 }
 
 // PublishResult is the pipeline's answer.
@@ -176,6 +181,9 @@ type PublishResult struct {
 // when the version exists with other content; any other error is operational. A rejection is
 // not an error: it is a PublishResult with Decision rejected and the failing checks.
 func (p *Pipeline) Publish(ctx context.Context, req PublishRequest) (PublishResult, error) {
+	if req.Static {
+		return PublishResult{}, errors.New("publish: a static evaluation cannot be published")
+	}
 	ev, err := p.Evaluate(ctx, req)
 	if err != nil {
 		return PublishResult{}, err
@@ -311,9 +319,13 @@ func (p *Pipeline) Evaluate(ctx context.Context, req PublishRequest) (*Evaluatio
 		return nil, err
 	}
 	p.checkServerJSON(ctx, w, req, cd)
-	p.checkPackages(ctx, w, req)
-	if err := p.checkTools(ctx, w); err != nil {
-		return nil, err
+	if req.Static {
+		w.add(Check{Name: CheckPackagesSkipped, Outcome: Pass, Reason: "packages not resolved, verified or scanned and tools not inspected (a static dry run)"})
+	} else {
+		p.checkPackages(ctx, w, req)
+		if err := p.checkTools(ctx, w); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.checkLaunch(ctx, w, req.ServerJSON); err != nil {
 		return nil, err
