@@ -72,9 +72,18 @@ func (Generator) Generate(ctx context.Context, tarball []byte) (*Result, error) 
 			break
 		}
 	}
-	if res.Lockfile == "" {
+	switch res.Lockfile {
+	case "":
 		if res.Unpinned, err = unpinned(pkgJSON); err != nil {
 			return nil, err
+		}
+	case "npm-shrinkwrap.json":
+		// The lockfile npm pack keeps. It has package-lock.json's format, and npm reads it
+		// instead of package-lock.json when both are present; syft's lock cataloger reads
+		// only files named package-lock.json, so it is cataloged under that name (else its
+		// dependencies, vulnerable ones included, would silently be missing from the SBOM).
+		if err := os.Rename(filepath.Join(dir, "npm-shrinkwrap.json"), filepath.Join(dir, "package-lock.json")); err != nil {
+			return nil, fmt.Errorf("npmsbom: %w", err)
 		}
 	}
 	src, err := directorysource.NewFromPath(dir)

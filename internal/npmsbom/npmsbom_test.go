@@ -71,6 +71,24 @@ func TestGenerate(t *testing.T) {
 			t.Fatalf("%v %+v", c, res)
 		}
 	})
+	// npm pack drops package-lock.json but keeps npm-shrinkwrap.json: that is the lockfile a
+	// published package ships, and npm reads it in preference to a package-lock.json.
+	t.Run("npm-shrinkwrap.json pins the dependencies", func(t *testing.T) {
+		for name, files := range map[string]map[string]string{
+			"alone": {"package/npm-shrinkwrap.json": lock},
+			"over a package-lock.json": {"package/npm-shrinkwrap.json": lock,
+				"package/package-lock.json": strings.ReplaceAll(lock, "4.17.20", "4.17.21")},
+		} {
+			files["package/package.json"] = `{"name":"weather","version":"1.0.0","dependencies":{"lodash":"^4.17.0"}}`
+			res, err := Generator{}.Generate(ctx, tgz(t, files))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := components(t, res.SBOM); c["lodash"] != "4.17.20" || res.Lockfile != "npm-shrinkwrap.json" || len(res.Unpinned) != 0 {
+				t.Fatalf("%s: components %v, lockfile %q, unpinned %v", name, c, res.Lockfile, res.Unpinned)
+			}
+		}
+	})
 	t.Run("ranges without a lockfile are unpinned", func(t *testing.T) {
 		tb, err := os.ReadFile(testenv.SharedTestdata(t, "npm", "provenance-npm-test-cli-v1-prega.tgz"))
 		if err != nil {
