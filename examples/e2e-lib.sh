@@ -21,8 +21,10 @@ install_tool() { # name module-path package version
   fi
 }
 
+install_cosign() { install_tool cosign github.com/sigstore/cosign/v2 github.com/sigstore/cosign/v2/cmd/cosign v2.6.5; }
+
 install_e2e_tools() {
-  install_tool cosign github.com/sigstore/cosign/v2 github.com/sigstore/cosign/v2/cmd/cosign v2.6.5
+  install_cosign
   install_tool crane github.com/google/go-containerregistry github.com/google/go-containerregistry/cmd/crane v0.22.1
   install_tool syft github.com/anchore/syft github.com/anchore/syft/cmd/syft v1.43.0
   if ! command -v docker-registry >/dev/null; then
