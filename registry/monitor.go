@@ -15,9 +15,11 @@ type Rescanner interface {
 	Rescan(ctx context.Context, packages json.RawMessage, product ScanProduct) (*ScanOutcome, error)
 }
 
-// MonitorStore is what continuous scanning needs from storage.
+// MonitorStore is what continuous scanning needs from storage: the exceptions too, since a
+// re-scan honours the findings a reviewer accepted for the version.
 type MonitorStore interface {
 	LifecycleStore
+	ExceptionStore
 	GetVersion(ctx context.Context, k Key) (Version, error)
 }
 
@@ -34,8 +36,9 @@ type Change struct {
 
 // Monitor keeps published versions honest as the OSV mirror moves: every re-scan checks each
 // published and quarantined version against the current snapshot; a published version that
-// now fails the scan policy is quarantined (hidden from clients, audited), and a version the
-// scanner quarantined is released when a new snapshot or a VEX statement clears it.
+// now fails the scan policy is quarantined (hidden from clients, audited), unless every
+// finding that fails it is accepted by an active exception of that version, and a version
+// the scanner quarantined is released when a new snapshot or a VEX statement clears it.
 type Monitor struct {
 	store   MonitorStore
 	scanner Rescanner
@@ -132,16 +135,33 @@ func (m *Monitor) rescanOne(ctx context.Context, it RescanItem) (*Change, string
 	var ch *Change
 	switch {
 	case it.Status == StatusPublished && sum.Outcome == Fail:
+		ex, err := m.excuse(ctx, it.Key, outs, now)
+		if err != nil {
+			return nil, "", err
+		}
+		if ex.covered() {
+			if it.Snapshot == sum.SnapshotID && old.Outcome == sum.Outcome {
+				return nil, sum.SnapshotID, nil // nothing new
+			}
+			t.Audit = m.audit(AuditExceptionApply, it.Key, now, sum,
+				"the re-scan fails the scan policy only on findings an active exception accepts: "+ex.list(ex.failing), ex.data())
+			break
+		}
 		t.To = StatusQuarantined
 		t.Reason = ReasonVulnerability
-		ch = &Change{Event: "quarantined", Reason: sum.Reason}
-		t.Audit = m.audit(AuditQuarantine, it.Key, now, sum, "the re-scan against a new OSV snapshot fails the scan policy")
+		why, reason := "the re-scan against a new OSV snapshot fails the scan policy", sum.Reason
+		if len(ex.uncovered) > 0 {
+			why += " on findings no active exception accepts: " + ex.list(ex.uncovered)
+			reason = "not accepted by the version's exception: " + ex.list(ex.uncovered) + "; " + sum.Reason
+		}
+		ch = &Change{Event: "quarantined", Reason: reason}
+		t.Audit = m.audit(AuditQuarantine, it.Key, now, sum, why, ex.data())
 	case it.Status == StatusQuarantined && old.Outcome == Fail && sum.Outcome == Pass:
 		// Only what the scanner quarantined is released by it; a version quarantined by a
 		// person (its stored scan passed) waits for a person.
 		t.To = StatusPublished
 		ch = &Change{Event: "released", Reason: "the re-scan passes the scan policy: " + sum.Reason}
-		t.Audit = m.audit(AuditRelease, it.Key, now, sum, "a new OSV snapshot or a VEX statement cleared the findings")
+		t.Audit = m.audit(AuditRelease, it.Key, now, sum, "a new OSV snapshot or a VEX statement cleared the findings", nil)
 	case it.Snapshot == sum.SnapshotID && old.Outcome == sum.Outcome:
 		return nil, sum.SnapshotID, nil // nothing new
 	}
@@ -167,7 +187,11 @@ func (m *Monitor) rescanOne(ctx context.Context, it RescanItem) (*Change, string
 	return ch, sum.SnapshotID, nil
 }
 
-func (m *Monitor) audit(typ string, k Key, now time.Time, sum ScanSummary, why string) AuditEvent {
-	data, _ := json.Marshal(map[string]any{"why": why, "snapshot": sum.SnapshotID, "outcome": sum.Outcome, "reason": sum.Reason, "findings": sum.Findings})
+func (m *Monitor) audit(typ string, k Key, now time.Time, sum ScanSummary, why string, extra map[string]any) AuditEvent {
+	fields := map[string]any{"why": why, "snapshot": sum.SnapshotID, "outcome": sum.Outcome, "reason": sum.Reason, "findings": sum.Findings}
+	for name, v := range extra {
+		fields[name] = v
+	}
+	data, _ := json.Marshal(fields)
 	return AuditEvent{Time: now, Type: typ, Actor: "vetted", Subject: k.Name + "@" + k.Version, Data: data}
 }

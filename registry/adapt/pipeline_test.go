@@ -407,3 +407,45 @@ func TestPipelineRemoteOnly(t *testing.T) {
 		})
 	}
 }
+
+// With the real scanner's report: a version released from a scanner quarantine with an
+// exception accepting its vulnerability stays published when a newer snapshot still reports
+// it, and the exception.apply event names the finding.
+func TestContinuousScanningHonoursExceptions(t *testing.T) {
+	f := newE2E(t)
+	ctx := context.Background()
+	res := f.publish(t, serverJSON("1.0.0", f.push(t, "1.0.0", true, f.key, spdx("4.17.21"), toolsV1)))
+	if res.Decision != registry.DecisionPublished {
+		t.Fatalf("%s %v", res.Decision, res.Checks)
+	}
+	k := registry.Key{Name: "io.github.acme/weather", Version: "1.0.0"}
+	m := registry.NewMonitor(f.store, f.sc, nil, nil)
+	f.idx = osvIndex(t, "4.17.22")
+	if rep, err := m.RescanAll(ctx); err != nil || len(rep.Changes) != 1 || rep.Changes[0].Event != "quarantined" {
+		t.Fatalf("quarantine: %+v %v", rep, err)
+	}
+	desk, err := registry.NewDesk(f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Release(ctx, registry.Action{Key: k, Actor: "iss|alice", Reason: "lodash.merge is not reachable",
+		Exception: &registry.ExceptionRequest{Findings: []registry.ExceptedFinding{{Kind: registry.ExceptVulnerability, Vulnerability: "GHSA-test-0002"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.idx = osvIndex(t, "4.17.23")
+	rep, err := m.RescanAll(ctx)
+	if err != nil || rep.Scanned != 1 || len(rep.Changes) != 0 {
+		t.Fatalf("re-scan with the accepted finding: %+v %v", rep, err)
+	}
+	if v, _ := f.store.GetVersion(ctx, k); v.Status != registry.StatusPublished {
+		t.Fatalf("status %s, want published", v.Status)
+	}
+	if rec, _ := f.store.VersionRecord(ctx, k); rec.ScanSnapshot != f.idx.SnapshotID() {
+		t.Fatalf("record snapshot %s, want %s (the re-scan is stored)", rec.ScanSnapshot, f.idx.SnapshotID())
+	}
+	es, _ := f.store.AuditEvents(ctx, 0, 100)
+	last := es[len(es)-1]
+	if last.Type != registry.AuditExceptionApply || !strings.Contains(string(last.Data), "accepts: GHSA-test-0002 (critical) in lodash 4.17.21") {
+		t.Fatalf("last event %s %s, want exception.apply naming GHSA-test-0002", last.Type, last.Data)
+	}
+}

@@ -35,6 +35,7 @@ func RunDesk(t *testing.T, newStore func(t *testing.T) DeskStore) {
 		{"Exceptions", testDeskExceptions},
 		{"ExceptionExpiryReevaluates", testExceptionExpiryReevaluates},
 		{"ExceptionExpiryJob", testExceptionExpiryJob},
+		{"RescanHonoursExceptions", testRescanHonoursExceptions},
 		{"Servers", testDeskServers},
 	}
 	for _, tc := range tests {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/scan/match"
+	"github.com/vetted-dev/vetted/scan/report"
 )
 
 // ToolReport is a stored tool report with one lint finding per (tool, rule, pointer).
@@ -288,5 +290,194 @@ func testDeskServers(t *testing.T, s DeskStore) {
 	found, _, err := d.Servers(ctx, registry.ServerQuery{Search: "BET"})
 	if err != nil || len(found) != 1 || found[0].Name != "io.github.acme/beta" {
 		t.Fatalf("search: %+v %v", found, err)
+	}
+}
+
+// reportRescanner stands in for the OSV scanner at the Rescanner seam: every version has
+// the findings in vulns, and the scan fails on high and above (the report records that
+// decision, as the real scanner's does).
+type reportRescanner struct {
+	snapshot string
+	vulns    []Finding
+}
+
+func (r *reportRescanner) Rescan(_ context.Context, _ json.RawMessage, p registry.ScanProduct) (*registry.ScanOutcome, error) {
+	rep := report.Report{SchemaVersion: report.SchemaVersion, Snapshot: report.Snapshot{ID: r.snapshot}, Findings: []report.Finding{}, NotAssessed: []report.NotAssessed{},
+		Summary: report.Summary{Packages: 3, Assessed: 3, BySeverity: map[match.Level]int{}}, Policy: &report.Decision{FailOn: "high", Reasons: []string{}}}
+	sum := registry.ScanSummary{SnapshotID: r.snapshot, Packages: 3, Findings: map[string]int{}, Outcome: registry.Pass, Reason: "nothing at or above high"}
+	var failing []string
+	for _, f := range r.vulns {
+		aliases := f.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		rep.Findings = append(rep.Findings, report.Finding{Package: report.Package{Name: f.Package, Version: f.Version, Ecosystem: "npm"},
+			Vulnerability: report.Vulnerability{ID: f.ID, Aliases: aliases, Records: []string{f.ID}, Severity: f.Severity}, Fixed: []string{f.Fixed}})
+		rep.Summary.BySeverity[match.Level(f.Severity)]++
+		sum.Findings[f.Severity]++
+		if match.Level(f.Severity).Rank() >= match.LevelHigh.Rank() {
+			failing = append(failing, f.ID)
+		}
+	}
+	rep.Summary.Findings = len(rep.Findings)
+	if len(failing) > 0 {
+		rep.Policy.Failed, rep.Policy.Reasons = true, []string{"findings at or above high"}
+		sum.Outcome, sum.Reason = registry.Fail, "vulnerabilities at or above high: "+strings.Join(failing, "; ")
+	}
+	b, err := json.Marshal(rep)
+	return &registry.ScanOutcome{SnapshotID: r.snapshot, Report: b, Summary: sum}, err
+}
+
+// testRescanHonoursExceptions: a version released from quarantine with an exception that
+// accepts its failing vulnerability stays published through re-scans that still find it
+// (the new scan is stored, the exception.apply event says why); a new failing vulnerability
+// the exception does not accept quarantines it, naming that vulnerability; once an exception
+// has expired the re-scan quarantines as before, and a revoked one re-queues the version
+// whose accepted finding the re-scan still reports.
+func testRescanHonoursExceptions(t *testing.T, s DeskStore) {
+	ctx := context.Background()
+	d := newDesk(t, s)
+	ka := registry.Key{Name: "io.github.acme/a", Version: "1.0.0"}
+	kb := registry.Key{Name: "io.github.acme/b", Version: "1.0.0"}
+	kc := registry.Key{Name: "io.github.acme/c", Version: "1.0.0"}
+	for i, k := range []registry.Key{ka, kb, kc} {
+		p := ReviewPublication(k.Name, k.Version, registry.StatusQuarantined, i+1, nil, "", lodashFinding)
+		p.Record.ScanSummary = json.RawMessage(`{"snapshotId":"snap-1","outcome":"fail"}`)
+		commit(t, s, p)
+	}
+	release := func(k registry.Key, expires *time.Time, f registry.ExceptedFinding) registry.Exception {
+		t.Helper()
+		if _, err := d.Release(ctx, registry.Action{Key: k, Actor: "iss|alice", Reason: "not reachable; the vendor fixes it next week",
+			Exception: &registry.ExceptionRequest{Expires: expires, Findings: []registry.ExceptedFinding{f}}}); err != nil {
+			t.Fatalf("release %s with an exception: %v", k.Name, err)
+		}
+		es, err := d.Exceptions(ctx, k)
+		var active []registry.Exception
+		for _, e := range es {
+			if e.Active(at(100)) {
+				active = append(active, e)
+			}
+		}
+		if err != nil || len(active) != 1 {
+			t.Fatalf("exceptions of %s: %+v %v, want one active", k.Name, es, err)
+		}
+		return active[0]
+	}
+	// a accepts lodash by its alias; b accepts every finding until minute 200; c accepts lodash.
+	ea := release(ka, nil, registry.ExceptedFinding{Kind: registry.ExceptVulnerability, Vulnerability: "CVE-2020-8203"})
+	release(kb, ptr(at(200)), registry.ExceptedFinding{Kind: registry.ExceptAll})
+	ec := release(kc, nil, registry.ExceptedFinding{Kind: registry.ExceptVulnerability, Vulnerability: "GHSA-p6mc-m468-83gw"})
+
+	now := at(150)
+	sc := &reportRescanner{snapshot: "snap-2", vulns: []Finding{lodashFinding}}
+	m := registry.NewMonitor(s, sc, func() time.Time { return now }, nil)
+	status := func(k registry.Key) registry.Version {
+		t.Helper()
+		v, err := s.GetVersion(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	lastOf := func(k registry.Key) registry.AuditEvent {
+		t.Helper()
+		var last registry.AuditEvent
+		for _, e := range allAudit(t, s) {
+			if e.Subject == k.Name+"@"+k.Version {
+				last = e
+			}
+		}
+		return last
+	}
+
+	// 1. The same failing vulnerability on a new snapshot: every version stays published.
+	rep, err := m.RescanAll(ctx)
+	if err != nil || rep.Scanned != 3 || rep.Failed != 0 || len(rep.Changes) != 0 {
+		t.Fatalf("re-scan with the accepted vulnerability: %+v %v, want no change", rep, err)
+	}
+	for _, k := range []registry.Key{ka, kb, kc} {
+		if v := status(k); v.Status != registry.StatusPublished {
+			t.Fatalf("%s after the re-scan: %s, want published (its exception accepts the finding)", k.Name, v.Status)
+		}
+	}
+	rec, err := s.VersionRecord(ctx, ka)
+	if err != nil || rec.ScanSnapshot != "snap-2" || !strings.Contains(string(rec.ScanSummary), `"outcome":"fail"`) || !strings.Contains(string(rec.ScanReport), "GHSA-p6mc-m468-83gw") {
+		t.Fatalf("a's stored scan after the re-scan: %s %s %v, want snap-2's failing scan stored", rec.ScanSnapshot, rec.ScanSummary, err)
+	}
+	if e := lastOf(ka); e.Type != registry.AuditExceptionApply || e.Actor != "vetted" || !strings.Contains(string(e.Data), ea.ID) ||
+		!strings.Contains(string(e.Data), "only on findings an active exception accepts: GHSA-p6mc-m468-83gw (high) in lodash 4.17.15") ||
+		!strings.Contains(string(e.Data), `"uncovered":[]`) {
+		t.Fatalf("a's last event: %s %s, want exception.apply naming the exception and the finding", e.Type, e.Data)
+	}
+	events := len(allAudit(t, s))
+	if rep, err := m.RescanAll(ctx); err != nil || len(rep.Changes) != 0 || len(allAudit(t, s)) != events {
+		t.Fatalf("second re-scan of the same snapshot: %+v %v, want nothing recorded", rep, err)
+	}
+
+	// 2. A new critical vulnerability the exception of a does not accept quarantines a and
+	// says which; b's "all" exception accepts it too.
+	fresh := Finding{ID: "GHSA-2026-0001", Aliases: []string{"CVE-2026-0001"}, Severity: "critical", Package: "minimist", Version: "1.2.0", Fixed: "1.2.6"}
+	sc.snapshot, sc.vulns = "snap-3", []Finding{lodashFinding, fresh}
+	rep, err = m.RescanAll(ctx)
+	if err != nil || len(rep.Changes) != 2 {
+		t.Fatalf("re-scan with a new vulnerability: %+v %v, want a and c quarantined", rep, err)
+	}
+	if ch := rep.Changes[0]; ch.Server != ka.Name || ch.Event != "quarantined" || !strings.Contains(ch.Reason, "not accepted by the version's exception: GHSA-2026-0001 (critical) in minimist 1.2.0;") {
+		t.Fatalf("a's change: %+v, want quarantined for GHSA-2026-0001", ch)
+	}
+	if v := status(ka); v.Status != registry.StatusQuarantined || v.StatusReason != registry.ReasonVulnerability {
+		t.Fatalf("a after the new vulnerability: %s (%s), want quarantined for a vulnerability", v.Status, v.StatusReason)
+	}
+	e := lastOf(ka)
+	if e.Type != registry.AuditQuarantine || !strings.Contains(string(e.Data), "on findings no active exception accepts: GHSA-2026-0001 (critical) in minimist 1.2.0") ||
+		!strings.Contains(string(e.Data), `"uncovered":["GHSA-2026-0001 (critical) in minimist 1.2.0"]`) {
+		t.Fatalf("a's quarantine event: %s %s, want it to name the unaccepted vulnerability only", e.Type, e.Data)
+	}
+	if v := status(kb); v.Status != registry.StatusPublished {
+		t.Fatalf("b (every finding accepted) after the new vulnerability: %s, want published", v.Status)
+	}
+	if e := lastOf(kb); e.Type != registry.AuditExceptionApply || !strings.Contains(string(e.Data), "GHSA-2026-0001") {
+		t.Fatalf("b's last event: %s %s", e.Type, e.Data)
+	}
+
+	// 3. b's exception expired at minute 200 (the sweep has not run yet): the re-scan
+	// quarantines b as it did before exceptions were honoured.
+	now, sc.snapshot = at(250), "snap-4"
+	if _, err := m.RescanAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := status(kb); v.Status != registry.StatusQuarantined || v.StatusReason != registry.ReasonVulnerability {
+		t.Fatalf("b after its exception expired: %s (%s), want quarantined", v.Status, v.StatusReason)
+	}
+	if e := lastOf(kb); e.Type != registry.AuditQuarantine || strings.Contains(string(e.Data), "exception") ||
+		!strings.Contains(string(e.Data), "fails the scan policy") {
+		t.Fatalf("b's quarantine event: %s %s, want the plain policy failure", e.Type, e.Data)
+	}
+
+	// 4. c (quarantined in 2.) is released again accepting every finding, then that exception
+	// is revoked: the stored re-scan still reports the findings, so c goes back to review
+	// and the re-scans leave it there.
+	if _, _, err := d.RevokeException(ctx, ec.ID, "iss|bob", "superseded"); err != nil {
+		t.Fatal(err)
+	}
+	if v := status(kc); v.Status != registry.StatusQuarantined {
+		t.Fatalf("c after revoking the exception of a quarantined version: %s, want quarantined (unchanged)", v.Status)
+	}
+	ec = release(kc, nil, registry.ExceptedFinding{Kind: registry.ExceptAll})
+	if v := status(kc); v.Status != registry.StatusPublished {
+		t.Fatalf("c after its release: %s", v.Status)
+	}
+	if _, v, err := d.RevokeException(ctx, ec.ID, "iss|bob", "the fix is out; upgrade"); err != nil || v.Status != registry.StatusPendingReview {
+		t.Fatalf("revoke c's exception: %+v %v, want pending_review", v, err)
+	}
+	if e := lastOf(kc); e.Type != registry.AuditExceptionRevoke || !strings.Contains(string(e.Data), `"stillPresent":[{"kind":"all"}]`) {
+		t.Fatalf("c's revocation event: %s %s", e.Type, e.Data)
+	}
+	sc.snapshot = "snap-5"
+	if _, err := m.RescanAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := status(kc); v.Status != registry.StatusPendingReview {
+		t.Fatalf("c after a re-scan: %s, want pending_review (a reviewer decides)", v.Status)
 	}
 }
