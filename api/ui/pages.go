@@ -433,7 +433,8 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d := auditData{Events: es, Filter: f, Types: []string{registry.AuditPublishDecision, registry.AuditReviewDecision,
-		registry.AuditQuarantine, registry.AuditRelease, registry.AuditVEX, registry.AuditRescan, registry.AuditConfigChange}}
+		registry.AuditQuarantine, registry.AuditRelease, registry.AuditVEX, registry.AuditRescan, registry.AuditConfigChange,
+		registry.AuditExceptionApply, registry.AuditExceptionExpire, registry.AuditExceptionRevoke, registry.AuditImport, registry.AuditStatus}}
 	if next > 0 {
 		nq := url.Values{"after": {strconv.FormatInt(next, 10)}, "type": {f.Type}, "actor": {f.Actor}, "subject": {f.Subject}}
 		d.Next = Prefix + "/audit?" + nq.Encode()

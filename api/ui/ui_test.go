@@ -213,6 +213,12 @@ func TestPagesVEXAndAudit(t *testing.T) {
 	if strings.Count(page, "vex.statement</td>") != 2 || !strings.Contains(page, "verified") {
 		t.Fatalf("audit page:\n%s", page)
 	}
+	// The type filter offers every event type the registry writes, exceptions included.
+	for _, typ := range []string{registry.AuditExceptionApply, registry.AuditExceptionExpire, registry.AuditExceptionRevoke, registry.AuditStatus} {
+		if !strings.Contains(page, "<option>"+typ+"</option>") {
+			t.Errorf("audit filter lacks %s", typ)
+		}
+	}
 	resp, body = c.do("GET", "/ui/audit.jsonl?type=vex.statement", nil, nil)
 	var events []registry.AuditEvent
 	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
