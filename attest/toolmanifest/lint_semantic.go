@@ -119,8 +119,8 @@ func (l *linter) analyze(nt normText, ptr string) *signals {
 
 // isParamText reports pointers to the description or title of an input parameter.
 func isParamText(ptr string) bool {
-	return strings.HasPrefix(ptr, "/inputSchema") && strings.Contains(ptr, "/properties/") &&
-		(strings.HasSuffix(ptr, "/description") || strings.HasSuffix(ptr, "/title"))
+	return (strings.HasPrefix(ptr, "/inputSchema/") || strings.Contains(ptr, "/$defs/") || strings.Contains(ptr, "/definitions/")) &&
+		(strings.HasSuffix(ptr, "/description") || strings.HasSuffix(ptr, "/title") || strings.HasSuffix(ptr, "/$comment"))
 }
 
 // isExampleValue reports pointers to values a model may copy into a call.
@@ -305,7 +305,7 @@ var arrowRe = re(`\s*(->|=>|\x{2192})\s*`)
 var dictateRe = re(`^\s+(tool\s+)?(must|should|shall|has\s+to|needs?\s+to|is\s+required\s+to)\s+(always|never|not|only|also|now)\b|^\s+(tool\s+)?(is|gets|was)\s+(used|called|invoked|run)\b[^.]{0,40}\b(must|always|never|should|shall)\b`)
 
 // fillRe asks for a value to be filled in (a parameter's description).
-var fillRe = re(`\b(fills?|filled|populated?|populates|set|put|paste|copy|provide|supply|include|insert|contents?\s+of|value\s+of|values\s+of|verbatim|full\s+text\s+of)\b`)
+var fillRe = re(`\b(must\s+be|should\s+be|shall\s+be|each\s+item|one\s+line\s+of|fills?|filled|populated?|populates|set|put|paste|copy|provide|supply|include|insert|contents?\s+of|value\s+of|values\s+of|verbatim|full\s+text\s+of)\b`)
 
 // requiresRe claims the tool needs something to work.
 var requiresRe = re(`\b(requires?|needs?|depends\s+on|only\s+works\s+with|cannot\s+work\s+without|must\s+(have|receive|be\s+given))\b`)
