@@ -332,6 +332,10 @@ func (p *Pipeline) Evaluate(ctx context.Context, req PublishRequest) (*Evaluatio
 	}
 	decision := Decide(w.checks)
 	ev := &Evaluation{Doc: doc, Decision: decision, Checks: w.checks, work: w, req: req, contentDigest: cd}
+	if req.Static {
+		// Nothing was verified, so there is nothing to build, vouch for or record.
+		return ev, nil
+	}
 	pub, err := p.build(w, req, cd, decision)
 	if err != nil {
 		return nil, err

@@ -431,6 +431,36 @@ func (s *fakeSigner) SignVSA(v VerificationSummary) ([]byte, error) {
 	return []byte(`{"payloadType":"application/vnd.in-toto+json"}`), nil
 }
 
+// strictSigner refuses a summary without subjects, as the real VSA signer does.
+type strictSigner struct{ calls int }
+
+func (s *strictSigner) SignVSA(v VerificationSummary) ([]byte, error) {
+	s.calls++
+	if len(v.Subjects) == 0 {
+		return nil, errors.New("vsa: a statement needs at least one subject")
+	}
+	return []byte(`{}`), nil
+}
+
+// A static evaluation (the dry run of a caller who may not publish) verifies no package, so
+// it builds no publication and signs no VSA; Publish refuses it.
+func TestEvaluateStatic(t *testing.T) {
+	s := &strictSigner{}
+	f := newFixture(t, Pass, WithVSASigner(s))
+	req := PublishRequest{ServerJSON: []byte(server("1.0.0", "ghcr.io/acme/weather:1")), Actor: "t",
+		Authorizer: AuthorizerFunc(func(string) error { return nil }), Static: true}
+	ev, err := f.p.Evaluate(context.Background(), req)
+	if err != nil {
+		t.Fatalf("static evaluate: %v", err)
+	}
+	if skipped := findCheck(ev.Checks, CheckPackagesSkipped); s.calls != 0 || ev.Publication != nil || skipped == nil || skipped.Outcome != Pass || findCheck(ev.Checks, CheckSignature) != nil {
+		t.Fatalf("static evaluate signed %d, publication %v, checks %+v", s.calls, ev.Publication != nil, ev.Checks)
+	}
+	if _, err := f.p.Publish(context.Background(), req); err == nil || !strings.Contains(err.Error(), "static") {
+		t.Fatalf("publish of a static request: %v", err)
+	}
+}
+
 func TestPublishSignsVSA(t *testing.T) {
 	s := &fakeSigner{}
 	f := newFixture(t, Pass, WithVSASigner(s))
