@@ -1,9 +1,11 @@
 # Sourced by the scripts in examples/e2e.d: installs the real tools the end-to-end suite uses at
 # their pinned versions (skipping any already installed at that version) and sets up a temp
 # dir that is removed, with every process recorded in PIDS, when the script exits.
-# After sourcing: $BIN on PATH, $TMP, PIDS=(), free_port, and the official registry's helpers
-# (build_official_registry, start_official_registry, stop_official_registry, build_mcp_publisher),
-# signed_image (a signed, SBOM- and tool-attested image of examples/weather-server).
+# After sourcing: $BIN on PATH, $TMP, PIDS=(), free_port, fail/want/expect, the setup the
+# publish scripts share (start_oci_registry, start_vetted, cosign_keys, acme_policy,
+# osv_go_snapshot, TOOLS_TYPE), the official registry's helpers (build_official_registry,
+# start_official_registry, stop_official_registry, build_mcp_publisher) and signed_image (a
+# signed, SBOM- and tool-attested image of examples/weather-server).
 export GOTOOLCHAIN=go1.27.3
 
 BIN="${VETTED_TOOLS_BIN:-$HOME/go/bin}"
@@ -44,6 +46,96 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# fail MESSAGE: ends the script. Most failures are only explained by what a server logged, so it
+# prints the tail of every log in $TMP. A script that wants less (or other logs) defines its own
+# after sourcing this file; the helpers below call whichever fail is defined then.
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -15 "$f"; }; done; exit 1; }
+# want WHAT GOT WANT: an equality check that says what it checked either way.
+want() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1: $3"; }
+# expect CODE TEXT -- command…: run it, check its exit code and that TEXT is in its output, which
+# is printed (indented) and kept in $LAST for further checks.
+expect() {
+  local code=$1 text=$2 rc
+  shift 3
+  set +e
+  LAST=$("$@" 2>&1)
+  rc=$?
+  set -e
+  echo "$LAST" | sed 's/^/    /'
+  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code"
+  grep -qF -- "$text" <<<"$LAST" || fail "$*: output lacks '$text'"
+  echo "ok: exit $rc, '$text'"
+}
+
+# The media type of the tool manifest attestation (what `vetted tools capture` writes).
+TOOLS_TYPE=https://vetted.dev/tool-manifest/v1
+
+# start_oci_registry: Debian's docker-registry (no referrers API, so cosign's legacy tag layout
+# is what gets exercised) on a free loopback port, storage under $TMP. Sets REG (host:port) and
+# returns when /v2/ answers; logs to $TMP/registry.log.
+start_oci_registry() {
+  REG="127.0.0.1:$(free_port)"
+  cat > "$TMP/registry.yml" <<YAML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $TMP/registry-data}}
+http: {addr: $REG}
+YAML
+  docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 50); do curl -fs "http://$REG/v2/" >/dev/null && return 0; sleep 0.2; done
+  cat "$TMP/registry.log"; fail "docker-registry did not start"
+}
+
+# start_vetted CONFIG URL: `$VETTED serve --config CONFIG` in the background (PID in PIDS and
+# VETTED_PID, log in $TMP/serve.log, which some scripts grep for audit lines); returns when
+# URL/readyz answers, else fails with the serve log (a config error is only said there).
+start_vetted() {
+  local config=$1 url=$2
+  "$VETTED" serve --config "$config" >"$TMP/serve.log" 2>&1 &
+  VETTED_PID=$!
+  PIDS+=("$VETTED_PID")
+  for _ in $(seq 1 100); do
+    curl -fs "$url/readyz" >/dev/null && return 0
+    kill -0 "$VETTED_PID" 2>/dev/null || break   # exited: no point waiting out the 20 s
+    sleep 0.2
+  done
+  cat "$TMP/serve.log"; fail "vetted serve did not start"
+}
+
+# cosign_keys [other]: an empty-password cosign key pair in $TMP (cosign.key, cosign.pub: the
+# release key the acme policy names) and, with "other", a second one in $TMP/other (a foreign
+# key, for the refusals).
+cosign_keys() {
+  export COSIGN_PASSWORD=""
+  (cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
+  [ "${1:-}" != other ] || { mkdir -p "$TMP/other" && (cd "$TMP/other" && cosign generate-key-pair >/dev/null 2>&1); }
+}
+
+# acme_policy [AUTHORITY]: $TMP/acme-policy.yaml, the key-based policy the publish scripts give
+# io.github.acme/*: signed by $TMP/cosign.pub (the authority named AUTHORITY, default
+# release-key: refusals name it), SBOM and tools attested.
+acme_policy() {
+  cat > "$TMP/acme-policy.yaml" <<YAML
+authorities:
+  - name: ${1:-release-key}
+    key: {path: cosign.pub}
+require: {signature: true, sbom: true, tools: true}
+YAML
+}
+
+# osv_go_snapshot: $TMP/osv, an OSV snapshot (osv_dir: osv) with one Go record for a module no
+# image holds. Without a snapshot every publish fails its scan; and the weather-server binary
+# that syft catalogs is Go, so without a Go record its modules are "not assessed" and the
+# version waits for an exception (pending_review).
+osv_go_snapshot() {
+  mkdir -p "$TMP/osv/Go"
+  cat > "$TMP/osv/Go/VETTED-E2E-0002.json" <<'JSON'
+{"schema_version":"1.6.0","id":"VETTED-E2E-0002","modified":"2026-01-01T00:00:00Z","summary":"e2e fixture: a module nobody uses",
+ "affected":[{"package":{"ecosystem":"Go","name":"example.com/vetted-e2e/unused"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}
+JSON
+}
 
 # ---- The official registry (github.com/modelcontextprotocol/registry) and its publisher CLI ----
 # Both are built from the version go.mod pins (so from the module cache when it is there) into

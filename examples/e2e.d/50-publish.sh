@@ -23,32 +23,12 @@ go build -o "$TMP/weather-server" ./examples/weather-server
 VETTED="$TMP/vetted"
 
 # --- The OCI registry (Debian's docker-registry, no referrers API) ---------------------------
-PORT=$(free_port)
-REG="127.0.0.1:$PORT"
-cat > "$TMP/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $TMP/registry-data}}
-http: {addr: $REG}
-YAML
-docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.2; done
-curl -fs "http://$REG/v2/" >/dev/null || { cat "$TMP/registry.log"; fail "docker-registry did not start"; }
+start_oci_registry
 
 # --- The registry: vetted serve with a policy for io.github.acme/* ---------------------------
-export COSIGN_PASSWORD=""
-(cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
-mkdir -p "$TMP/other" && (cd "$TMP/other" && cosign generate-key-pair >/dev/null 2>&1)
+cosign_keys other
 COSIGN=(--key "$TMP/cosign.key" --tlog-upload=false --yes --allow-http-registry)
-TOOLS_TYPE=https://vetted.dev/tool-manifest/v1
-
-cat > "$TMP/acme-policy.yaml" <<'YAML'
-authorities:
-  - name: release-key
-    key: {path: cosign.pub}
-require: {signature: true, sbom: true, tools: true}
-YAML
+acme_policy
 # Our own OSV fixture (an offline mirror of one record): lodash before 4.17.21 is critical.
 mkdir -p "$TMP/osv/npm"
 cat > "$TMP/osv/npm/VETTED-E2E-0001.json" <<'JSON'
@@ -56,13 +36,8 @@ cat > "$TMP/osv/npm/VETTED-E2E-0001.json" <<'JSON'
  "affected":[{"package":{"ecosystem":"npm","name":"lodash"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.21"}]}]}],
  "database_specific":{"severity":"CRITICAL"}}
 JSON
-# The image also holds a Go binary, which syft catalogs: the mirror must cover Go too, or its
-# modules are "not assessed" and the version waits for an exception (pending_review).
-mkdir -p "$TMP/osv/Go"
-cat > "$TMP/osv/Go/VETTED-E2E-0002.json" <<'JSON'
-{"schema_version":"1.6.0","id":"VETTED-E2E-0002","modified":"2026-01-01T00:00:00Z","summary":"e2e fixture: a module nobody uses",
- "affected":[{"package":{"ecosystem":"Go","name":"example.com/vetted-e2e/unused"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}
-JSON
+# The image also holds a Go binary, which syft catalogs: the mirror must cover Go too.
+osv_go_snapshot
 VPORT=$(free_port)
 VURL="http://127.0.0.1:$VPORT"
 cat > "$TMP/vetted.yaml" <<YAML
@@ -80,10 +55,7 @@ publish:
   insecure_registries: ["$REG"]
   osv_dir: osv
 YAML
-"$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "$VURL/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs "$VURL/readyz" >/dev/null || { cat "$TMP/serve.log"; fail "vetted serve did not start"; }
+start_vetted "$TMP/vetted.yaml" "$VURL"
 # In CI the token comes from the CI's OIDC issuer (see the workflow example); here from the
 # registry's embedded issuer.
 PUBLISHER=$("$VETTED" token issue --role publisher --namespace 'io.github.acme/*' --config "$TMP/vetted.yaml" --data-dir "$TMP/data")
@@ -120,19 +92,6 @@ server_json() { # file version identifier [name]
  "repository":{"url":"https://github.com/acme/weather","source":"github"},
  "packages":[{"registryType":"oci","identifier":"$3","transport":{"type":"stdio"}}]}
 JSON
-}
-# expect CODE TEXT -- command…: run it, check the exit code and that TEXT is in its output.
-expect() {
-  local code=$1 text=$2 out rc
-  shift 3
-  set +e
-  out=$("$@" 2>&1)
-  rc=$?
-  set -e
-  echo "$out" | sed 's/^/    /'
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code"
-  grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text'"
-  echo "ok: exit $rc, '$text'"
 }
 
 echo "== publish a signed, attested, clean server"

@@ -29,20 +29,6 @@ cd "$(dirname "$0")/../.."
 install_cosign
 VERDACCIO_VERSION=6.8.0 # 6.10 needs Node 22; this machine and CI have Node 20
 fail() { echo "FAIL: $*"; [ -f "$TMP/verdaccio.log" ] && tail -20 "$TMP/verdaccio.log"; exit 1; }
-# expect CODE TEXT -- command…: run it, check the exit code and that TEXT is in its output.
-expect() {
-  local code=$1 text=$2 out rc
-  shift 3
-  set +e
-  out=$("$@" 2>&1)
-  rc=$?
-  set -e
-  echo "$out" | sed 's/^/    /'
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code"
-  grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text'"
-  echo "ok: exit $rc, '$text'"
-  LAST=$out
-}
 # has TEXT…: the last expect's output holds each TEXT.
 has() { local t; for t in "$@"; do grep -qF -- "$t" <<<"$LAST" || fail "the output lacks '$t'"; echo "ok: '$t'"; done; }
 # json FILE EXPR: prints a value of a JSON document (EXPR over d, in Python).
@@ -78,16 +64,8 @@ export NPM_CONFIG_USERCONFIG="$TMP/npmrc"
 echo "ok: verdaccio $VERDACCIO_VERSION on $NPM_URL, user ci"
 
 # --- The registry: vetted serve, a key-based policy, an OSV mirror --------------------------
-export COSIGN_PASSWORD=""
-(cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
-mkdir -p "$TMP/other" && (cd "$TMP/other" && cosign generate-key-pair >/dev/null 2>&1)
-TOOLS_TYPE=https://vetted.dev/tool-manifest/v1
-cat > "$TMP/acme-policy.yaml" <<'YAML'
-authorities:
-  - name: release-key
-    key: {path: cosign.pub}
-require: {signature: true, sbom: true, tools: true}
-YAML
+cosign_keys other
+acme_policy
 # The OSV mirror: one record modelled on GHSA-35jh-r3h4-6jhm (lodash before 4.17.21), imported
 # the way an offline site imports osv.dev's records.
 mkdir -p "$TMP/advisories"
@@ -116,10 +94,7 @@ publish:
   npm:
     registries: ["$NPM_URL"]
 YAML
-"$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "$VURL/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs "$VURL/readyz" >/dev/null || { cat "$TMP/serve.log"; fail "vetted serve did not start"; }
+start_vetted "$TMP/vetted.yaml" "$VURL"
 PUBLISHER=$("$VETTED" token issue --role publisher --namespace 'io.github.acme/*' --config "$TMP/vetted.yaml" --data-dir "$TMP/data")
 
 # --- What the publisher's CI does (examples/github-actions-publish-npm.yml, keyless there) ---

@@ -23,26 +23,12 @@ export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/../.."
 
 . examples/e2e-lib.sh
-install_tool cosign github.com/sigstore/cosign/v2 github.com/sigstore/cosign/v2/cmd/cosign v2.6.5
+install_cosign
 fail() { echo "FAIL: $*"; [ -f "$TMP/serve.log" ] && tail -30 "$TMP/serve.log"; exit 1; }
 
 go build -o "$TMP/vetted" ./cmd/vetted
 VETTED="$TMP/vetted"
 
-# expect CODE TEXT -- command…: run it, check the exit code and that TEXT is in its output
-# (kept in $LAST).
-expect() {
-  local code=$1 text=$2 rc
-  shift 3
-  set +e
-  LAST=$("$@" 2>&1)
-  rc=$?
-  set -e
-  echo "$LAST" | sed 's/^/    /'
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code"
-  grep -qF -- "$text" <<<"$LAST" || fail "$*: output lacks '$text'"
-  echo "ok: exit $rc, '$text'"
-}
 also() { grep -qF -- "$1" <<<"$LAST" || fail "the output lacks '$1'"; echo "ok: and '$1'"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -171,10 +157,7 @@ grep -qF get_forecast "$TMP/tools.json" || fail "tools capture: no get_forecast"
 echo "ok: pip installed it; vetted tools capture read its tools"
 
 # --- Keys, policy, OSV, the registry ---------------------------------------------------------
-export COSIGN_PASSWORD=""
-(cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
-mkdir -p "$TMP/other" && (cd "$TMP/other" && cosign generate-key-pair >/dev/null 2>&1)
-TOOLS_TYPE=https://vetted.dev/tool-manifest/v1
+cosign_keys other
 sign() { # FILE BUNDLE [KEY]: a signature over the file's sha256
   cosign sign-blob --key "${3:-$TMP/cosign.key}" --tlog-upload=false --yes --new-bundle-format --bundle "$2" "$1" >/dev/null 2>&1 ||
     fail "cosign sign-blob $1"
@@ -183,12 +166,7 @@ attest_tools() { # FILE BUNDLE: the tool manifest attested over the file
   cosign attest-blob --key "$TMP/cosign.key" --tlog-upload=false --yes --new-bundle-format --type "$TOOLS_TYPE" \
     --predicate "$TMP/tools.json" --bundle "$2" "$1" >/dev/null 2>&1 || fail "cosign attest-blob $1"
 }
-cat > "$TMP/acme-policy.yaml" <<'YAML'
-authorities:
-  - name: release-key
-    key: {path: cosign.pub}
-require: {signature: true, sbom: true, tools: true}
-YAML
+acme_policy
 mkdir -p "$TMP/advisories"
 cat > "$TMP/advisories/requests.json" <<'JSON'
 {"schema_version":"1.6.0","id":"VETTED-E2E-PYPI-0001","modified":"2026-01-01T00:00:00Z","aliases":["CVE-2018-18074"],
@@ -226,10 +204,7 @@ publish:
     distributions: all
     unpinned: review
 YAML
-"$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "$VURL/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs "$VURL/readyz" >/dev/null || fail "vetted serve did not start"
+start_vetted "$TMP/vetted.yaml" "$VURL"
 PUBLISHER=$("$VETTED" token issue --role publisher --namespace 'io.github.acme/*' --config "$TMP/vetted.yaml" --data-dir "$TMP/data")
 publish() { env VETTED_TOKEN="$PUBLISHER" "$VETTED" publish "$@" --registry "$VURL"; }
 

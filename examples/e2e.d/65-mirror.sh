@@ -20,23 +20,9 @@ go build -o "$TMP/weather-server" ./examples/weather-server
 VETTED="$TMP/vetted"
 
 # --- The OCI registry and the images the upstream's servers name ---------------------------
-PORT=$(free_port)
-REG="127.0.0.1:$PORT"
-cat > "$TMP/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $TMP/registry-data}}
-http: {addr: $REG}
-YAML
-docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.2; done
-curl -fs "http://$REG/v2/" >/dev/null || { cat "$TMP/registry.log"; fail "docker-registry did not start"; }
+start_oci_registry
 
-export COSIGN_PASSWORD=""
-(cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
-mkdir -p "$TMP/other" && (cd "$TMP/other" && cosign generate-key-pair >/dev/null 2>&1)
-TOOLS_TYPE=https://vetted.dev/tool-manifest/v1
+cosign_keys other
 
 build_image() { # repo tag → prints the tag reference; SBOM in $TMP/sbom-TAG.spdx.json
   local repo=$1 tag=$2 root="$TMP/rootfs-$2"
@@ -81,17 +67,8 @@ n=$(curl -fsS "$UP/v0.1/servers?limit=100" | python3 -c 'import json,sys; print(
 echo "ok: the official registry serves the 5 seeded versions"
 
 # --- Vetted: the curation policy for io.github.acme/* from this upstream -------------------
-cat > "$TMP/acme-policy.yaml" <<'YAML'
-authorities:
-  - name: acme-release
-    key: {path: cosign.pub}
-require: {signature: true, sbom: true, tools: true}
-YAML
-mkdir -p "$TMP/osv/Go"
-cat > "$TMP/osv/Go/VETTED-E2E-0002.json" <<'JSON'
-{"schema_version":"1.6.0","id":"VETTED-E2E-0002","modified":"2026-01-01T00:00:00Z","summary":"e2e fixture: a module nobody uses",
- "affected":[{"package":{"ecosystem":"Go","name":"example.com/vetted-e2e/unused"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}
-JSON
+acme_policy acme-release
+osv_go_snapshot
 VPORT=$(free_port)
 VURL="http://127.0.0.1:$VPORT"
 cat > "$TMP/vetted.yaml" <<YAML
@@ -123,7 +100,6 @@ print(" ".join(f"{k}={r[k]}" for k in sys.argv[2:]))
 PY
 }
 outcomes() { python3 -c 'import json,sys; print(" ".join(sorted(e["name"]+"@"+e["version"]+"="+e["outcome"] for e in json.load(open(sys.argv[1]))[0]["entries"])))' "$1"; }
-want() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1: $3"; }
 
 echo "== a dry run decides and records nothing (1.1.0 is not held: the dry run recorded no 1.0.0 to diff with)"
 "$VETTED" mirror --config "$TMP/vetted.yaml" --dry-run --json > "$TMP/dry.json" || fail "dry run exited $?"
@@ -152,10 +128,7 @@ grep -q "fetched 0, new 0, published 0, held 0, rejected 0, unchanged 0" "$TMP/r
 echo "ok: the human report says nothing changed"
 
 echo "== vetted serve: the scheduled job (claimed once across processes), the read API, the metrics"
-"$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "$VURL/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs "$VURL/readyz" >/dev/null || { cat "$TMP/serve.log"; fail "vetted serve did not start"; }
+start_vetted "$TMP/vetted.yaml" "$VURL"
 # The CLI just completed the job (recorded in the database): with interval 1h, serve's
 # scheduler finds it not due and does not run it again; the counters are exported at 0.
 sleep 1

@@ -15,8 +15,6 @@ cd "$(dirname "$0")/../.."
 
 . examples/e2e-lib.sh
 install_e2e_tools
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -15 "$f"; }; done; exit 1; }
-want() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1: $3"; }
 
 go build -o "$TMP/vetted" ./cmd/vetted
 go build -o "$TMP/fake-github-oidc" ./examples/fake-github-oidc
@@ -26,18 +24,8 @@ VETTED="$TMP/vetted"
 echo "ok: built vetted, the fake OIDC issuer and the official registry $(official_version)"
 
 # --- OCI registry, a signed and attested image ----------------------------------------------
-REG="127.0.0.1:$(free_port)"
-cat > "$TMP/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $TMP/registry-data}}
-http: {addr: $REG}
-YAML
-docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.2; done
-export COSIGN_PASSWORD=""
-(cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
+start_oci_registry
+cosign_keys
 "$VETTED" tools capture -o "$TMP/tools.json" -- "$TMP/weather-server"
 IMAGE=$(signed_image "$REG" acme/weather 1 "$TMP/tools.json" "$TMP/cosign.key")
 echo "ok: pushed, signed and attested $IMAGE"
@@ -45,17 +33,8 @@ echo "ok: pushed, signed and attested $IMAGE"
 # --- Vetted, two published versions ----------------------------------------------------------
 VPORT=$(free_port)
 VURL="http://127.0.0.1:$VPORT"
-cat > "$TMP/acme-policy.yaml" <<'YAML'
-authorities:
-  - name: release-key
-    key: {path: cosign.pub}
-require: {signature: true, sbom: true, tools: true}
-YAML
-mkdir -p "$TMP/osv/Go"
-cat > "$TMP/osv/Go/VETTED-E2E-0002.json" <<'JSON'
-{"schema_version":"1.6.0","id":"VETTED-E2E-0002","modified":"2026-01-01T00:00:00Z","summary":"e2e fixture: a module nobody uses",
- "affected":[{"package":{"ecosystem":"Go","name":"example.com/vetted-e2e/unused"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}
-JSON
+acme_policy
+osv_go_snapshot
 cat > "$TMP/vetted.yaml" <<YAML
 addr: 127.0.0.1:$VPORT
 data-dir: $TMP/data
@@ -71,10 +50,7 @@ publish:
   insecure_registries: ["$REG"]
   osv_dir: osv
 YAML
-"$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "$VURL/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs "$VURL/readyz" >/dev/null || fail "vetted serve did not start"
+start_vetted "$TMP/vetted.yaml" "$VURL"
 PUBLISHER=$("$VETTED" token issue --role publisher --namespace 'io.github.acme/*' --config "$TMP/vetted.yaml" --data-dir "$TMP/data")
 REVIEWER=$("$VETTED" token issue --role reviewer --subject security@acme.example --config "$TMP/vetted.yaml" --data-dir "$TMP/data")
 for v in 1.0.0 1.1.0; do
