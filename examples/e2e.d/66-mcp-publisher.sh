@@ -13,7 +13,6 @@ cd "$(dirname "$0")/../.."
 
 . examples/e2e-lib.sh
 install_e2e_tools
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -15 "$f"; }; done; exit 1; }
 
 go build -o "$TMP/vetted" ./cmd/vetted
 go build -o "$TMP/fake-github-oidc" ./examples/fake-github-oidc
@@ -23,18 +22,8 @@ VETTED="$TMP/vetted"
 echo "ok: built vetted, the fake GitHub OIDC issuer and mcp-publisher $(official_version)"
 
 # --- OCI registry: 1.0.0's image, and 1.1.0's whose tool description changed ----------------
-REG="127.0.0.1:$(free_port)"
-cat > "$TMP/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $TMP/registry-data}}
-http: {addr: $REG}
-YAML
-docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.2; done
-export COSIGN_PASSWORD=""
-(cd "$TMP" && cosign generate-key-pair >/dev/null 2>&1)
+start_oci_registry
+cosign_keys
 "$VETTED" tools capture -o "$TMP/tools.json" -- "$TMP/weather-server"
 WEATHER_DESCRIPTION="Get tomorrow's weather forecast for a city, in Celsius." "$VETTED" tools capture -o "$TMP/tools-changed.json" -- "$TMP/weather-server"
 IMAGE1=$(signed_image "$REG" acme/weather 1.0.0 "$TMP/tools.json" "$TMP/cosign.key")
@@ -49,17 +38,8 @@ PIDS+=($!)
 export ACTIONS_ID_TOKEN_REQUEST_URL="http://$GH/token?api-version=2.0"
 VPORT=$(free_port)
 VURL="http://127.0.0.1:$VPORT"
-cat > "$TMP/acme-policy.yaml" <<'YAML'
-authorities:
-  - name: release-key
-    key: {path: cosign.pub}
-require: {signature: true, sbom: true, tools: true}
-YAML
-mkdir -p "$TMP/osv/Go"   # an OSV snapshot (without one every publish fails its scan)
-cat > "$TMP/osv/Go/VETTED-E2E-0002.json" <<'JSON'
-{"schema_version":"1.6.0","id":"VETTED-E2E-0002","modified":"2026-01-01T00:00:00Z","summary":"e2e fixture: a module nobody uses",
- "affected":[{"package":{"ecosystem":"Go","name":"example.com/vetted-e2e/unused"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}
-JSON
+acme_policy
+osv_go_snapshot
 cat > "$TMP/vetted.yaml" <<YAML
 addr: 127.0.0.1:$VPORT
 data-dir: $TMP/data
@@ -84,10 +64,7 @@ publish:
   insecure_registries: ["$REG"]
   osv_dir: osv
 YAML
-"$VETTED" serve --config "$TMP/vetted.yaml" >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "$VURL/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs "$VURL/readyz" >/dev/null || fail "vetted serve did not start"
+start_vetted "$TMP/vetted.yaml" "$VURL"
 for _ in $(seq 1 50); do curl -fs "http://$GH/.well-known/jwks" >/dev/null && break; sleep 0.2; done
 
 export HOME="$TMP/home"   # mcp-publisher keeps its token under ~/.config/mcp-publisher
