@@ -50,6 +50,22 @@ func artifactsDir(t *testing.T) string {
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
+	// Chromium's helper processes may still be writing the profile when the browser has
+	// exited, so the profile is not a t.TempDir (whose cleanup fails the test on a directory
+	// that is not empty): it is removed after the browser, retried, never failing the test.
+	profile, err := os.MkdirTemp("", "vetted-ui-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s left behind", profile)
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -64,7 +80,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		// Screenshots show the page at the viewport's full width (no scrollbar gutter).
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -77,8 +93,7 @@ func newBrowser(t *testing.T) context.Context {
 		}
 	}))
 	t.Cleanup(cancel2)
-	// Wait for chromium to exit before its profile directory (a t.TempDir) is removed: a
-	// browser still writing to it fails the cleanup.
+	// Close the browser before its profile is removed.
 	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
 	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancel3)
