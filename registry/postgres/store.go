@@ -135,9 +135,8 @@ var dialect = sqlstore.Dialect{
 		_, err := db.ExecContext(ctx, `ANALYZE servers, versions`)
 		return err
 	},
-	SearchFilter: func(term string) (string, []any) {
-		return `name ILIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
-	},
+	SearchFilter: searchFilter,
+	SearchNarrow: narrowSearch,
 	// The scan search was before the index: the same condition on an expression the
 	// pg_trgm index does not cover, so every name is read.
 	ScanFilter: func(term string) (string, []any) {

@@ -129,7 +129,10 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 		args = append(args, q.After.Name, q.After.Name, q.After.Version)
 	}
 	if q.Search != "" {
-		cond, cargs := s.d.SearchFilter(q.Search)
+		cond, cargs, err := s.searchCond(ctx, q.Search)
+		if err != nil {
+			return nil, false, s.errorf("list versions: search %q: %w", q.Search, err)
+		}
 		where = append(where, `name IN (SELECT name FROM servers WHERE `+cond+`)`)
 		args = append(args, cargs...)
 	}
@@ -170,6 +173,15 @@ func (s *Store) ChangeSeq(ctx context.Context) (int64, error) {
 		return 0, s.errorf("change seq: %w", err)
 	}
 	return n, nil
+}
+
+// searchCond returns the condition on servers.name that keeps the names containing term.
+func (s *Store) searchCond(ctx context.Context, term string) (string, []any, error) {
+	if s.d.SearchNarrow != nil {
+		return s.d.SearchNarrow(ctx, s.r, term)
+	}
+	cond, args := s.d.SearchFilter(term)
+	return cond, args, nil
 }
 
 func (s *Store) list(ctx context.Context, query string, args ...any) ([]registry.Version, error) {

@@ -26,10 +26,10 @@ func LoadSearchBench(tb testing.TB, s registry.Store, servers int) {
 // BenchSearchMiss measures the response cache's miss path at the store: searches with terms
 // never repeated (each matching one server's five versions, as `bench/read.sh`'s uncached
 // scenario sends), on stores seeded by LoadSearchBench(servers). stores names the stores to
-// compare (the index, the scan).
+// compare ("index", "index-whole-term", "scan"; those present run, in that order).
 func BenchSearchMiss(b *testing.B, servers int, stores map[string]registry.Store) {
 	ctx := context.Background()
-	for _, name := range []string{"index", "scan"} {
+	for _, name := range []string{"index", "index-whole-term", "scan"} {
 		s, ok := stores[name]
 		if !ok {
 			continue
