@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	apiv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
 	"github.com/modelcontextprotocol/registry/pkg/model"
@@ -124,30 +125,44 @@ func officialMeta(v registry.Version) apiv0.RegistryExtensions {
 	return m
 }
 
+// renderBufs holds scratch buffers: a body is rendered into one, then copied out at its
+// size, so that rendering neither regrows a buffer (the links and official metadata make a
+// body longer than what is stored) nor hands the cache a buffer with unused capacity.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledRender is the largest scratch buffer kept for reuse.
+const maxPooledRender = 1 << 20
+
+func scratch() *bytes.Buffer { return renderBufs.Get().(*bytes.Buffer) }
+
+// done returns buf to the pool (unless it grew past maxPooledRender).
+func done(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledRender {
+		buf.Reset()
+		renderBufs.Put(buf)
+	}
+}
+
 func renderVersion(v registry.Version) (*entry, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(v.Served) + len(v.Vetted) + 256)
-	if err := appendVersion(&buf, v); err != nil {
+	buf := scratch()
+	defer done(buf)
+	if err := appendVersion(buf, v); err != nil {
 		return nil, err
 	}
 	buf.WriteByte('\n')
-	return newEntry(buf.Bytes()), nil
+	return newEntry(bytes.Clone(buf.Bytes())), nil
 }
 
 // renderList renders a ServerList: {"servers":[…],"metadata":{"nextCursor":…,"count":n}}.
 func renderList(vs []registry.Version, nextCursor string) (*entry, error) {
-	var buf bytes.Buffer
-	size := 64
-	for _, v := range vs {
-		size += len(v.Served) + len(v.Vetted) + 256
-	}
-	buf.Grow(size)
+	buf := scratch()
+	defer done(buf)
 	buf.WriteString(`{"servers":[`)
 	for i, v := range vs {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		if err := appendVersion(&buf, v); err != nil {
+		if err := appendVersion(buf, v); err != nil {
 			return nil, err
 		}
 	}
@@ -158,5 +173,5 @@ func renderList(vs []registry.Version, nextCursor string) (*entry, error) {
 	}
 	buf.Write(md)
 	buf.WriteString("}\n")
-	return newEntry(buf.Bytes()), nil
+	return newEntry(bytes.Clone(buf.Bytes())), nil
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
@@ -27,45 +29,133 @@ const (
 	maxWindow       = 4 // trigrams in the part asked of the index, at most
 )
 
-// narrowSearch is the dialect's SearchNarrow: the condition keeping the names that contain
-// term (ASCII case-insensitively), whose indexed half asks the index only for the
-// statistically rarest part of term.
-func narrowSearch(ctx context.Context, db *sql.DB, term string) (string, []any, error) {
-	runs := alnumRuns(term)
-	if len(runs) == 0 {
-		cond, args := searchFilter(term)
-		return cond, args, nil
+// trigramCounts is a store's copy of search_trigrams' counts, read as searches need them
+// and kept for countsTTL. Reading them for every search cost a statement and a round trip
+// per search; the counts only steer which part of a term the index is asked for (the
+// answers never depend on them), so counts some seconds old do as well.
+type trigramCounts struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]trigramCount // trigram ("": the number of names) -> its count
+}
+
+type trigramCount struct {
+	n    int64
+	read time.Time
+}
+
+const (
+	countsTTL         = 30 * time.Second
+	maxCachedTrigrams = 1 << 16 // about 4 MiB; the cache starts over when full
+)
+
+func newTrigramCounts() *trigramCounts {
+	return &trigramCounts{ttl: countsTTL, now: time.Now, m: map[string]trigramCount{}}
+}
+
+// counts returns the count of every trigram in want (absent from the table: 0), reading
+// from the database only those not read within the TTL.
+func (c *trigramCounts) counts(ctx context.Context, db *sql.DB, want []string) (map[string]int64, error) {
+	now := c.now()
+	out := make(map[string]int64, len(want))
+	var missing []string
+	c.mu.Lock()
+	for _, t := range want {
+		if e, ok := c.m[t]; ok && now.Sub(e.read) < c.ttl {
+			out[t] = e.n
+		} else if _, dup := out[t]; !dup {
+			out[t] = 0
+			missing = append(missing, t)
+		}
 	}
-	want := []string{""}
-	for _, r := range runs {
-		want = append(want, trigrams(r)...)
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
 	}
-	rows, err := db.QueryContext(ctx, `SELECT trigram, n FROM search_trigrams WHERE trigram = ANY($1)`, want)
+	rows, err := db.QueryContext(ctx, `SELECT trigram, n FROM search_trigrams WHERE trigram = ANY($1)`, missing)
 	if err != nil {
-		return "", nil, fmt.Errorf("trigram statistics: %w", err)
+		return nil, fmt.Errorf("trigram statistics: %w", err)
 	}
 	defer rows.Close()
-	counts := make(map[string]int64, len(want))
 	for rows.Next() {
 		var (
 			t string
 			n int64
 		)
 		if err := rows.Scan(&t, &n); err != nil {
-			return "", nil, fmt.Errorf("trigram statistics: %w", err)
+			return nil, fmt.Errorf("trigram statistics: %w", err)
 		}
-		counts[t] = n
+		out[t] = n
 	}
 	if err := rows.Err(); err != nil {
-		return "", nil, fmt.Errorf("trigram statistics: %w", err)
+		return nil, fmt.Errorf("trigram statistics: %w", err)
+	}
+	c.mu.Lock()
+	if len(c.m)+len(missing) > maxCachedTrigrams {
+		clear(c.m)
+	}
+	for _, t := range missing {
+		c.m[t] = trigramCount{n: out[t], read: now}
+	}
+	c.mu.Unlock()
+	return out, nil
+}
+
+// narrow is the dialect's SearchNarrow: the condition keeping the names that contain term
+// (ASCII case-insensitively), whose indexed half asks the index only for the statistically
+// rarest part of term. The condition is Generic when the index is asked for a run of ASCII
+// letters and digits (at least one trigram): its plan, an index read, suits every value.
+// A term without such a run keeps the plain condition planned with its values, where the
+// planner may prefer reading every name to an index read of no trigram.
+func (c *trigramCounts) narrow(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
+	runs := alnumRuns(term)
+	if len(runs) == 0 {
+		cond, args := searchFilter(term)
+		return sqlstore.SearchCond{Cond: cond, Args: args}, nil
+	}
+	want := []string{""}
+	for _, r := range runs {
+		want = append(want, trigrams(r)...)
+	}
+	counts, err := c.counts(ctx, db, want)
+	if err != nil {
+		return sqlstore.SearchCond{}, err
 	}
 	part := cheapestPart(runs, counts)
+	generic := partBound(part, counts) <= genericMaxNames
 	if part == strings.ToLower(term) {
 		cond, args := searchFilter(term)
-		return cond, args, nil
+		return sqlstore.SearchCond{Cond: cond, Args: args, Generic: generic}, nil
 	}
-	return `name ILIKE ? ESCAPE '\' AND (name || '') ILIKE ? ESCAPE '\'`,
-		[]any{"%" + part + "%", "%" + sqlstore.EscapeLike(term) + "%"}, nil
+	return sqlstore.SearchCond{
+		Cond:    `name ILIKE ? ESCAPE '\' AND (name || '') ILIKE ? ESCAPE '\'`,
+		Args:    []any{"%" + part + "%", "%" + sqlstore.EscapeLike(term) + "%"},
+		Generic: generic,
+	}, nil
+}
+
+// genericMaxNames is the most names a part may be held by (by its rarest trigram's count)
+// for the search to run on a generic plan. That plan reads the part's names from the
+// index, then all their versions, and sorts them for the page: right for a rare part. For
+// a part that many names hold ("weather"), the planner given the values walks the versions
+// in order and stops at the page's end instead, which a generic plan cannot know to do
+// (measured at 100,000 servers: a common word took seconds on the generic plan).
+const genericMaxNames = 1000
+
+// partBound returns the count of part's rarest trigram: at most that many names hold part.
+func partBound(part string, counts map[string]int64) int64 {
+	bound := int64(-1)
+	for _, t := range trigrams(part) {
+		if n := counts[t]; bound < 0 || n < bound {
+			bound = n
+		}
+	}
+	if bound < 0 {
+		return counts[""]
+	}
+	return bound
 }
 
 // searchFilter is the plain indexed condition: the index reads every trigram of term.

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -82,6 +83,40 @@ func TestCheapestPartIsInTheTerm(t *testing.T) {
 		got := cheapestPart(runs, counts)
 		if len(got) < 3 || !strings.Contains(strings.ToLower(term), got) {
 			t.Fatalf("cheapestPart(%q) = %q: not a part of three or more characters of the lower-cased term", term, got)
+		}
+	}
+}
+
+// A search runs on a generic plan only when the part the index is asked for is rare; a
+// part that many names hold, or a term without a run of letters and digits, is planned
+// with its values. The counts come from the store's cache, so no database is needed.
+func TestNarrowGenericOnlyForRareParts(t *testing.T) {
+	c := newTrigramCounts()
+	fresh := c.now()
+	set := func(n int64, ts ...string) {
+		for _, tg := range ts {
+			c.m[tg] = trigramCount{n: n, read: fresh}
+		}
+	}
+	set(100000, "")
+	set(100000, "thu", "hub", "org")
+	set(5000, "wea", "eat", "ath", "the", "her")
+	set(3, "rg0", "g01", "012", "123", "238")
+	for _, tc := range []struct {
+		term    string
+		generic bool
+	}{
+		{"org01238/weather", true}, // the digits: three names at most
+		{"weather", false},         // 5,000 names
+		{"thub", false},
+		{"/w", false}, // no trigram: no index read to plan
+	} {
+		got, err := c.narrow(context.Background(), nil, tc.term)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.term, err)
+		}
+		if got.Generic != tc.generic {
+			t.Errorf("%q: Generic = %v, want %v (condition %s %v)", tc.term, got.Generic, tc.generic, got.Cond, got.Args)
 		}
 	}
 }

@@ -26,6 +26,11 @@ var migrationFS embed.FS
 type Store struct {
 	*sqlstore.Store
 	pool *pgxpool.Pool
+	// generic is a second pool whose sessions plan prepared statements once for all
+	// values (plan_cache_mode = force_generic_plan), for the searches whose plan does
+	// not depend on their values (sqlstore.SearchCond.Generic); its db is genericDB.
+	generic   *pgxpool.Pool
+	genericDB *sql.DB
 }
 
 var _ registry.Backend = (*Store)(nil)
@@ -52,17 +57,35 @@ func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*Store, err
 	if c.MaxConns > 0 {
 		cfg.MaxConns = c.MaxConns
 	}
+	// The generic pool's connections are opened as searches need them (pgxpool opens none
+	// up front), with the same settings and one more run-time parameter.
+	gcfg := cfg.Copy()
+	gcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	db := stdlib.OpenDBFromPool(pool)
+	generic, err := pgxpool.NewWithConfig(ctx, gcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	db, gdb := stdlib.OpenDBFromPool(pool), stdlib.OpenDBFromPool(generic)
 	if err := sqlstore.Migrate(ctx, db, dialect, migrationFS, lockAndCreateSchema(c.Schema), c.Now, c.Log); err != nil {
 		db.Close()
+		gdb.Close()
 		pool.Close()
+		generic.Close()
 		return nil, err
 	}
-	return &Store{Store: sqlstore.New(db, db, c.Searching(dialect), c.Now, c.Log), pool: pool}, nil
+	d := c.Searching(dialect)
+	if d.SearchNarrow != nil {
+		// Each store keeps its own copy of the trigram counts (stores may be on other schemas).
+		d.SearchNarrow = newTrigramCounts().narrow
+	}
+	st := sqlstore.New(db, db, d, c.Now, c.Log)
+	st.SetGenericReads(gdb)
+	return &Store{Store: st, pool: pool, generic: generic, genericDB: gdb}, nil
 }
 
 // lockAndCreateSchema serializes migrators of one schema (the lock is released at commit)
@@ -83,8 +106,9 @@ func lockAndCreateSchema(schema string) func(context.Context, *sql.Tx) error {
 
 // Close closes the store and its pool.
 func (s *Store) Close() error {
-	err := s.Store.Close()
+	err := errors.Join(s.Store.Close(), s.genericDB.Close())
 	s.pool.Close()
+	s.generic.Close()
 	return err
 }
 
@@ -136,11 +160,21 @@ var dialect = sqlstore.Dialect{
 		return err
 	},
 	SearchFilter: searchFilter,
-	SearchNarrow: narrowSearch,
+	// SearchNarrow is set per store in Open (its trigram counts are the store's own); this
+	// marks that the dialect has one.
+	SearchNarrow: func(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
+		return newTrigramCounts().narrow(ctx, db, term)
+	},
 	// The scan search was before the index: the same condition on an expression the
 	// pg_trgm index does not cover, so every name is read.
 	ScanFilter: func(term string) (string, []any) {
 		return `(name || '') ILIKE ? ESCAPE '\'`, []any{"%" + sqlstore.EscapeLike(term) + "%"}
 	},
 	PlanWithValues: []any{pgx.QueryExecModeExec},
+	// database/sql gives each query a connection from the pgx pool and closes it after
+	// (OpenDBFromPool keeps no idle connections, so that the pool stays the one queue), and
+	// closing it closes every sql.Stmt prepared on it: a DEALLOCATE per query, and the next
+	// query parsed and planned anew. pgx keeps its own cache of prepared statements on each
+	// connection of the pool, which outlives database/sql's hold on it.
+	DriverPrepares: true,
 }

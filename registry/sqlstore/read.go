@@ -128,13 +128,15 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 		where = append(where, `name >= ? AND (name > ? OR version > ?)`)
 		args = append(args, q.After.Name, q.After.Name, q.After.Version)
 	}
+	var search SearchCond
 	if q.Search != "" {
-		cond, cargs, err := s.searchCond(ctx, q.Search)
+		var err error
+		search, err = s.searchCond(ctx, q.Search)
 		if err != nil {
 			return nil, false, s.errorf("list versions: search %q: %w", q.Search, err)
 		}
-		where = append(where, `name IN (SELECT name FROM servers WHERE `+cond+`)`)
-		args = append(args, cargs...)
+		where = append(where, `name IN (SELECT name FROM servers WHERE `+search.Cond+`)`)
+		args = append(args, search.Args...)
 	}
 	if !q.UpdatedSince.IsZero() {
 		where = append(where, `updated_at >= ?`)
@@ -148,9 +150,13 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 		vs  []registry.Version
 		err error
 	)
-	if q.Search != "" && s.d.PlanWithValues != nil {
+	switch {
+	case search.Generic && s.g != nil:
+		// Prepared on the generic pool's connection (pgx caches it there) and planned once.
+		vs, err = s.rows(s.g.QueryContext(ctx, s.q(query), args...))
+	case q.Search != "" && s.d.PlanWithValues != nil:
 		vs, err = s.rows(s.r.QueryContext(ctx, s.q(query), append(append([]any{}, s.d.PlanWithValues...), args...)...))
-	} else {
+	default:
 		vs, err = s.list(ctx, query, args...)
 	}
 	if err != nil {
@@ -176,12 +182,12 @@ func (s *Store) ChangeSeq(ctx context.Context) (int64, error) {
 }
 
 // searchCond returns the condition on servers.name that keeps the names containing term.
-func (s *Store) searchCond(ctx context.Context, term string) (string, []any, error) {
+func (s *Store) searchCond(ctx context.Context, term string) (SearchCond, error) {
 	if s.d.SearchNarrow != nil {
 		return s.d.SearchNarrow(ctx, s.r, term)
 	}
 	cond, args := s.d.SearchFilter(term)
-	return cond, args, nil
+	return SearchCond{Cond: cond, Args: args}, nil
 }
 
 func (s *Store) list(ctx context.Context, query string, args ...any) ([]registry.Version, error) {

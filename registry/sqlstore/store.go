@@ -48,7 +48,7 @@ type Dialect struct {
 	// SearchNarrow, when set, is used instead of SearchFilter: it may read the database (the
 	// PostgreSQL dialect reads its trigram statistics) to choose what the index is asked
 	// for, and its condition must still keep exactly the names containing term.
-	SearchNarrow func(ctx context.Context, db *sql.DB, term string) (string, []any, error)
+	SearchNarrow func(ctx context.Context, db *sql.DB, term string) (SearchCond, error)
 	// ScanFilter is the same condition without the index: the full scan of every name that
 	// search was before the index (issue 15). Only the read benchmark uses it
 	// (WithSearchScan), to measure the index against it in one run.
@@ -57,12 +57,29 @@ type Dialect struct {
 	// planned with its values in hand (a search: a generic plan does not know how selective
 	// the pattern is); such queries are not prepared.
 	PlanWithValues []any
+	// DriverPrepares reports that the driver prepares and caches statements on each
+	// connection itself: the store then sends reads as plain queries instead of holding a
+	// sql.Stmt for each.
+	DriverPrepares bool
+}
+
+// A SearchCond is a condition on servers.name that keeps the names containing a term, with
+// its arguments.
+type SearchCond struct {
+	Cond string
+	Args []any
+	// Generic reports that a plan made without the arguments' values serves every value
+	// (the index is asked for at least one trigram, whatever the term): a query with this
+	// condition then runs as a prepared statement on the store's generic pool, when it has
+	// one (SetGenericReads), instead of being planned anew with its values.
+	Generic bool
 }
 
 // Store is the registry's SQL storage (see the package comment). It is safe for concurrent
 // use.
 type Store struct {
 	w, r  *sql.DB // writes; reads (the same pool where one serves both)
+	g     *sql.DB // reads planned once for every value (SearchCond.Generic); nil: none
 	d     Dialect
 	now   func() time.Time
 	log   *slog.Logger
@@ -82,6 +99,12 @@ func New(w, r *sql.DB, d Dialect, now func() time.Time, log *slog.Logger) *Store
 	}
 	return &Store{w: w, r: r, d: d, now: now, log: log}
 }
+
+// SetGenericReads gives the store a read pool whose sessions plan a prepared statement once
+// for all values (PostgreSQL: plan_cache_mode = force_generic_plan). Searches whose
+// condition is SearchCond.Generic run there: planning a search with its values cost more
+// than running it. The caller closes g after the store. Call it before the store is used.
+func (s *Store) SetGenericReads(g *sql.DB) { s.g = g }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -126,8 +149,32 @@ func (s *Store) q(query string) string {
 	return sb.String()
 }
 
-// stmt returns the read statement for query, preparing it once.
-func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// A reader runs one read statement with its arguments: a *sql.Stmt, or a query sent as is
+// where the driver prepares (Dialect.DriverPrepares).
+type reader interface {
+	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, args ...any) *sql.Row
+}
+
+type plainQuery struct {
+	db    *sql.DB
+	query string
+}
+
+func (p plainQuery) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	return p.db.QueryContext(ctx, p.query, args...)
+}
+
+func (p plainQuery) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	return p.db.QueryRowContext(ctx, p.query, args...)
+}
+
+// stmt returns the read statement for query, preparing it once (or, where the driver
+// prepares, the query as is).
+func (s *Store) stmt(ctx context.Context, query string) (reader, error) {
+	if s.d.DriverPrepares {
+		return plainQuery{s.r, s.q(query)}, nil
+	}
 	if st, ok := s.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}

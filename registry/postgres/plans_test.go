@@ -1,0 +1,98 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vetted-dev/vetted/registry"
+	"github.com/vetted-dev/vetted/registry/postgres"
+)
+
+// sessionQuery runs query on the single connection of pool and returns its one row.
+func sessionQuery(t *testing.T, pool *pgxpool.Pool, query string, dest ...any) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	if err := c.QueryRow(ctx, query).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// Reads stay prepared on their connection between queries. database/sql closes the
+// connection it took from the pool after each query, and with it every sql.Stmt prepared on
+// it (a DEALLOCATE); the store therefore leaves preparing to pgx, whose statements live as
+// long as the connection.
+func TestReadsStayPrepared(t *testing.T) {
+	ctx := context.Background()
+	dsn, schema := newSchema(t)
+	s, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		if _, err := s.ChangeSeq(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool, _ := postgres.Pools(s)
+	var n int
+	sessionQuery(t, pool, `SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%change_seq FROM registry_state%'
+		AND statement NOT LIKE '%pg_prepared_statements%'`, &n)
+	if n != 1 {
+		t.Fatalf("the change_seq read is prepared %d times on the pool's connection after three reads, want 1 (closed with database/sql's connection?)", n)
+	}
+}
+
+// A search whose index read is a rare part of the term runs on the generic pool, prepared
+// once and planned once for every term; a term without a run of letters and digits is
+// planned with its values on the main pool.
+func TestSearchRunsOnGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	dsn, schema := newSchema(t)
+	s, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var vs []registry.Version
+	for i := range 50 {
+		vs = append(vs, registry.Version{Name: fmt.Sprintf("io.github.org%05d/weather", i), Version: "1.0.0",
+			Status: registry.StatusPublished, ServerJSON: []byte(`{}`), Vetted: []byte(`{}`)})
+	}
+	if _, err := s.CreateVersions(ctx, vs); err != nil {
+		t.Fatal(err)
+	}
+	for i, term := range []string{"org00007/wea", "ORG00031/weather", "thub.org00042/"} {
+		got, _, err := s.ListVersionsPage(ctx, registry.ListQuery{Search: term, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("search %d %q: %d versions, want 1", i, term, len(got))
+		}
+	}
+	if got, _, err := s.ListVersionsPage(ctx, registry.ListQuery{Search: "/w", Limit: 100}); err != nil || len(got) != 50 {
+		t.Fatalf("search %q: %d versions (%v), want 50", "/w", len(got), err)
+	}
+	_, generic := postgres.Pools(s)
+	var mode string
+	sessionQuery(t, generic, `SHOW plan_cache_mode`, &mode)
+	if mode != "force_generic_plan" {
+		t.Fatalf("the generic pool's plan_cache_mode is %q", mode)
+	}
+	var stmts, genericPlans, customPlans int64
+	sessionQuery(t, generic, `SELECT count(*), coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
+		FROM pg_prepared_statements WHERE statement LIKE '%FROM servers WHERE name ILIKE%'
+		AND statement NOT LIKE '%pg_prepared_statements%'`, &stmts, &genericPlans, &customPlans)
+	if stmts != 1 || genericPlans != 3 || customPlans != 0 {
+		t.Fatalf("searches on the generic pool: %d statements, %d generic and %d custom plans; want 1 statement run 3 times on its generic plan", stmts, genericPlans, customPlans)
+	}
+}
