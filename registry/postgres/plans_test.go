@@ -25,18 +25,26 @@ func sessionQuery(t *testing.T, pool *pgxpool.Pool, query string, dest ...any) {
 	}
 }
 
+// openOneConn opens a store on a new schema whose pools hold one connection each, so that
+// a test can look at the session its queries ran in.
+func openOneConn(t *testing.T) *postgres.Store {
+	t.Helper()
+	dsn, schema := newSchema(t)
+	s, err := postgres.Open(context.Background(), dsn, postgres.WithSchema(schema), postgres.WithMaxConns(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // Reads stay prepared on their connection between queries. database/sql closes the
 // connection it took from the pool after each query, and with it every sql.Stmt prepared on
 // it (a DEALLOCATE); the store therefore leaves preparing to pgx, whose statements live as
 // long as the connection.
 func TestReadsStayPrepared(t *testing.T) {
 	ctx := context.Background()
-	dsn, schema := newSchema(t)
-	s, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openOneConn(t)
 	for range 3 {
 		if _, err := s.ChangeSeq(ctx); err != nil {
 			t.Fatal(err)
@@ -56,12 +64,7 @@ func TestReadsStayPrepared(t *testing.T) {
 // planned with its values on the main pool.
 func TestSearchRunsOnGenericPlans(t *testing.T) {
 	ctx := context.Background()
-	dsn, schema := newSchema(t)
-	s, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openOneConn(t)
 	var vs []registry.Version
 	for i := range 50 {
 		vs = append(vs, registry.Version{Name: fmt.Sprintf("io.github.org%05d/weather", i), Version: "1.0.0",
