@@ -7,13 +7,16 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vetted-dev/vetted/internal/testenv"
@@ -180,6 +183,74 @@ func TestBrokenChainIsReadOnly(t *testing.T) {
 			}
 			if r := get(t, h, "/v0.1/servers/io.github.acme%2Fweather/versions/1.0.0"); r.code != 200 {
 				t.Fatalf("reads on a broken chain: %d %s", r.code, r.body)
+			}
+		})
+	}
+}
+
+// A list or search reads versions without their stored server.json (ListQuery.Serving). A
+// version whose creating event predates served digests is then checked on its whole row:
+// intact it is served, with an edited server.json it is refused like any tampered row.
+func TestLegacySealedVersionInLists(t *testing.T) {
+	for _, st := range sqlStores(t) {
+		t.Run(st.name, func(t *testing.T) {
+			const name = "io.github.acme/legacy"
+			raw := []byte(`{"name":"` + name + `","description":"Legacy weather","version":"1.0.0"}`)
+			cd, err := registry.CanonicalContentDigest(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			served, err := jcs.Transform(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC()
+			if _, _, err := st.store.CreateVersion(context.Background(), registry.Version{Name: name, Version: "1.0.0",
+				Status: registry.StatusPublished, ServerJSON: raw, Served: served, ContentDigest: cd, PublishedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			// What an event written before seals recorded: the content digest and the pins.
+			legacy, _ := json.Marshal(map[string]any{"contentDigest": cd, "packages": []any{}, "status": "published"})
+			st.exec(t, `UPDATE audit_events SET data = ? WHERE subject = '`+name+`@1.0.0'`, legacy)
+
+			page, _, err := st.store.ListVersionsPage(context.Background(), registry.ListQuery{Limit: 10, Search: "legacy", Serving: true})
+			if err != nil || len(page) != 1 {
+				t.Fatalf("serving read: %v %v", page, err)
+			}
+			if page[0].ServerJSON != nil {
+				t.Fatalf("a serving read returned the stored server.json (%d bytes)", len(page[0].ServerJSON))
+			}
+			if err := registry.CheckSealed(page[0]); !errors.Is(err, registry.ErrNeedsServerJSON) {
+				t.Fatalf("CheckSealed of a serving read of a legacy version = %v, want ErrNeedsServerJSON", err)
+			}
+
+			// A row that serves its stored server.json (an empty served column) is read with it.
+			st.exec(t, `UPDATE versions SET served = ? WHERE name = '`+name+`'`, []byte{})
+			page, _, err = st.store.ListVersionsPage(context.Background(), registry.ListQuery{Limit: 10, Search: "legacy", Serving: true})
+			if err != nil || len(page) != 1 || !bytes.Equal(page[0].ServerJSON, raw) {
+				t.Fatalf("serving read of a row without served bytes: %v %v", page, err)
+			}
+			st.exec(t, `UPDATE versions SET served = ? WHERE name = '`+name+`'`, served)
+
+			var logs bytes.Buffer
+			h := publishServerOn(t, st, slog.New(slog.NewJSONHandler(&logs, nil))).Handler()
+			for _, path := range []string{"/v0.1/servers?search=legacy", "/v0.1/servers"} {
+				r := get(t, h, path)
+				if r.code != 200 || !strings.Contains(r.body, "Legacy weather") {
+					t.Fatalf("GET %s of an intact legacy version: %d %s", path, r.code, r.body)
+				}
+			}
+			st.exec(t, `UPDATE versions SET server_json = ? WHERE name = '`+name+`'`,
+				[]byte(strings.Replace(string(raw), "Legacy weather", "Evil", 1)))
+			h = publishServerOn(t, st, slog.New(slog.NewJSONHandler(&logs, nil))).Handler()
+			for _, path := range []string{"/v0.1/servers?search=legacy", "/v0.1/servers"} {
+				r := get(t, h, path)
+				if r.code != http.StatusInternalServerError || !strings.Contains(r.body, "failed its integrity check") {
+					t.Fatalf("GET %s with the legacy version's server.json edited: %d %s", path, r.code, r.body)
+				}
+			}
+			if !strings.Contains(logs.String(), "no longer hashes to the recorded content digest") {
+				t.Fatalf("the alert does not name the check: %s", logs.String())
 			}
 		})
 	}

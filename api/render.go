@@ -49,11 +49,9 @@ func appendVersion(buf *bytes.Buffer, v registry.Version) error {
 		return fmt.Errorf("stored server.json of %s@%s is not valid JSON: %w", v.Name, v.Version, err)
 	}
 	buf.WriteString(`,"_meta":{"` + OfficialMetaKey + `":`)
-	official, err := json.Marshal(officialMeta(v))
-	if err != nil {
+	if err := appendOfficial(buf, officialMeta(v)); err != nil {
 		return fmt.Errorf("official metadata of %s@%s: %w", v.Name, v.Version, err)
 	}
-	buf.Write(official)
 	if len(bytes.TrimSpace(v.Vetted)) > 0 {
 		buf.WriteString(`,"` + VettedMetaKey + `":`)
 		if err := appendVettedMeta(buf, v.Name, v.Version, v.Vetted); err != nil {
@@ -75,16 +73,12 @@ func appendVettedMeta(buf *bytes.Buffer, name, version string, stored []byte) er
 	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
 		return nil // not an object: served as stored
 	}
-	links, err := json.Marshal(Links(name, version))
-	if err != nil {
-		return err
-	}
 	buf.Truncate(buf.Len() - 1)
 	if len(obj) > 2 {
 		buf.WriteByte(',')
 	}
 	buf.WriteString(`"links":`)
-	buf.Write(links)
+	appendLinks(buf, name, version)
 	buf.WriteByte('}')
 	return nil
 }

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -225,7 +227,7 @@ func (s *Server) version(ctx context.Context, name, version string, deleted bool
 				return nil, notFound(err, "version %q of server %q", version, name)
 			}
 		}
-		if err := s.checkSealed(v); err != nil {
+		if err := s.checkSealed(ctx, v); err != nil {
 			return nil, err
 		}
 		return renderVersion(v)
@@ -254,7 +256,7 @@ func (s *Server) serverVersions(ctx context.Context, name string, deleted bool) 
 		if len(vs) == 0 {
 			return nil, &notFoundError{what: fmt.Sprintf("server %q", name)}
 		}
-		if err := s.checkSealed(vs...); err != nil {
+		if err := s.checkSealed(ctx, vs...); err != nil {
 			return nil, err
 		}
 		slices.Reverse(vs)
@@ -281,11 +283,12 @@ func (s *Server) listPage(ctx context.Context, p listParams) (*entry, error) {
 	s.metrics.cacheCount("list", false)
 	key := fmt.Sprintf("l\x00%d\x00%#v", g.seq, k)
 	return s.cache.fill(ctx, key, func(ctx context.Context) (*entry, error) {
+		q.Serving = true // only rendered: the stored server.json stays in the database
 		page, more, err := s.store.ListVersionsPage(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.checkSealed(page...); err != nil {
+		if err := s.checkSealed(ctx, page...); err != nil {
 			return nil, err
 		}
 		cursor := ""
@@ -343,14 +346,39 @@ func listQuery(k listParams) (q registry.ListQuery, err error) {
 
 // checkSealed checks each version against the audit event that created it, once per cache
 // fill: a row edited behind the registry's back is never served. Each failure is an alert.
-func (s *Server) checkSealed(vs ...registry.Version) error {
+func (s *Server) checkSealed(ctx context.Context, vs ...registry.Version) error {
 	for _, v := range vs {
-		if err := registry.CheckSealed(v); err != nil {
+		err := registry.CheckSealed(v)
+		if errors.Is(err, registry.ErrNeedsServerJSON) {
+			err = s.checkWhole(ctx, v)
+		}
+		if err != nil {
 			s.metrics.integrity.Inc()
 			s.log.Error("ALERT: a stored version does not match the audit event that created it; refusing to serve it",
 				slog.Bool("alert", true), slog.String("server", v.Name), slog.String("version", v.Version), slog.String(logKeyError, err.Error()))
 			return err
 		}
+	}
+	return nil
+}
+
+// checkWhole checks v, read without its stored server.json (ListQuery.Serving), on the
+// whole row: v's seal predates served digests, so what it served is recomputed from the
+// stored document. The whole row must be the one v was read from.
+func (s *Server) checkWhole(ctx context.Context, v registry.Version) error {
+	whole, err := s.store.GetVersion(ctx, v.Key())
+	if err != nil {
+		return fmt.Errorf("reading %s@%s whole for its integrity check: %w", v.Name, v.Version, err)
+	}
+	if whole.Sealed == nil || v.Sealed == nil || whole.Sealed.Seq != v.Sealed.Seq ||
+		!bytes.Equal(registry.ServedBytes(whole), registry.ServedBytes(v)) || whole.ContentDigest != v.ContentDigest {
+		return &registry.IntegrityError{Key: v.Key(), Reason: "the version changed between two reads of its integrity check"}
+	}
+	if err := registry.CheckSealed(whole); errors.Is(err, registry.ErrNeedsServerJSON) {
+		seq := whole.Sealed.Seq
+		return &registry.IntegrityError{Key: v.Key(), Seq: seq, Reason: "no stored server.json to check against its audit event"}
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

@@ -129,6 +129,12 @@ type eventFields struct {
 	Packages      []PinnedPackage `json:"packages"`
 }
 
+// ErrNeedsServerJSON is CheckSealed's answer for a version read without its stored
+// server.json (ListQuery.Serving) whose creating event predates served digests: the check
+// must recompute what was served from the stored document. Read the version whole
+// (GetVersion) and check that; a whole read that still has no document fails the check.
+var ErrNeedsServerJSON = errors.New("the integrity check needs the stored server.json")
+
 // CheckSealed checks v against v.Sealed, the event that created it (as the store read it
 // beside the row): it must exist, be about v, and record the digest of the bytes v serves.
 // Read paths call it before serving v.
@@ -158,6 +164,9 @@ func CheckSealed(v Version) error {
 	}
 	// An event written before seals existed records the content digest and the pins:
 	// recompute what was served from them.
+	if v.ServerJSON == nil {
+		return ErrNeedsServerJSON
+	}
 	if cd, err := CanonicalContentDigest(v.ServerJSON); err != nil || cd != d.ContentDigest {
 		return fail(e.Seq, "the stored server.json no longer hashes to the recorded content digest")
 	}

@@ -100,6 +100,11 @@ type ListQuery struct {
 	LatestOnly bool
 	// Statuses keeps only these statuses; empty means StatusPublished only.
 	Statuses []Status
+	// Serving says the caller only serves the versions (renders them after CheckSealed):
+	// ServerJSON is then read only where Served is empty, and is otherwise nil. It is most
+	// of a row's bytes and nothing a client gets; CheckSealed asks for it
+	// (ErrNeedsServerJSON) for a version sealed before served digests were recorded.
+	Serving bool
 }
 
 // Store is what the registry needs from storage. Implementations: registry/sqlite (the

@@ -16,6 +16,11 @@ import (
 const columns = `name, version, status, server_json, served, vetted, content_digest, published_at, updated_at, is_latest,
 	status_reason, seq, type, subject, data`
 
+// servingColumns is columns for a read that only serves (ListQuery.Serving): the stored
+// server.json, most of a row and never served, only where nothing else is served.
+const servingColumns = `name, version, status, CASE WHEN length(served) = 0 THEN server_json END, served, vetted, content_digest,
+	published_at, updated_at, is_latest, status_reason, seq, type, subject, data`
+
 // versionsSealed is the versions table beside each version's creating audit event.
 const versionsSealed = `versions LEFT JOIN audit_events ON audit_events.seq = versions.audit_seq`
 
@@ -144,7 +149,11 @@ func (s *Store) ListVersionsPage(ctx context.Context, q registry.ListQuery) ([]r
 	}
 	// The limit is part of the text (one statement per limit; Validate bounds it): SQLite
 	// plans with a bound LIMIT's value and so recompiles the statement at every execution.
-	query := `SELECT ` + columns + ` FROM ` + versionsSealed + ` WHERE ` + strings.Join(where, ` AND `) +
+	cols := columns
+	if q.Serving {
+		cols = servingColumns
+	}
+	query := `SELECT ` + cols + ` FROM ` + versionsSealed + ` WHERE ` + strings.Join(where, ` AND `) +
 		` ORDER BY name, version LIMIT ` + strconv.Itoa(q.Limit+1)
 	var (
 		vs  []registry.Version
