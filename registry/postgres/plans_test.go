@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -97,5 +98,49 @@ func TestSearchRunsOnGenericPlans(t *testing.T) {
 		AND statement NOT LIKE '%pg_prepared_statements%'`, &stmts, &genericPlans, &customPlans)
 	if stmts != 1 || genericPlans != 3 || customPlans != 0 {
 		t.Fatalf("searches on the generic pool: %d statements, %d generic and %d custom plans; want 1 statement run 3 times on its generic plan", stmts, genericPlans, customPlans)
+	}
+}
+
+// A version row too large for PostgreSQL to keep whole moves its stored server.json out of
+// the row, never what is served (migration 0012): serving reads find served and vetted in
+// the row, without a TOAST lookup. By default the largest value goes first, and the served
+// document, with its digest pins, is often larger than the stored one.
+func TestServedStaysInTheRow(t *testing.T) {
+	ctx := context.Background()
+	s := openOneConn(t)
+	// Incompressible text, so that each value keeps its size: PostgreSQL then has to move
+	// exactly one of them out of the 2.9 KB row, and its size says which.
+	noise := func(seed, n int) string {
+		b := make([]byte, n)
+		x := uint32(seed*2654435761 + 1)
+		for i := range b {
+			x ^= x << 13
+			x ^= x >> 17
+			x ^= x << 5
+			b[i] = 'a' + byte(x%26)
+		}
+		return string(b)
+	}
+	doc := func(seed, n int) []byte {
+		return []byte(fmt.Sprintf(`{"name":"io.github.acme/big","version":"1.0.0","description":%q}`, noise(seed, n)))
+	}
+	now := time.Now().UTC()
+	raw, served := doc(1, 1000), doc(2, 1300)
+	cd, err := registry.CanonicalContentDigest(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateVersion(ctx, registry.Version{Name: "io.github.acme/big", Version: "1.0.0", Status: registry.StatusPublished,
+		ServerJSON: raw, Served: served, Vetted: []byte(fmt.Sprintf(`{"summary":%q}`, noise(3, 300))), ContentDigest: cd,
+		PublishedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := postgres.Pools(s)
+	var toast string
+	sessionQuery(t, pool, `SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'versions'::regclass`, &toast)
+	var values, size int
+	sessionQuery(t, pool, `SELECT count(DISTINCT chunk_id), coalesce(sum(length(chunk_data)), 0) FROM `+toast, &values, &size)
+	if values != 1 || size != len(raw) {
+		t.Fatalf("%d values (%d bytes) of the row moved out of it; want 1, the stored server.json (%d bytes; served is %d)", values, size, len(raw), len(served))
 	}
 }
