@@ -24,15 +24,40 @@ const (
 
 // Links returns the extension links of a version, as served in its _meta.
 func Links(name, version string) map[string]string {
-	base := ExtensionPrefix + "/servers/" + escapeSegment(name) + "/versions/" + escapeSegment(version)
-	return map[string]string{
-		"tools":          base + "/tools",
-		"provenance":     base + "/provenance",
-		"scan":           base + "/scan",
-		"verification":   base + "/verification",
-		"attestation":    base + "/attestation",
-		"attestationKey": VSAKeyPath,
+	base := linkBase(name, version)
+	m := make(map[string]string, len(versionLinks))
+	for _, l := range versionLinks {
+		m[l.key] = l.url(base)
 	}
+	return m
+}
+
+// versionLinks are a version's extension links in key order (the order encoding/json
+// writes a map in, which appendLinks follows).
+var versionLinks = []versionLink{
+	{"attestation", "/attestation", false},
+	{"attestationKey", VSAKeyPath, true},
+	{"provenance", "/provenance", false},
+	{"scan", "/scan", false},
+	{"tools", "/tools", false},
+	{"verification", "/verification", false},
+}
+
+type versionLink struct {
+	key, path string
+	absolute  bool // path is the link itself, not a path under the version's base
+}
+
+// url is the link for a version whose links start with base.
+func (l versionLink) url(base string) string {
+	if l.absolute {
+		return l.path
+	}
+	return base + l.path
+}
+
+func linkBase(name, version string) string {
+	return ExtensionPrefix + "/servers/" + escapeSegment(name) + "/versions/" + escapeSegment(version)
 }
 
 func escapeSegment(s string) string {

@@ -54,21 +54,18 @@ func appendTime(buf *bytes.Buffer, t time.Time) {
 	buf.Write(append(b, '"'))
 }
 
-// appendLinks appends json.Marshal(Links(name, version)): its keys in sorted order.
+// appendLinks appends json.Marshal(Links(name, version)).
 func appendLinks(buf *bytes.Buffer, name, version string) {
-	base := ExtensionPrefix + "/servers/" + escapeSegment(name) + "/versions/" + escapeSegment(version)
-	buf.WriteString(`{"attestation":`)
-	appendJSONString(buf, base+"/attestation")
-	buf.WriteString(`,"attestationKey":`)
-	appendJSONString(buf, VSAKeyPath)
-	buf.WriteString(`,"provenance":`)
-	appendJSONString(buf, base+"/provenance")
-	buf.WriteString(`,"scan":`)
-	appendJSONString(buf, base+"/scan")
-	buf.WriteString(`,"tools":`)
-	appendJSONString(buf, base+"/tools")
-	buf.WriteString(`,"verification":`)
-	appendJSONString(buf, base+"/verification")
+	base := linkBase(name, version)
+	buf.WriteByte('{')
+	for i, l := range versionLinks {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		appendJSONString(buf, l.key)
+		buf.WriteByte(':')
+		appendJSONString(buf, l.url(base))
+	}
 	buf.WriteByte('}')
 }
 

@@ -374,13 +374,11 @@ func (s *Server) checkWhole(ctx context.Context, v registry.Version) error {
 		!bytes.Equal(registry.ServedBytes(whole), registry.ServedBytes(v)) || whole.ContentDigest != v.ContentDigest {
 		return &registry.IntegrityError{Key: v.Key(), Reason: "the version changed between two reads of its integrity check"}
 	}
-	if err := registry.CheckSealed(whole); errors.Is(err, registry.ErrNeedsServerJSON) {
-		seq := whole.Sealed.Seq
-		return &registry.IntegrityError{Key: v.Key(), Seq: seq, Reason: "no stored server.json to check against its audit event"}
-	} else if err != nil {
-		return err
+	err = registry.CheckSealed(whole)
+	if errors.Is(err, registry.ErrNeedsServerJSON) {
+		return &registry.IntegrityError{Key: v.Key(), Seq: whole.Sealed.Seq, Reason: "no stored server.json to check against its audit event"}
 	}
-	return nil
+	return err
 }
 
 // listedStatuses is what a read shows: published versions, and with deleted every version
