@@ -18,8 +18,8 @@ type serveTuning struct {
 	// SearchScan makes search scan every name instead of using the index, as before issue
 	// 15 (hidden: bench/read.sh measures the index against it in one run).
 	SearchScan bool
-	// SearchWholeTerm makes PostgreSQL's search ask its trigram index for every trigram of
-	// the term, as before the trigram statistics (hidden, benchmark only).
+	// SearchWholeTerm makes search ask the trigram index for every trigram of the term, as
+	// before the trigram counts (hidden, benchmark only).
 	SearchWholeTerm bool
 }
 
@@ -27,7 +27,7 @@ func addServeTuningFlags(fl *pflag.FlagSet, t *serveTuning) {
 	fl.IntVar(&t.CacheMB, "cache-mb", api.DefaultCacheBytes>>20, "response cache bound in MiB (0 disables the cache); the process needs about this much memory beyond its baseline, and the Go runtime's memory limit is set to it plus "+memoryHeadroomText+" unless GOMEMLIMIT is set")
 	fl.BoolVar(&t.SearchScan, "bench-search-scan", false, "benchmark only: search by scanning every name, as before the search index")
 	_ = fl.MarkHidden("bench-search-scan")
-	fl.BoolVar(&t.SearchWholeTerm, "bench-search-whole-term", false, "benchmark only: search asks the index for the whole term, as before the trigram statistics")
+	fl.BoolVar(&t.SearchWholeTerm, "bench-search-whole-term", false, "benchmark only: search asks the index for the whole term, as before the trigram counts")
 	_ = fl.MarkHidden("bench-search-whole-term")
 }
 

@@ -3,104 +3,47 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
 
-// Search on PostgreSQL goes through pg_trgm's GIN index (migration 0006). The index needs
-// every trigram of the pattern it is given, and the trigrams that nearly every name holds
-// ("org", "git", "hub", " io") have posting lists as long as the catalogue: a term such as
-// "io.github.org01238/" made the index read hundreds of pages per search at 100,000 servers
-// where its digits alone read a handful. So the index is asked only for the part of the
-// term that its statistics (search_trigrams, migration 0011, kept by triggers) say is
-// cheapest, and the whole term is checked on the candidates with a condition the index
-// does not cover. The answers do not depend on the statistics: any part of the term keeps
-// every name that contains the term, and the whole-term condition decides.
+// Search on PostgreSQL goes through pg_trgm's GIN index (migration 0006). The index is
+// asked only for the part of the term that search_trigrams' counts (migration 0011, kept by
+// triggers) say is cheapest (sqlstore.CheapestPart), and the whole term is checked on the
+// candidates with a condition the index does not cover.
 
-// Costs of the index read, in pages: looking a trigram up in the index, one page of a
-// posting list, and fetching and rechecking one candidate row.
-const (
-	trigramLookup   = 3.0
-	postingsPerPage = 4000.0
-	maxWindow       = 4 // trigrams in the part asked of the index, at most
-)
-
-// trigramCounts is a store's copy of search_trigrams' counts, read as searches need them
-// and kept for countsTTL. Reading them for every search cost a statement and a round trip
-// per search; the counts only steer which part of a term the index is asked for (the
-// answers never depend on them), so counts some seconds old do as well.
-type trigramCounts struct {
-	ttl time.Duration
-	now func() time.Time
-
-	mu sync.Mutex
-	m  map[string]trigramCount // trigram ("": the number of names) -> its count
+// newTrigramCounts returns a store's cache of search_trigrams' counts.
+func newTrigramCounts() *sqlstore.TrigramCounts {
+	return sqlstore.NewTrigramCounts(readTrigramCounts)
 }
 
-type trigramCount struct {
-	n    int64
-	read time.Time
-}
-
-const (
-	countsTTL         = 30 * time.Second
-	maxCachedTrigrams = 1 << 16 // about 4 MiB; the cache starts over when full
-)
-
-func newTrigramCounts() *trigramCounts {
-	return &trigramCounts{ttl: countsTTL, now: time.Now, m: map[string]trigramCount{}}
-}
-
-// counts returns the count of every trigram in want (absent from the table: 0), reading
-// from the database only those not read within the TTL.
-func (c *trigramCounts) counts(ctx context.Context, db *sql.DB, want []string) (map[string]int64, error) {
-	now := c.now()
-	out := make(map[string]int64, len(want))
-	var missing []string
-	c.mu.Lock()
-	for _, t := range want {
-		if e, ok := c.m[t]; ok && now.Sub(e.read) < c.ttl {
-			out[t] = e.n
-		} else if _, dup := out[t]; !dup {
-			out[t] = 0
-			missing = append(missing, t)
-		}
-	}
-	c.mu.Unlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
+// readTrigramCounts reads the counts of the trigrams in missing from search_trigrams.
+func readTrigramCounts(ctx context.Context, db *sql.DB, missing []string) (map[string]int64, error) {
 	rows, err := db.QueryContext(ctx, `SELECT trigram, n FROM search_trigrams WHERE trigram = ANY($1)`, missing)
 	if err != nil {
-		return nil, fmt.Errorf("trigram statistics: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
+	out := make(map[string]int64, len(missing))
 	for rows.Next() {
 		var (
 			t string
 			n int64
 		)
 		if err := rows.Scan(&t, &n); err != nil {
-			return nil, fmt.Errorf("trigram statistics: %w", err)
+			return nil, err
 		}
 		out[t] = n
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("trigram statistics: %w", err)
+	return out, rows.Err()
+}
+
+// narrowWith returns the dialect's SearchNarrow over the store's counts c.
+func narrowWith(c *sqlstore.TrigramCounts) func(context.Context, *sql.DB, string) (sqlstore.SearchCond, error) {
+	return func(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
+		return narrow(ctx, c, db, term)
 	}
-	c.mu.Lock()
-	if len(c.m)+len(missing) > maxCachedTrigrams {
-		clear(c.m)
-	}
-	for _, t := range missing {
-		c.m[t] = trigramCount{n: out[t], read: now}
-	}
-	c.mu.Unlock()
-	return out, nil
 }
 
 // narrow is the dialect's SearchNarrow: the condition keeping the names that contain term
@@ -109,7 +52,7 @@ func (c *trigramCounts) counts(ctx context.Context, db *sql.DB, want []string) (
 // letters and digits (at least one trigram): its plan, an index read, suits every value.
 // A term without such a run keeps the plain condition planned with its values, where the
 // planner may prefer reading every name to an index read of no trigram.
-func (c *trigramCounts) narrow(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
+func narrow(ctx context.Context, c *sqlstore.TrigramCounts, db *sql.DB, term string) (sqlstore.SearchCond, error) {
 	runs := alnumRuns(term)
 	if len(runs) == 0 {
 		cond, args := searchFilter(term)
@@ -117,14 +60,14 @@ func (c *trigramCounts) narrow(ctx context.Context, db *sql.DB, term string) (sq
 	}
 	want := []string{""}
 	for _, r := range runs {
-		want = append(want, trigrams(r)...)
+		want = append(want, sqlstore.Trigrams(r)...)
 	}
-	counts, err := c.counts(ctx, db, want)
+	counts, err := c.Counts(ctx, db, want)
 	if err != nil {
 		return sqlstore.SearchCond{}, err
 	}
-	part := cheapestPart(runs, counts)
-	generic := partBound(part, counts) <= genericMaxNames
+	part := sqlstore.CheapestPart(runs, counts)
+	generic := sqlstore.PartBound(part, counts) <= genericMaxNames
 	if part == strings.ToLower(term) {
 		cond, args := searchFilter(term)
 		return sqlstore.SearchCond{Cond: cond, Args: args, Generic: generic}, nil
@@ -143,20 +86,6 @@ func (c *trigramCounts) narrow(ctx context.Context, db *sql.DB, term string) (sq
 // in order and stops at the page's end instead, which a generic plan cannot know to do
 // (measured at 100,000 servers: a common word took seconds on the generic plan).
 const genericMaxNames = 1000
-
-// partBound returns the count of part's rarest trigram: at most that many names hold part.
-func partBound(part string, counts map[string]int64) int64 {
-	bound := int64(-1)
-	for _, t := range trigrams(part) {
-		if n := counts[t]; bound < 0 || n < bound {
-			bound = n
-		}
-	}
-	if bound < 0 {
-		return counts[""]
-	}
-	return bound
-}
 
 // searchFilter is the plain indexed condition: the index reads every trigram of term.
 func searchFilter(term string) (string, []any) {
@@ -189,43 +118,4 @@ func alnumRuns(term string) []string {
 	}
 	flush(len(term))
 	return runs
-}
-
-// trigrams returns the len(run)-2 trigrams inside run, in order.
-func trigrams(run string) []string {
-	var out []string
-	for i := 0; i+3 <= len(run); i++ {
-		out = append(out, run[i:i+3])
-	}
-	return out
-}
-
-// cheapestPart returns the substring of one of runs (each at least three characters) whose
-// index read is estimated cheapest: each trigram costs a lookup and its posting list's
-// pages, each expected candidate a fetch and recheck. Candidates are estimated as if the
-// trigrams were independent, which makes a longer part look more selective than it is; the
-// posting-list term keeps the common trigrams out all the same. counts holds each trigram's
-// number of names (absent: none) and under "" the number of names.
-func cheapestPart(runs []string, counts map[string]int64) string {
-	total := float64(counts[""])
-	for _, n := range counts {
-		total = max(total, float64(n))
-	}
-	total = max(total, 1)
-	best, bestCost := "", 0.0
-	for _, r := range runs {
-		ts := trigrams(r)
-		for i := range ts {
-			pages, frac := 0.0, 1.0
-			for k := 0; k < maxWindow && i+k < len(ts); k++ {
-				n := float64(counts[ts[i+k]])
-				pages += trigramLookup + n/postingsPerPage
-				frac *= n / total
-				if cost := pages + total*frac; best == "" || cost < bestCost {
-					best, bestCost = r[i:i+k+3], cost
-				}
-			}
-		}
-	}
-	return best
 }

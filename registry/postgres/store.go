@@ -81,7 +81,7 @@ func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*Store, err
 	d := c.Searching(dialect)
 	if d.SearchNarrow != nil {
 		// Each store keeps its own copy of the trigram counts (stores may be on other schemas).
-		d.SearchNarrow = newTrigramCounts().narrow
+		d.SearchNarrow = narrowWith(newTrigramCounts())
 	}
 	st := sqlstore.New(db, db, d, c.Now, c.Log)
 	st.SetGenericReads(gdb)
@@ -163,7 +163,7 @@ var dialect = sqlstore.Dialect{
 	// SearchNarrow is set per store in Open (its trigram counts are the store's own); this
 	// marks that the dialect has one.
 	SearchNarrow: func(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
-		return newTrigramCounts().narrow(ctx, db, term)
+		return narrow(ctx, newTrigramCounts(), db, term)
 	},
 	// The scan search was before the index: the same condition on an expression the
 	// pg_trgm index does not cover, so every name is read.

@@ -16,18 +16,23 @@ import (
 
 // BenchmarkSearchMiss runs the store's search with terms never repeated (the response
 // cache's miss path), on the read benchmark's data set (20,000 servers × 5), with the index
-// and with the scan.
+// asked for the term's rarest part (index), for the whole term (index-whole-term, before
+// the trigram counts) and with the scan.
 func BenchmarkSearchMiss(b *testing.B) {
 	const servers = 20000
 	path := filepath.Join(b.TempDir(), "vetted.db")
 	s := open(b, path)
 	storetest.LoadSearchBench(b, s, servers)
-	scan, err := sqlite.Open(context.Background(), path, sqlstore.WithSearchScan())
-	if err != nil {
-		b.Fatal(err)
+	stores := map[string]registry.Store{"index": s}
+	for name, opt := range map[string]sqlstore.Option{"scan": sqlstore.WithSearchScan(), "index-whole-term": sqlstore.WithSearchWholeTerm()} {
+		o, err := sqlite.Open(context.Background(), path, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer o.Close()
+		stores[name] = o
 	}
-	defer scan.Close()
-	storetest.BenchSearchMiss(b, servers, map[string]registry.Store{"index": s, "scan": scan})
+	storetest.BenchSearchMiss(b, servers, stores)
 }
 
 // A bulk create of 1,000 versions or more merges the search index into one segment (a

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -29,6 +28,7 @@ var migrationFS embed.FS
 // read-only pool. It is safe for concurrent use.
 type Store struct {
 	*sqlstore.Store
+	counts *sqlstore.TrigramCounts // the search's trigram counts; nil: search does not narrow
 }
 
 var _ registry.Backend = (*Store)(nil)
@@ -71,7 +71,13 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	r.SetMaxIdleConns(c.ReadConns)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return &Store{sqlstore.New(w, r, c.Searching(dialect), c.Now, c.Log)}, nil
+	d, counts := c.Searching(dialect), (*sqlstore.TrigramCounts)(nil)
+	if d.SearchNarrow != nil {
+		// Each store keeps its own copy of the counts (stores may be on other files).
+		counts = newTrigramCounts()
+		d.SearchNarrow = narrowWith(counts)
+	}
+	return &Store{Store: sqlstore.New(w, r, d, c.Now, c.Log), counts: counts}, nil
 }
 
 // dsn builds the driver's connection string. The writer takes the write lock when its
@@ -135,17 +141,11 @@ var dialect = sqlstore.Dialect{
 		_, err := db.ExecContext(ctx, `INSERT INTO servers_search (servers_search) VALUES ('optimize')`)
 		return err
 	},
-	SearchFilter: func(term string) (string, []any) {
-		like := []any{"%" + sqlstore.EscapeLike(term) + "%"}
-		if utf8.RuneCountInString(term) < 3 {
-			return `name LIKE ? ESCAPE '\'`, like // no trigram to look up
-		}
-		// The trigram index (case-folded) narrows the candidates to a superset; LIKE decides.
-		// Its pattern is an expression, not a bare parameter: SQLite recompiles a statement
-		// at every new value of a bare LIKE pattern (it might allow the LIKE optimization),
-		// which costs more than the indexed search itself.
-		return `rowid IN (SELECT rowid FROM servers_search WHERE servers_search MATCH ?) AND name LIKE (? || '') ESCAPE '\'`,
-			append([]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`}, like...)
+	SearchFilter: searchFilter,
+	// SearchNarrow is set per store in Open (its trigram counts are the store's own); this
+	// marks that the dialect has one.
+	SearchNarrow: func(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
+		return narrow(ctx, newTrigramCounts(), db, term)
 	},
 	// The scan search was before the index (SQLite's LIKE folds ASCII letters only).
 	ScanFilter: func(term string) (string, []any) {

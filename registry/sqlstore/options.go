@@ -33,7 +33,7 @@ func WithSearchScan() Option {
 }
 
 // WithSearchWholeTerm makes search ask the index for every trigram of the term, as it did
-// before the trigram statistics (PostgreSQL's SearchNarrow): the answers are the same. It
+// before the trigram counts (Dialect.SearchNarrow): the answers are the same. It
 // exists for the store's search benchmark, to measure the narrowing in one run.
 func WithSearchWholeTerm() Option {
 	return func(o *Options) error { o.SearchWholeTerm = true; return nil }

@@ -45,9 +45,9 @@ type Dialect struct {
 	// SearchFilter returns the condition on servers.name that keeps names containing term
 	// (ASCII case-insensitively), using the dialect's search index, and its arguments.
 	SearchFilter func(term string) (string, []any)
-	// SearchNarrow, when set, is used instead of SearchFilter: it may read the database (the
-	// PostgreSQL dialect reads its trigram statistics) to choose what the index is asked
-	// for, and its condition must still keep exactly the names containing term.
+	// SearchNarrow, when set, is used instead of SearchFilter: it may read the database (both
+	// dialects read their index's trigram counts, see CheapestPart) to choose what the index
+	// is asked for, and its condition must still keep exactly the names containing term.
 	SearchNarrow func(ctx context.Context, db *sql.DB, term string) (SearchCond, error)
 	// ScanFilter is the same condition without the index: the full scan of every name that
 	// search was before the index (issue 15). Only the read benchmark uses it
