@@ -71,10 +71,33 @@ func memoryLimit(cacheMB int, gomemlimit string) (int64, bool) {
 	return int64(cacheMB)<<20 + memoryHeadroom, true
 }
 
-// limitMemory sets the Go runtime's memory limit for the cache bound (see memoryLimit).
+// limitedGCPercent is the collector's target (GOGC) under serve's memory limit. With the heap
+// bounded by the limit, collecting each time the heap doubles only costs CPU: an uncached
+// list or search allocates about 60 KB, so while the cache was small the collector ran every
+// few hundred requests (GOGC=400 gave 3 % more uncached searches per second on 2 cores). At
+// 400 it runs when the heap is five times what it holds, or at the limit, whichever is first.
+const limitedGCPercent = 400
+
+// gcPercent returns the collector's target for serve: limitedGCPercent under the memory
+// limit, unless the operator set GOGC; none without the limit.
+func gcPercent(limited bool, gogc string) (int, bool) {
+	if !limited || gogc != "" {
+		return 0, false
+	}
+	return limitedGCPercent, true
+}
+
+// limitMemory sets the Go runtime's memory limit for the cache bound (see memoryLimit) and,
+// under it, the collector's target (see gcPercent).
 func (t serveTuning) limitMemory(log *slog.Logger) {
-	if n, ok := memoryLimit(t.CacheMB, os.Getenv("GOMEMLIMIT")); ok {
-		debug.SetMemoryLimit(n)
-		log.Debug("Go memory limit set from --cache-mb", slog.Int64("bytes", n))
+	n, ok := memoryLimit(t.CacheMB, os.Getenv("GOMEMLIMIT"))
+	if !ok {
+		return
+	}
+	debug.SetMemoryLimit(n)
+	log.Debug("Go memory limit set from --cache-mb", slog.Int64("bytes", n))
+	if p, ok := gcPercent(true, os.Getenv("GOGC")); ok {
+		debug.SetGCPercent(p)
+		log.Debug("Go collector target set under the memory limit", slog.Int("gogc", p))
 	}
 }

@@ -25,3 +25,23 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("the flag's help says %s, the headroom is %d bytes", memoryHeadroomText, memoryHeadroom)
 	}
 }
+
+// Under its memory limit serve lets the heap grow further before collecting, unless the
+// operator set GOGC; without the limit the runtime's default stays.
+func TestGCPercent(t *testing.T) {
+	for _, c := range []struct {
+		limited bool
+		env     string
+		want    int
+		ok      bool
+	}{
+		{true, "", limitedGCPercent, true},
+		{true, "100", 0, false},
+		{true, "off", 0, false},
+		{false, "", 0, false},
+	} {
+		if got, ok := gcPercent(c.limited, c.env); got != c.want || ok != c.ok {
+			t.Errorf("gcPercent(%t, %q) = %d, %t; want %d, %t", c.limited, c.env, got, ok, c.want, c.ok)
+		}
+	}
+}
