@@ -15,35 +15,9 @@ import (
 
 // newTrigramCounts returns a store's cache of search_trigrams' counts.
 func newTrigramCounts() *sqlstore.TrigramCounts {
-	return sqlstore.NewTrigramCounts(readTrigramCounts)
-}
-
-// readTrigramCounts reads the counts of the trigrams in missing from search_trigrams.
-func readTrigramCounts(ctx context.Context, db *sql.DB, missing []string) (map[string]int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT trigram, n FROM search_trigrams WHERE trigram = ANY($1)`, missing)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]int64, len(missing))
-	for rows.Next() {
-		var (
-			t string
-			n int64
-		)
-		if err := rows.Scan(&t, &n); err != nil {
-			return nil, err
-		}
-		out[t] = n
-	}
-	return out, rows.Err()
-}
-
-// narrowWith returns the dialect's SearchNarrow over the store's counts c.
-func narrowWith(c *sqlstore.TrigramCounts) func(context.Context, *sql.DB, string) (sqlstore.SearchCond, error) {
-	return func(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
-		return narrow(ctx, c, db, term)
-	}
+	return sqlstore.NewTrigramCounts(func(missing []string) (string, []any) {
+		return `SELECT trigram, n FROM search_trigrams WHERE trigram = ANY($1)`, []any{missing}
+	})
 }
 
 // narrow is the dialect's SearchNarrow: the condition keeping the names that contain term

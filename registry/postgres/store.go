@@ -81,7 +81,7 @@ func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*Store, err
 	d := c.Searching(dialect)
 	if d.SearchNarrow != nil {
 		// Each store keeps its own copy of the trigram counts (stores may be on other schemas).
-		d.SearchNarrow = narrowWith(newTrigramCounts())
+		d.SearchNarrow = newTrigramCounts().SearchNarrow(narrow)
 	}
 	st := sqlstore.New(db, db, d, c.Now, c.Log)
 	st.SetGenericReads(gdb)

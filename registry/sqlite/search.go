@@ -15,59 +15,17 @@ import (
 // (servers_search_vocab, migration 0011) say is cheapest (sqlstore.CheapestPart), and LIKE
 // checks the whole term on the candidates.
 
-// newTrigramCounts returns a store's cache of the index's trigram counts.
+// newTrigramCounts returns a store's cache of the index's trigram counts, read from its
+// vocabulary: for each trigram, how many names hold it; under "", how many names there are.
+// One statement text whatever the number of trigrams (a JSON array, not a placeholder
+// each); the vocabulary table looks each one up (its term = constraint).
 func newTrigramCounts() *sqlstore.TrigramCounts {
-	return sqlstore.NewTrigramCounts(readTrigramCounts)
-}
-
-// readTrigramCounts reads from the index's vocabulary how many names hold each trigram of
-// missing, and under "" how many names there are.
-func readTrigramCounts(ctx context.Context, db *sql.DB, missing []string) (map[string]int64, error) {
-	out := make(map[string]int64, len(missing))
-	var ts []string
-	for _, t := range missing {
-		if t == "" {
-			var n int64
-			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM servers`).Scan(&n); err != nil {
-				return nil, err
-			}
-			out[""] = n
-			continue
-		}
-		ts = append(ts, t)
-	}
-	if len(ts) == 0 {
-		return out, nil
-	}
-	list, err := json.Marshal(ts)
-	if err != nil {
-		return nil, err
-	}
-	// One statement text whatever the number of trigrams (a JSON array, not a placeholder
-	// each); the vocabulary table looks each term up (its term = constraint).
-	rows, err := db.QueryContext(ctx, `SELECT term, doc FROM servers_search_vocab WHERE term IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			t string
-			n int64
-		)
-		if err := rows.Scan(&t, &n); err != nil {
-			return nil, err
-		}
-		out[t] = n
-	}
-	return out, rows.Err()
-}
-
-// narrowWith returns the dialect's SearchNarrow over the store's counts c.
-func narrowWith(c *sqlstore.TrigramCounts) func(context.Context, *sql.DB, string) (sqlstore.SearchCond, error) {
-	return func(ctx context.Context, db *sql.DB, term string) (sqlstore.SearchCond, error) {
-		return narrow(ctx, c, db, term)
-	}
+	return sqlstore.NewTrigramCounts(func(missing []string) (string, []any) {
+		list, _ := json.Marshal(missing) // strings always marshal
+		return `SELECT term, doc FROM servers_search_vocab WHERE term IN (SELECT value FROM json_each(?1))
+			UNION ALL SELECT '', count(*) FROM servers WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE value = '')`,
+			[]any{string(list)}
+	})
 }
 
 // narrow is the dialect's SearchNarrow: the condition keeping the names that contain term

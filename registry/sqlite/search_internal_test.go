@@ -44,7 +44,7 @@ func TestSearchAsksForTheRarePart(t *testing.T) {
 		}
 	}
 	ask := []string{"", "org", "b.o", "zzz", "/we", "rg0", "015"}
-	got, err := readTrigramCounts(ctx, db, ask)
+	got, err := newTrigramCounts().Counts(ctx, db, ask)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	if d.SearchNarrow != nil {
 		// Each store keeps its own copy of the counts (stores may be on other files).
 		counts = newTrigramCounts()
-		d.SearchNarrow = narrowWith(counts)
+		d.SearchNarrow = counts.SearchNarrow(narrow)
 	}
 	return &Store{Store: sqlstore.New(w, r, d, c.Now, c.Log), counts: counts}, nil
 }

@@ -31,8 +31,8 @@ const (
 // Reading them for every search cost a statement per search; the counts only steer which
 // part of a term the index is asked for, so counts some seconds old do as well.
 type TrigramCounts struct {
-	read func(ctx context.Context, db *sql.DB, missing []string) (map[string]int64, error)
-	ttl  time.Duration
+	query CountsQuery
+	ttl   time.Duration
 	now  func() time.Time
 
 	mu sync.Mutex
@@ -49,10 +49,43 @@ const (
 	maxCachedTrigrams = 1 << 16 // about 4 MiB; the cache starts over when full
 )
 
-// NewTrigramCounts returns an empty cache whose misses read reads: it returns the count of
-// each trigram of missing that the database holds (one absent from its answer counts 0).
-func NewTrigramCounts(read func(ctx context.Context, db *sql.DB, missing []string) (map[string]int64, error)) *TrigramCounts {
-	return &TrigramCounts{read: read, ttl: countsTTL, now: time.Now, m: map[string]trigramCount{}}
+// CountsQuery returns the dialect's statement and arguments reading the counts of the
+// trigrams in missing (and of "", the number of names, when missing holds it): rows of
+// (trigram, count); a trigram without a row counts 0.
+type CountsQuery func(missing []string) (query string, args []any)
+
+// NewTrigramCounts returns an empty cache whose misses are read with query.
+func NewTrigramCounts(query CountsQuery) *TrigramCounts {
+	return &TrigramCounts{query: query, ttl: countsTTL, now: time.Now, m: map[string]trigramCount{}}
+}
+
+// SearchNarrow returns a Dialect.SearchNarrow that calls narrow with the cache c.
+func (c *TrigramCounts) SearchNarrow(narrow func(ctx context.Context, c *TrigramCounts, db *sql.DB, term string) (SearchCond, error)) func(context.Context, *sql.DB, string) (SearchCond, error) {
+	return func(ctx context.Context, db *sql.DB, term string) (SearchCond, error) {
+		return narrow(ctx, c, db, term)
+	}
+}
+
+// read reads the counts of missing from db.
+func (c *TrigramCounts) read(ctx context.Context, db *sql.DB, missing []string) (map[string]int64, error) {
+	query, args := c.query(missing)
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]int64, len(missing))
+	for rows.Next() {
+		var (
+			t string
+			n int64
+		)
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
 }
 
 // Set records n as trigram t's count, read now (tests use it to give the store counts of

@@ -3,11 +3,15 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	_ "modernc.org/sqlite" // a real database for the counts' reads
 
 	"github.com/vetted-dev/vetted/registry/sqlstore"
 )
@@ -94,35 +98,47 @@ func TestCheapestPartIsInTheTerm(t *testing.T) {
 // Counts reads only the trigrams it has not read within the TTL, and a trigram the
 // database does not answer for counts 0.
 func TestTrigramCountsReadsMissesOnly(t *testing.T) {
-	var asked [][]string
-	db := map[string]int64{"": 10, "abc": 4, "bcd": 7}
-	c := sqlstore.NewTrigramCounts(func(_ context.Context, _ *sql.DB, missing []string) (map[string]int64, error) {
-		asked = append(asked, slices.Clone(missing))
-		out := map[string]int64{}
-		for _, m := range missing {
-			if n, ok := db[m]; ok {
-				out[m] = n
-			}
-		}
-		return out, nil
-	})
 	ctx := context.Background()
-	got, err := c.Counts(ctx, nil, []string{"", "abc", "zzz", "abc"})
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "counts.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE counts (t TEXT PRIMARY KEY, n INTEGER NOT NULL);
+		INSERT INTO counts VALUES ('', 10), ('abc', 4), ('bcd', 7)`); err != nil {
+		t.Fatal(err)
+	}
+	var asked [][]string
+	c := sqlstore.NewTrigramCounts(func(missing []string) (string, []any) {
+		asked = append(asked, slices.Clone(missing))
+		list, _ := json.Marshal(missing)
+		return `SELECT t, n FROM counts WHERE t IN (SELECT value FROM json_each(?))`, []any{string(list)}
+	})
+	got, err := c.Counts(ctx, db, []string{"", "abc", "zzz", "abc"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got[""] != 10 || got["abc"] != 4 || got["zzz"] != 0 || len(got) != 3 {
 		t.Fatalf("first Counts = %v", got)
 	}
-	db["abc"] = 99 // not read again within the TTL
-	got, err = c.Counts(ctx, nil, []string{"abc", "bcd", "zzz"})
+	if _, err := db.ExecContext(ctx, `UPDATE counts SET n = 99 WHERE t = 'abc'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.Counts(ctx, db, []string{"abc", "bcd", "zzz"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got["abc"] != 4 || got["bcd"] != 7 || got["zzz"] != 0 {
-		t.Fatalf("second Counts = %v", got)
+		t.Fatalf("second Counts = %v (abc was read within the TTL: want its count then, 4)", got)
 	}
 	if want := [][]string{{"", "abc", "zzz"}, {"bcd"}}; !slices.EqualFunc(asked, want, slices.Equal) {
 		t.Fatalf("read %q, want %q", asked, want)
+	}
+	// A failing read is an error naming the counts, and nothing is cached from it.
+	if _, err := db.ExecContext(ctx, `DROP TABLE counts`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Counts(ctx, db, []string{"xyz"}); err == nil || !strings.Contains(err.Error(), "trigram counts") {
+		t.Fatalf("Counts with the table gone: err = %v, want one naming the trigram counts", err)
 	}
 }
