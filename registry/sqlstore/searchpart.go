@@ -33,7 +33,7 @@ const (
 type TrigramCounts struct {
 	query CountsQuery
 	ttl   time.Duration
-	now  func() time.Time
+	now   func() time.Time
 
 	mu sync.Mutex
 	m  map[string]trigramCount // trigram ("": the number of names) -> its count
